@@ -1,0 +1,118 @@
+"""Local transformers backend: many conversations per ``generate`` call (left padding)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from mimir.models.base import ChatModel, Conversation, GenerationSettings, Reply, cut_at_stop
+from mimir.models.embedded import resolve_model
+from mimir.models.toolcalls import parse_tool_calls
+
+log = logging.getLogger(__name__)
+
+
+def pick_device(preference: str = "auto") -> tuple[str, Any]:
+    """(device, dtype): CUDA with bf16 where present, else CPU fp32."""
+    import torch
+
+    if preference == "cpu" or (preference == "auto" and not torch.cuda.is_available()):
+        return "cpu", torch.float32
+    return "cuda", torch.bfloat16
+
+
+class LocalModel(ChatModel):
+    """A causal LM loaded with transformers, optionally with a peft adapter on top."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        adapter: str | None = None,
+        batch_size: int = 16,
+        device: str = "auto",
+    ) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path = resolve_model(model)
+        self.device, dtype = pick_device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.tokenizer.padding_side = "left"  # generation appends on the right
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(self.device)
+        if adapter:
+            from peft import PeftModel
+
+            self.model = PeftModel.from_pretrained(self.model, adapter)
+        self.model.eval()
+        self.batch_size = max(1, batch_size)
+        self.name = f"local:{model or 'embedded'}" + (f"+{adapter}" if adapter else "")
+        self._lock = threading.Lock()  # one generate at a time per model instance
+
+    def prompt_text(self, conversation: Conversation, tools: list[dict] | None = None) -> str:
+        messages = [_plain(m) for m in conversation]
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, tools=tools)
+
+    def generate(self, conversations: list[Conversation], settings: GenerationSettings | None = None) -> list[Reply]:
+        settings = settings or GenerationSettings()
+        replies: list[Reply] = []
+        with self._lock:
+            for start in range(0, len(conversations), self.batch_size):
+                replies.extend(self._generate_batch(conversations[start : start + self.batch_size], settings))
+        return replies
+
+    def _generate_batch(self, batch: list[Conversation], settings: GenerationSettings) -> list[Reply]:
+        import torch
+
+        prompts = [self.prompt_text(c, settings.tools) for c in batch]
+        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        sample = settings.temperature > 0
+        if settings.seed is not None:
+            torch.manual_seed(settings.seed)
+        kwargs: dict[str, Any] = dict(
+            max_new_tokens=settings.max_new_tokens,
+            do_sample=sample,
+            pad_token_id=self.tokenizer.pad_token_id,
+        )
+        if sample:
+            kwargs.update(temperature=settings.temperature, top_p=settings.top_p)
+        else:  # greedy: silence the model's default sampling knobs
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        if settings.stop:
+            kwargs.update(stop_strings=list(settings.stop), tokenizer=self.tokenizer)
+        with torch.inference_mode():
+            out = self.model.generate(**enc, **kwargs)
+        prompt_len = enc["input_ids"].shape[1]
+        replies = []
+        for i, row in enumerate(out[:, prompt_len:]):
+            n_prompt = int(enc["attention_mask"][i].sum())
+            tokens = row[row != self.tokenizer.pad_token_id] if self.tokenizer.pad_token_id is not None else row
+            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+            text, stopped = cut_at_stop(text, settings.stop)
+            length_hit = not stopped and len(tokens) >= settings.max_new_tokens
+            calls = parse_tool_calls(text) if settings.tools else []
+            replies.append(
+                Reply(
+                    text=text,
+                    tool_calls=calls,
+                    finish_reason="tool_calls" if calls else ("length" if length_hit else "stop"),
+                    prompt_tokens=n_prompt,
+                    completion_tokens=int(len(tokens)),
+                )
+            )
+        return replies
+
+    def close(self) -> None:
+        self.model = None  # type: ignore[assignment]
+
+
+def _plain(message: dict) -> dict:
+    """Chat templates of small models know role/content only: fold names and tool calls into text."""
+    role, content = message["role"], message.get("content") or ""
+    if message.get("name") and role == "user":
+        content = f"{message['name']}: {content}"
+    if role == "tool":
+        return {"role": "user", "content": f"Observation: {content}"}
+    return {"role": role, "content": content}
