@@ -1,7 +1,8 @@
 """Choose a backend by spec string or :class:`ModelConfig`, through a small registry.
 
 Spec strings:
-- ``local`` — the embedded SmolLM2-135M-Instruct; ``local:PATH_OR_HUB_ID`` for another model
+- ``local`` — the embedded SmolLM2-135M-Instruct; ``local:PATH_OR_HUB_ID`` for another model;
+  ``local@ADAPTER_DIR`` / ``local:MODEL@ADAPTER_DIR`` adds a peft adapter on top
 - ``endpoint:MODEL@BASE_URL`` — an OpenAI-compatible server (vLLM, TGI, Ollama, llama.cpp)
 - ``endpoint:MODEL`` — Hugging Face Inference Providers
 - ``scripted`` — replies enqueued by tests
@@ -30,6 +31,7 @@ class ModelConfig:
     max_retries: int = option(5, help="Endpoint: retries on 429/5xx/timeouts, with exponential backoff.")
     batch_size: int = option(16, help="Local: conversations per generate() call.")
     device: str = option("auto", help="Local: auto (CUDA with bf16 if present, else CPU), cpu or cuda.")
+    adapter: str = option("", help="Local: a peft adapter folder (or Hub id) loaded on top of the model.")
 
     @classmethod
     def from_spec(cls, spec: str) -> "ModelConfig":
@@ -42,12 +44,15 @@ class ModelConfig:
             if not model:
                 raise ConfigError(f"model spec {spec!r}: write endpoint:MODEL or endpoint:MODEL@BASE_URL")
             return cls(backend=backend, model=model, base_url=url)
+        if backend == "local" and "@" in spec:
+            head, _, adapter = spec.partition("@")
+            return cls(backend=backend, model=head.partition(":")[2], adapter=adapter)
         return cls(backend=backend, model=rest)
 
     def spec(self) -> str:
         if self.backend == "endpoint":
             return f"endpoint:{self.model}" + (f"@{self.base_url}" if self.base_url else "")
-        return self.backend + (f":{self.model}" if self.model else "")
+        return self.backend + (f":{self.model}" if self.model else "") + (f"@{self.adapter}" if self.adapter else "")
 
 
 Factory = Callable[[ModelConfig], ChatModel]
@@ -78,7 +83,7 @@ def load_model(spec: str | ModelConfig = "local") -> ChatModel:
 def _local(config: ModelConfig) -> ChatModel:
     from mimir.models.local import LocalModel
 
-    return LocalModel(config.model or None, batch_size=config.batch_size, device=config.device)
+    return LocalModel(config.model or None, adapter=config.adapter or None, batch_size=config.batch_size, device=config.device)
 
 
 @register_backend("endpoint")

@@ -1,0 +1,189 @@
+"""Remote chat models: any OpenAI-compatible server or Hugging Face Inference Providers.
+
+Both go through ``huggingface_hub.InferenceClient``. A batch runs with bounded concurrency;
+429/5xx/timeouts/malformed replies are retried with exponential backoff (honouring
+``Retry-After``); 401/403 fail at once. The token is never part of a log line or an error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from mimir.errors import AuthError, BackendError
+from mimir.models.base import ChatModel, Conversation, GenerationSettings, Reply, cut_at_stop
+from mimir.models.registry import ModelConfig
+from mimir.secrets import redact, remember
+from mimir.types import ToolCall, stable_id
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+@dataclass
+class RetryPolicy:
+    max_retries: int = 5
+    base_delay: float = 0.5  # first backoff; doubles each attempt, with jitter
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
+        return min(self.base_delay * 2**attempt, self.max_delay) * (0.5 + random.random() / 2)
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class EndpointModel(ChatModel):
+    """Chat completions over HTTP, one request per conversation, many in flight."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str = "",
+        token: str | None = None,
+        concurrency: int = 8,
+        timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+        provider: str | None = None,
+    ) -> None:
+        from huggingface_hub import InferenceClient
+
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self.concurrency = max(1, concurrency)
+        self.retry = retry or RetryPolicy()
+        remember(token)
+        if self.base_url:
+            self._client = InferenceClient(base_url=self.base_url, api_key=token, timeout=timeout)
+        else:
+            self._client = InferenceClient(provider=provider, api_key=token, timeout=timeout)
+        self.name = f"endpoint:{model}" + (f"@{self.base_url}" if self.base_url else "")
+        self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="mimir-endpoint")
+        self._closed = threading.Event()
+
+    @classmethod
+    def from_config(cls, config: ModelConfig) -> "EndpointModel":
+        token = os.environ.get(config.api_key_env) if config.api_key_env else None
+        return cls(
+            config.model,
+            base_url=config.base_url,
+            token=token,
+            concurrency=config.concurrency,
+            timeout=config.timeout,
+            retry=RetryPolicy(max_retries=config.max_retries),
+        )
+
+    def generate(self, conversations: list[Conversation], settings: GenerationSettings | None = None) -> list[Reply]:
+        settings = settings or GenerationSettings()
+        futures = [self._pool.submit(self._with_retries, conv, settings) for conv in conversations]
+        return [f.result() for f in futures]
+
+    def _with_retries(self, conversation: Conversation, settings: GenerationSettings) -> Reply:
+        attempt = 0
+        while True:
+            try:
+                return self._request(conversation, settings)
+            except _Retryable as exc:
+                if attempt >= self.retry.max_retries or self._closed.is_set():
+                    raise BackendError(f"{self.name}: gave up after {attempt + 1} attempts ({exc})") from None
+                wait = self.retry.delay(attempt, exc.retry_after)
+                log.warning("%s: %s; retrying in %.2fs (attempt %d/%d)", self.name, exc, wait, attempt + 1, self.retry.max_retries)
+                time.sleep(wait)
+                attempt += 1
+
+    def _request(self, conversation: Conversation, settings: GenerationSettings) -> Reply:
+        from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
+
+        kwargs: dict[str, Any] = dict(
+            messages=conversation,
+            model=self.model,
+            max_tokens=settings.max_new_tokens,
+            temperature=settings.temperature,
+        )
+        if settings.temperature > 0:
+            kwargs["top_p"] = settings.top_p
+        if settings.stop:
+            kwargs["stop"] = list(settings.stop)
+        if settings.seed is not None:
+            kwargs["seed"] = settings.seed
+        if settings.tools:
+            kwargs["tools"] = settings.tools
+        try:
+            out = self._client.chat_completion(**kwargs)
+        except InferenceTimeoutError:
+            raise _Retryable("request timed out") from None
+        except HfHubHTTPError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            if status in (401, 403):
+                raise AuthError(
+                    f"{self.name}: the server refused the credentials (HTTP {status}). "
+                    "Check the token in the environment variable named in the model config (default HF_TOKEN)."
+                ) from None
+            if status in RETRY_STATUS:
+                raise _Retryable(f"HTTP {status}", _retry_after(exc.response)) from None
+            raise BackendError(f"{self.name}: HTTP {status}: {redact(_short(exc))}") from None
+        except (json.JSONDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise _Retryable(f"malformed reply ({type(exc).__name__})") from None
+        except OSError as exc:  # connection reset/refused: transient on busy servers
+            raise _Retryable(f"connection error ({type(exc).__name__})") from None
+        except Exception as exc:  # httpx transport errors are not OSError subclasses
+            if type(exc).__module__.startswith(("httpx", "httpcore")):
+                raise _Retryable(f"transport error ({type(exc).__name__})") from None
+            raise
+        return _to_reply(out, settings)
+
+    def close(self) -> None:
+        self._closed.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _retry_after(response: Any) -> float | None:
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:300]
+
+
+def _to_reply(out: Any, settings: GenerationSettings) -> Reply:
+    try:
+        choice = out.choices[0]
+        message = choice.message
+    except (AttributeError, IndexError, TypeError):
+        raise _Retryable("malformed reply (no choices)") from None
+    text, _ = cut_at_stop(message.content or "", settings.stop)
+    calls = []
+    for i, call in enumerate(message.tool_calls or []):
+        args = call.function.arguments
+        if isinstance(args, str):
+            try:
+                args = json.loads(args) if args.strip() else {}
+            except json.JSONDecodeError:
+                args = {"input": args}
+        calls.append(ToolCall(id=call.id or stable_id(text, i, prefix="call_", length=12), name=call.function.name, arguments=args or {}))
+    usage = getattr(out, "usage", None)
+    return Reply(
+        text=text,
+        tool_calls=calls,
+        finish_reason=str(choice.finish_reason or "stop"),
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+    )
