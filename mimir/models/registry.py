@@ -36,6 +36,9 @@ class ModelConfig:
     @classmethod
     def from_spec(cls, spec: str) -> "ModelConfig":
         backend, _, rest = spec.partition(":")
+        if "@" in backend:  # "local@ADAPTER": no model part
+            backend, _, adapter = backend.partition("@")
+            rest = "@" + adapter + (":" + rest if rest else "")
         backend = backend.strip() or "local"
         if backend not in _BACKENDS:
             raise ConfigError(f"model spec {spec!r}: unknown backend {backend!r}; choose one of {', '.join(sorted(_BACKENDS))}")
@@ -44,9 +47,9 @@ class ModelConfig:
             if not model:
                 raise ConfigError(f"model spec {spec!r}: write endpoint:MODEL or endpoint:MODEL@BASE_URL")
             return cls(backend=backend, model=model, base_url=url)
-        if backend == "local" and "@" in spec:
-            head, _, adapter = spec.partition("@")
-            return cls(backend=backend, model=head.partition(":")[2], adapter=adapter)
+        if backend == "local" and "@" in rest:
+            model, _, adapter = rest.partition("@")
+            return cls(backend=backend, model=model, adapter=adapter)
         return cls(backend=backend, model=rest)
 
     def spec(self) -> str:
