@@ -115,3 +115,20 @@ def test_redaction():
     secret = remember("my-very-private-value-42")
     assert "my-very-private" not in redact(f"failed with {secret}")
     assert "hf_" + "A" * 30 not in redact("token hf_" + "A" * 30)
+
+
+@pytest.mark.slow
+def test_cli_chat_answers_on_the_embedded_model_offline():
+    env = {**__import__("os").environ, "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-m", "mimir", "chat", "What is hypertension?", "--max-new-tokens", "30"],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "blood pressure" in out.stdout.lower() or "hypertension" in out.stdout.lower()
+
+
+def test_cli_reports_bad_spec_without_traceback():
+    out = subprocess.run([sys.executable, "-m", "mimir", "chat", "hi", "--model", "nope:x"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2
+    assert "unknown backend 'nope'" in out.stderr and "Traceback" not in out.stderr
