@@ -1,0 +1,29 @@
+"""Configuration of ``python -m mimir evaluate``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mimir.config import option
+
+
+@dataclass
+class EvalConfig:
+    """Which two models answer which questions, and who judges."""
+
+    a: str = option("local", help="Model A spec (local, local:PATH, endpoint:MODEL[@URL]); 'ADAPTER_DIR' via adapter_a.")
+    b: str = option("local", help="Model B spec, the baseline A is compared with.")
+    adapter_a: str = option("", help="Optional peft adapter folder applied on top of model A (local backend).")
+    adapter_b: str = option("", help="Optional peft adapter folder applied on top of model B (local backend).")
+    questions: str = option("", help="Question file (.jsonl/.json) or dataset (Hub id, local folder or file).")
+    dataset_split: str = option("test", help="Split to read when questions names a dataset.")
+    judges: list[str] = option(["reference", "llm"], help="Judges to run: reference (key facts), llm (pairwise, both orders).")
+    judge_model: str = option("local", help="Model spec of the LLM judge.")
+    max_new_tokens: int = option(96, help="Longest answer in tokens (closed-book answering).")
+    judge_max_new_tokens: int = option(24, help="Longest judge reply in tokens (it must only name a verdict).")
+    batch_size: int = option(16, help="Conversations per generate() call for local models.")
+    bootstrap: int = option(2000, help="Bootstrap resamples for the 95% confidence intervals.")
+    seed: int = option(0, help="Seed of the bootstrap.")
+    tie_margin: float = option(0.0, help="Reference judge: score differences up to this margin are ties.")
+    label_a: str = option("A", help="Display name of model A in tables and charts.")
+    label_b: str = option("B", help="Display name of model B in tables and charts.")

@@ -1,0 +1,80 @@
+"""LLM pairwise judge, run in both orders so that position bias cancels out.
+
+Order 1 shows A as "Answer 1"; order 2 shows B as "Answer 1". If the two runs prefer the
+same model, that model wins; if they disagree (or both say tie), the question is a tie. A
+question where swapping the order changed the preferred model counts as a position flip.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mimir.evaluate.evalsets import EvalQuestion
+from mimir.evaluate.judges.base import Judge, check_aligned
+from mimir.evaluate.prompts import prompt
+from mimir.evaluate.records import Answer, Judgement
+
+_VERDICT = re.compile(r"verdict\s*[:=\-]?\s*\**\s*(answer\s*)?(1|2|tie|one|two)\b", re.I)
+_BARE = re.compile(r"^\W*(?:answer\s*)?(1|2|tie)\b", re.I)
+
+
+def parse_verdict(text: str) -> str | None:
+    """"1", "2", "tie", or None when the reply names no verdict."""
+    match = _VERDICT.search(text) or _BARE.search(text.strip())
+    if not match:
+        return None
+    value = match.group(match.lastindex or 0).lower()
+    return {"one": "1", "two": "2"}.get(value, value)
+
+
+def judge_conversation(question: EvalQuestion, first: str, second: str) -> list[dict[str, Any]]:
+    reference = prompt("judge_reference_block").format(reference=question.answer) if question.answer else ""
+    user = prompt("judge_user").format(
+        rubric=prompt("judge_rubric"), question=question.question, reference_block=reference,
+        answer_1=first.strip() or "(empty answer)", answer_2=second.strip() or "(empty answer)",
+    )
+    return [{"role": "system", "content": prompt("judge_system")}, {"role": "user", "content": user}]
+
+
+def combine(order1: str | None, order2: str | None) -> tuple[str, bool, bool]:
+    """(winner from A's side, flipped, valid) from the raw verdicts of both orders.
+
+    order1 shows A first, order2 shows B first; each raw verdict is "1", "2", "tie" or None.
+    """
+    if order1 is None or order2 is None:
+        return "tie", False, False
+    pick1 = {"1": "a", "2": "b", "tie": "tie"}[order1]
+    pick2 = {"1": "b", "2": "a", "tie": "tie"}[order2]
+    flipped = pick1 != pick2 and "tie" not in (pick1, pick2)
+    return (pick1 if pick1 == pick2 else "tie"), flipped, True
+
+
+class PairwiseLLMJudge(Judge):
+    """Asks a chat model which answer is better, in both orders, batched across questions."""
+
+    def __init__(self, model: Any, *, max_new_tokens: int = 24) -> None:
+        self.model = model
+        self.max_new_tokens = max_new_tokens
+        self.name = "llm"
+
+    def judge(self, questions: list[EvalQuestion], answers_a: list[Answer], answers_b: list[Answer]) -> list[Judgement]:
+        from mimir.models.base import GenerationSettings
+
+        check_aligned(questions, answers_a, answers_b)
+        conversations = [judge_conversation(q, a.text, b.text) for q, a, b in zip(questions, answers_a, answers_b)]
+        conversations += [judge_conversation(q, b.text, a.text) for q, a, b in zip(questions, answers_a, answers_b)]
+        settings = GenerationSettings(max_new_tokens=self.max_new_tokens, temperature=0.0)
+        replies = self.model.generate(conversations, settings)
+        n = len(questions)
+        out = []
+        for i, q in enumerate(questions):
+            raw1, raw2 = replies[i].text, replies[n + i].text
+            v1, v2 = parse_verdict(raw1), parse_verdict(raw2)
+            winner, flipped, valid = combine(v1, v2)
+            out.append(Judgement(
+                question_id=q.id, judge=self.name, winner=winner, flipped=flipped, valid=valid,
+                orders=[{"first": "a", "verdict": v1, "raw": raw1[:300]}, {"first": "b", "verdict": v2, "raw": raw2[:300]}],
+                meta={"judge_model": getattr(self.model, "name", "model")},
+            ))
+        return out
