@@ -21,7 +21,7 @@ def save_chart(rows: list[dict[str, Any]], path: str | Path, title: str = "Pairw
         raise ValueError("nothing to chart: no comparison has valid judgements")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(8, 0.6 * len(rows) + 1.5))
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(rows) + 2))
     labels = [r["label"] for r in rows]
     y = list(range(len(rows)))
     win = [r["wins"] / r["n"] for r in rows]
@@ -38,7 +38,8 @@ def save_chart(rows: list[dict[str, Any]], path: str | Path, title: str = "Pairw
     ax.set_xlim(0, 1.12)
     ax.set_xlabel("share of questions (black: win-or-equal 95% CI)")
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.invert_yaxis()  # first comparison on top
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=3, fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
