@@ -98,6 +98,8 @@ class Scenario(Record):
     framework: Literal["none", "cot", "react", "reflexion"] = "react"
     tools: list[str] = field(default_factory=list)
     speaker_selection: Literal["round_robin", "moderator"] = "round_robin"
+    focus: list[str] = field(default_factory=list)  # fact sentences the dialogue should teach, in order
+    focus_hints: list[str] = field(default_factory=list)  # per focus: what the asker wants to find out (cloze)
 
 
 @dataclass
