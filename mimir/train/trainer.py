@@ -1,0 +1,216 @@
+"""In-process training: trl ``SFTTrainer`` + peft LoRA (or QLoRA on a 4-bit nf4 base).
+
+:func:`train` is the worker the subprocess runs (``python -m mimir train``) and what notebooks
+call directly. It writes into ``output_dir``: ``train_config.yaml`` (resolved config),
+``metrics.jsonl``, ``status.json``, ``checkpoint-N/`` and, at the end, ``adapter/`` (peft
+weights + tokenizer with the training chat template + README.md card) and optionally ``merged/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from mimir.config import save_config
+from mimir.errors import TrainingError
+from mimir.train.config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+STATUS_FILE = "status.json"
+CONFIG_FILE = "train_config.yaml"
+ADAPTER_DIR = "adapter"
+
+
+@dataclass
+class TrainResult:
+    """What a finished (or stopped) run produced."""
+
+    status: str  # "finished" | "stopped"
+    output_dir: str
+    adapter_dir: str | None
+    steps: int
+    final_loss: float | None
+    train_examples: int
+    eval_results: dict[str, Any] = field(default_factory=dict)
+    merged_dir: str | None = None
+
+
+def write_status(output_dir: str | Path, state: str, **extra: Any) -> None:
+    """Atomically record the run state for :class:`mimir.train.runner.TrainingRun` and the UI."""
+    path = Path(output_dir) / STATUS_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"state": state, "pid": os.getpid(), "time": time.time(), **extra}), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_status(output_dir: str | Path) -> dict[str, Any]:
+    path = Path(output_dir) / STATUS_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def oom_advice(config: TrainConfig) -> str:
+    """The next smaller setting to try after running out of memory."""
+    if config.batch_size > 1:
+        smaller = config.batch_size // 2
+        accum = config.grad_accumulation * config.batch_size // smaller
+        return (f"try batch_size {smaller} with grad_accumulation {accum} "
+                "(same effective batch)")
+    tips = [f"max_length {max(64, config.max_length // 2)}"]
+    if not config.gradient_checkpointing:
+        tips.append("gradient_checkpointing: true")
+    if config.method == "lora":
+        tips.append("method: qlora")
+    return "batch_size is already 1; try " + ", ".join(tips)
+
+
+def _is_oom(exc: BaseException) -> bool:
+    if isinstance(exc, MemoryError):
+        return True
+    import torch
+
+    return isinstance(exc, torch.OutOfMemoryError) or (isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
+
+
+def train(
+    config: TrainConfig,
+    dataset_path: str | None = None,
+    output_dir: str | None = None,
+    progress: Callable[[dict], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> TrainResult:
+    """Fine-tune ``config.base_model`` on the dialogues; resume from the newest checkpoint if any.
+
+    ``progress`` receives every metrics record; ``stop()`` returning True (polled each step)
+    saves a checkpoint and ends the run with status ``"stopped"`` — so does SIGTERM.
+    """
+    from mimir.config import merge_overrides
+
+    config = merge_overrides(config, {"dataset": dataset_path, "output_dir": output_dir}).validate()
+    out = Path(config.output_dir).expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(config, out / CONFIG_FILE)
+    write_status(out, "starting")
+    from mimir.train.callbacks import MetricsCallback
+
+    metrics = MetricsCallback(out, progress)
+    try:
+        result = _run(config, out, metrics, stop)
+    except BaseException as exc:
+        if isinstance(exc, TrainingError):
+            message = str(exc)
+        elif _is_oom(exc):
+            message = f"out of memory at batch_size {config.batch_size}, max_length {config.max_length}: {oom_advice(config)}"
+        elif isinstance(exc, KeyboardInterrupt):
+            message = "interrupted"
+        else:
+            message = f"{type(exc).__name__}: {exc}"
+        write_status(out, "failed", message=message)
+        metrics.event({"event": "error", "message": message})
+        if isinstance(exc, TrainingError) or not _is_oom(exc):
+            raise
+        raise TrainingError(message) from None
+    write_status(out, result.status, step=result.steps, final_loss=result.final_loss, adapter=result.adapter_dir)
+    metrics.event({"event": "end", "state": result.status, "step": result.steps, "final_loss": result.final_loss})
+    return result
+
+
+def _run(config: TrainConfig, out: Path, metrics: Any, stop: Callable[[], bool] | None) -> TrainResult:
+    from transformers import set_seed
+    from transformers.trainer_utils import get_last_checkpoint
+    from trl import SFTTrainer
+
+    from mimir.models.embedded import resolve_model
+    from mimir.train.callbacks import NanGuard, PollStop, StopFlag
+    from mimir.train.data import build_dataset, load_conversations
+    from mimir.train.modeling import load_model, load_tokenizer, lora_config, sft_args
+
+    set_seed(config.seed)
+    base_path = resolve_model(config.base_model)
+    tokenizer, template = load_tokenizer(base_path)
+    conversations = load_conversations(config.dataset)
+    train_set = build_dataset(conversations, tokenizer, template)
+    eval_set = build_dataset(load_conversations(config.eval_dataset), tokenizer, template) if config.eval_dataset else None
+    model = load_model(base_path, config)
+
+    stop_flag = StopFlag()
+    previous = signal.signal(signal.SIGTERM, stop_flag.request) if _main_thread() else None
+    callbacks = [metrics, NanGuard(config.learning_rate), stop_flag]
+    if stop is not None:
+        callbacks.append(PollStop(stop, stop_flag))
+    trainer = SFTTrainer(
+        model=model,
+        args=sft_args(config, out, has_eval=eval_set is not None),
+        train_dataset=train_set,
+        eval_dataset=eval_set,
+        processing_class=tokenizer,
+        peft_config=lora_config(config),
+        callbacks=callbacks,
+    )
+    checkpoint = get_last_checkpoint(str(out)) if config.resume else None
+    if checkpoint:
+        log.info("resuming from %s", checkpoint)
+    write_status(out, "running", resumed_from=checkpoint)
+    try:
+        output = trainer.train(resume_from_checkpoint=checkpoint)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    steps = trainer.state.global_step
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    final_loss = float(losses[-1]) if losses else None
+    if stop_flag.requested:
+        return TrainResult("stopped", str(out), None, steps, final_loss, len(train_set))
+    if final_loss is None and output.training_loss is not None and math.isfinite(output.training_loss):
+        final_loss = float(output.training_loss)
+    return _finish(config, out, trainer, tokenizer, base_path, steps, final_loss, len(train_set), eval_set is not None)
+
+
+def _finish(config, out, trainer, tokenizer, base_path, steps, final_loss, n_train, has_eval) -> TrainResult:
+    from mimir.train.card import render_card, write_card
+
+    eval_results: dict[str, Any] = {}
+    if has_eval:
+        eval_results = {k: float(v) for k, v in trainer.evaluate().items() if k in ("eval_loss",)}
+    adapter = out / ADAPTER_DIR
+    if trainer.is_world_process_zero():
+        trainer.model.save_pretrained(str(adapter))
+        tokenizer.save_pretrained(str(adapter))  # carries the training chat template
+        save_config(config, adapter / CONFIG_FILE)
+        base_name = config.base_model if config.base_model != "embedded" else "HuggingFaceTB/SmolLM2-135M-Instruct"
+        write_card(adapter, render_card(config, base_model=base_name, final_loss=final_loss, steps=steps,
+                                        train_examples=n_train, eval_results=eval_results))
+    merged = None
+    if config.merge and trainer.is_world_process_zero():
+        from mimir.train.merge import merge_adapter
+
+        merged = str(merge_adapter(adapter, out / "merged", base_model=base_path))
+    if config.push_to_hub and trainer.is_world_process_zero():
+        _push(adapter, config.push_to_hub)
+    return TrainResult("finished", str(out), str(adapter), steps, final_loss, n_train, eval_results, merged)
+
+
+def _push(adapter: Path, repo_id: str) -> None:
+    """Upload the adapter folder; the token comes from HF_TOKEN / the local login, never from the config."""
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    api.create_repo(repo_id, repo_type="model", exist_ok=True, private=True)
+    api.upload_folder(repo_id=repo_id, folder_path=str(adapter), repo_type="model", commit_message="MIMIR adapter")
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
