@@ -98,6 +98,8 @@ def test_verdict_parsing_and_combination():
     assert parse_verdict("Verdict: 2") == "2"
     assert parse_verdict("**Verdict:** tie") == "tie"
     assert parse_verdict("The answers are nice.") is None
+    assert parse_verdict("The answer 2 is better.") == "2"
+    assert parse_verdict("The answer 1 is better, and the answer 2 is better.") is None
     assert combine("1", "2") == ("a", False, True)  # A first wins, B first loses: A wins
     assert combine("2", "1") == ("b", False, True)
     assert combine("1", "1") == ("tie", True, True)  # position bias

@@ -17,15 +17,18 @@ from mimir.evaluate.records import Answer, Judgement
 
 _VERDICT = re.compile(r"verdict\s*[:=\-]?\s*\**\s*(answer\s*)?(1|2|tie|one|two)\b", re.I)
 _BARE = re.compile(r"^\W*(?:answer\s*)?(1|2|tie)\b", re.I)
+# Small judges ignore the format and write prose: "Answer 2 is better."
+_PROSE = re.compile(r"answer\s*(1|2)\s+is\s+(?:better|more\s+\w+|the\s+better|best|correct)", re.I)
 
 
 def parse_verdict(text: str) -> str | None:
-    """"1", "2", "tie", or None when the reply names no verdict."""
+    """"1", "2", "tie", or None when the reply names no (or a self-contradicting) verdict."""
     match = _VERDICT.search(text) or _BARE.search(text.strip())
-    if not match:
-        return None
-    value = match.group(match.lastindex or 0).lower()
-    return {"one": "1", "two": "2"}.get(value, value)
+    if match:
+        value = match.group(match.lastindex or 0).lower()
+        return {"one": "1", "two": "2"}.get(value, value)
+    named = {m.group(1) for m in _PROSE.finditer(text)}
+    return named.pop() if len(named) == 1 else None
 
 
 def judge_conversation(question: EvalQuestion, first: str, second: str) -> list[dict[str, Any]]:
