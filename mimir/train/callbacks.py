@@ -11,8 +11,7 @@ from transformers import TrainerCallback
 
 from mimir.errors import TrainingError
 from mimir.jsonl import JsonlWriter
-
-METRICS_FILE = "metrics.jsonl"
+from mimir.train.files import METRICS_FILE
 
 
 class MetricsCallback(TrainerCallback):

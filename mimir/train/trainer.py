@@ -8,12 +8,9 @@ weights + tokenizer with the training chat template + README.md card) and option
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
 import signal
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -21,13 +18,9 @@ from typing import Any, Callable
 from mimir.config import save_config
 from mimir.errors import TrainingError
 from mimir.train.config import TrainConfig
+from mimir.train.files import ADAPTER_DIR, CONFIG_FILE, MERGED_DIR, write_status
 
 log = logging.getLogger(__name__)
-
-STATUS_FILE = "status.json"
-CONFIG_FILE = "train_config.yaml"
-ADAPTER_DIR = "adapter"
-
 
 @dataclass
 class TrainResult:
@@ -41,22 +34,6 @@ class TrainResult:
     train_examples: int
     eval_results: dict[str, Any] = field(default_factory=dict)
     merged_dir: str | None = None
-
-
-def write_status(output_dir: str | Path, state: str, **extra: Any) -> None:
-    """Atomically record the run state for :class:`mimir.train.runner.TrainingRun` and the UI."""
-    path = Path(output_dir) / STATUS_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"state": state, "pid": os.getpid(), "time": time.time(), **extra}), encoding="utf-8")
-    tmp.replace(path)
-
-
-def read_status(output_dir: str | Path) -> dict[str, Any]:
-    path = Path(output_dir) / STATUS_FILE
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
 
 
 def oom_advice(config: TrainConfig) -> str:
@@ -194,7 +171,7 @@ def _finish(config, out, trainer, tokenizer, base_path, steps, final_loss, n_tra
     if config.merge and trainer.is_world_process_zero():
         from mimir.train.merge import merge_adapter
 
-        merged = str(merge_adapter(adapter, out / "merged", base_model=base_path))
+        merged = str(merge_adapter(adapter, out / MERGED_DIR, base_model=base_path))
     if config.push_to_hub and trainer.is_world_process_zero():
         _push(adapter, config.push_to_hub)
     return TrainResult("finished", str(out), str(adapter), steps, final_loss, n_train, eval_results, merged)
