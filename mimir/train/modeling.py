@@ -91,7 +91,7 @@ def lora_config(config: TrainConfig):
     )
 
 
-def sft_args(config: TrainConfig, output_dir: Path, *, has_eval: bool = False):
+def sft_args(config: TrainConfig, output_dir: Path):
     """trl ``SFTConfig`` from our config: input is pre-tokenised with labels, so no chat templating there."""
     import torch
     from trl import SFTConfig

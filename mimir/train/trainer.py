@@ -102,55 +102,62 @@ def train(
     return result
 
 
-def _run(config: TrainConfig, out: Path, metrics: Any, stop: Callable[[], bool] | None) -> TrainResult:
+def prepare_trainer(config: TrainConfig, output_dir: Path, callbacks: list[Any] | None = None) -> tuple[Any, Any, str]:
+    """(SFTTrainer, tokenizer, resolved base path), ready to ``.train()``; tests inspect weights through it."""
     from transformers import set_seed
-    from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTTrainer
 
     from mimir.models.embedded import resolve_model
-    from mimir.train.callbacks import NanGuard, PollStop, StopFlag
     from mimir.train.data import build_dataset, load_conversations
     from mimir.train.modeling import load_model, load_tokenizer, lora_config, sft_args
 
     set_seed(config.seed)
     base_path = resolve_model(config.base_model)
     tokenizer, template = load_tokenizer(base_path)
-    conversations = load_conversations(config.dataset)
-    train_set = build_dataset(conversations, tokenizer, template)
+    train_set = build_dataset(load_conversations(config.dataset), tokenizer, template)
     eval_set = build_dataset(load_conversations(config.eval_dataset), tokenizer, template) if config.eval_dataset else None
-    model = load_model(base_path, config)
-
-    stop_flag = StopFlag()
-    previous = signal.signal(signal.SIGTERM, stop_flag.request) if _main_thread() else None
-    callbacks = [metrics, NanGuard(config.learning_rate), stop_flag]
-    if stop is not None:
-        callbacks.append(PollStop(stop, stop_flag))
     trainer = SFTTrainer(
-        model=model,
-        args=sft_args(config, out, has_eval=eval_set is not None),
+        model=load_model(base_path, config),
+        args=sft_args(config, output_dir),
         train_dataset=train_set,
         eval_dataset=eval_set,
         processing_class=tokenizer,
         peft_config=lora_config(config),
-        callbacks=callbacks,
+        callbacks=callbacks or [],
     )
-    checkpoint = get_last_checkpoint(str(out)) if config.resume else None
-    if checkpoint:
-        log.info("resuming from %s", checkpoint)
-    write_status(out, "running", resumed_from=checkpoint)
+    return trainer, tokenizer, base_path
+
+
+def _run(config: TrainConfig, out: Path, metrics: Any, stop: Callable[[], bool] | None) -> TrainResult:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from mimir.train.callbacks import NanGuard, PollStop, StopFlag
+
+    stop_flag = StopFlag()
+    callbacks = [metrics, NanGuard(config.learning_rate), stop_flag]
+    if stop is not None:
+        callbacks.append(PollStop(stop, stop_flag))
+    # From here SIGTERM (TrainingRun.stop) means: checkpoint at the next step boundary, then exit.
+    previous = signal.signal(signal.SIGTERM, stop_flag.request) if _main_thread() else None
     try:
+        trainer, tokenizer, base_path = prepare_trainer(config, out, callbacks)
+        checkpoint = get_last_checkpoint(str(out)) if config.resume else None
+        if checkpoint:
+            log.info("resuming from %s", checkpoint)
+        write_status(out, "running", resumed_from=checkpoint)
         output = trainer.train(resume_from_checkpoint=checkpoint)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+    n_train, has_eval = len(trainer.train_dataset), trainer.eval_dataset is not None
     steps = trainer.state.global_step
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     final_loss = float(losses[-1]) if losses else None
     if stop_flag.requested:
-        return TrainResult("stopped", str(out), None, steps, final_loss, len(train_set))
+        return TrainResult("stopped", str(out), None, steps, final_loss, n_train)
     if final_loss is None and output.training_loss is not None and math.isfinite(output.training_loss):
         final_loss = float(output.training_loss)
-    return _finish(config, out, trainer, tokenizer, base_path, steps, final_loss, len(train_set), eval_set is not None)
+    return _finish(config, out, trainer, tokenizer, base_path, steps, final_loss, n_train, has_eval)
 
 
 def _finish(config, out, trainer, tokenizer, base_path, steps, final_loss, n_train, has_eval) -> TrainResult:
