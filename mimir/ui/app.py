@@ -1,0 +1,94 @@
+"""``build_app()``: the MIMIR Blocks, one tab per pipeline stage, state per browser session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from mimir.ui import (
+    evaluate_tab,
+    generate_tab,
+    hub_tab,
+    knowledge_tab,
+    roles_tab,
+    train_tab,
+    verify_tab,
+)
+from mimir.ui.context import ASSETS, AppContext, ModelCache, ModelLoader, default_runs_root
+from mimir.ui.session import Session
+
+CSS_PATH = ASSETS / "style.css"
+INTRO = """# MIMIR — personalized agent tuning
+Private documents + public datasets in → multi-role training dialogues → verified → LoRA/QLoRA
+tuned model → pairwise evaluation → Hugging Face Hub. Work left to right; every step is also a
+`python -m mimir <stage>` command."""
+
+
+def build_app(
+    runs_root: str | Path | None = None,
+    *,
+    model_loader: ModelLoader | None = None,
+    default_model: str = "local",
+) -> gr.Blocks:
+    """Build the app. Nothing is loaded here: models load on first use, per spec."""
+    if model_loader is None:
+        from mimir.models import load_model as model_loader
+    ctx = AppContext(
+        runs_root=Path(runs_root) if runs_root else default_runs_root(),
+        models=ModelCache(model_loader),
+        default_model=default_model,
+    )
+
+    def new_session() -> Session:
+        session = Session.new(ctx.runs_root)
+        session.model_spec = ctx.default_model
+        return session
+
+    with gr.Blocks(title="MIMIR", analytics_enabled=False) as demo:
+        state = gr.State(new_session)
+        gr.Markdown(INTRO, elem_id="mimir-intro")
+        with gr.Row(elem_id="mimir-workspace"):
+            workspace = gr.Markdown()
+            reopen_id = gr.Textbox(label="Reopen workspace", placeholder="s-…", scale=0, min_width=200)
+            reopen_btn = gr.Button("Reopen", scale=0, size="sm")
+        with gr.Tabs():
+            with gr.Tab("1 · Knowledge", id="knowledge"):
+                knowledge_tab.build(ctx, state)
+            with gr.Tab("2 · Roles & tools", id="roles"):
+                roles_tab.build(ctx, state)
+            with gr.Tab("3 · Generate", id="generate"):
+                generate_tab.build(ctx, state)
+            with gr.Tab("4 · Verify", id="verify"):
+                verify_tab.build(ctx, state)
+            with gr.Tab("5 · Train", id="train"):
+                train_tab.build(ctx, state)
+            with gr.Tab("6 · Evaluate", id="evaluate"):
+                evaluate_tab.build(ctx, state)
+            with gr.Tab("7 · Hub", id="hub"):
+                hub_tab.build(ctx, state)
+
+        demo.load(describe_workspace, inputs=state, outputs=workspace)
+        reopen_btn.click(_reopen(ctx), inputs=[state, reopen_id], outputs=[state, workspace])
+    return demo
+
+
+def describe_workspace(session: Session) -> str:
+    return f"Workspace **`{session.id}`** — files of this session live in `{Path(session.runs_root) / session.id}`"
+
+
+def _reopen(ctx: AppContext):
+    from mimir.ui.common import guard
+
+    @guard
+    def reopen(session: Session, session_id: str) -> tuple[Session, str]:
+        reopened = Session.reopen(ctx.runs_root, session_id)
+        reopened.model_spec = session.model_spec
+        return reopened, describe_workspace(reopened)
+
+    return reopen
+
+
+def launch_kwargs() -> dict:
+    """Arguments every launch passes (gradio 6 takes theme and CSS at launch)."""
+    return {"css_paths": [CSS_PATH] if CSS_PATH.exists() else None, "theme": gr.themes.Soft()}

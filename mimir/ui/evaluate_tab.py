@@ -1,0 +1,208 @@
+"""Evaluate tab: two models answer the same questions closed-book, judges compare them (both orders),
+stats with confidence intervals and a chart; plus human side-by-side judging with A/B hidden.
+
+Human verdicts are written as ``judgements_human.jsonl`` next to the automatic judges' files, in
+the evaluation stage's own :class:`Judgement` format, so the same statistics apply.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from mimir.ui.common import guard, md_table, shorten, status
+from mimir.ui.context import ASSETS, AppContext, session_model
+from mimir.ui.session import Session
+
+EXAMPLE_QUESTIONS = ASSETS / "examples" / "questions.jsonl"
+
+
+def eval_dir(session: Session) -> Path:
+    return session.workspace / "evaluate"
+
+
+def adapter_choices(session: Session) -> list[str]:
+    """Model specs worth comparing: the base model and every adapter trained in this workspace."""
+    specs = ["local"]
+    for adapter in sorted((session.workspace / "train").glob("*/adapter")):
+        specs.append(f"local@{adapter}")
+    return specs
+
+
+def _questions(session: Session, source: str, upload: Any) -> list[Any]:
+    from mimir.evaluate.evalsets import load_dataset_questions, load_questions
+
+    if upload is not None:
+        return load_questions(Path(getattr(upload, "name", upload)))
+    source = (source or "").strip()
+    if not source:
+        raise gr.Error("Give a question file or a dataset id (or upload a .jsonl).")
+    path = Path(source)
+    if path.is_file() and path.suffix in (".jsonl", ".json"):
+        return load_questions(path)
+    return load_dataset_questions(source, split="test")
+
+
+def run_pairwise(
+    ctx: AppContext, session: Session, spec_a: str, spec_b: str, label_a: str, label_b: str, source: str, upload: Any,
+    judges: list[str], judge_spec: str, max_new_tokens: float, limit: float, progress: Any = None,
+) -> tuple[str, str | None, list[list[str]]]:
+    """Answer with A and B, run the judges, return (summary markdown, chart path, per-question rows)."""
+    from mimir.evaluate.answering import answer_questions
+    from mimir.evaluate.judges.base import make_judge
+    from mimir.evaluate.pairwise import judge_pair
+    from mimir.evaluate.stats import format_summary
+
+    if not judges:
+        raise gr.Error("Pick at least one judge.")
+    questions = _questions(session, source, upload)
+    if limit and int(limit) > 0:
+        questions = questions[: int(limit)]
+    session.live["eval_questions"] = questions  # human judging reuses this comparison's questions
+    spec_a, spec_b = (spec_a or "local").strip(), (spec_b or "local").strip()
+    label_a, label_b = (label_a or "A").strip(), (label_b or "B").strip()
+    out = eval_dir(session)
+    # A new comparison starts clean: cached answers belong to the previous pair of models.
+    for old in out.glob("*.jsonl"):
+        old.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    token = session.secret("endpoint")
+    step = progress or (lambda *a, **k: None)
+    step(0.05, desc=f"{label_a} answers {len(questions)} questions")
+    answers_a = answer_questions(session_model(ctx, spec_a, token), questions, side="a",
+                                 max_new_tokens=int(max_new_tokens), cache=out / "answers_a.jsonl")
+    step(0.4, desc=f"{label_b} answers")
+    answers_b = answer_questions(session_model(ctx, spec_b, token), questions, side="b",
+                                 max_new_tokens=int(max_new_tokens), cache=out / "answers_b.jsonl")
+    step(0.75, desc="judging (both orders)")
+    made = [make_judge(kind, model=session_model(ctx, judge_spec or "local", token) if kind == "llm" else None)
+            for kind in judges]
+    result = judge_pair(questions, answers_a, answers_b, made, label_a=label_a, label_b=label_b, out_dir=out)
+    (out / "pair.json").write_text(json.dumps({"a": spec_a, "b": spec_b, "label_a": label_a, "label_b": label_b}), encoding="utf-8")
+    summary = "\n\n".join(f"**{name} judge**\n\n```\n{format_summary(s, label_a, label_b)}\n```" for name, s in result.summaries.items())
+    rows = []
+    by_id = {q.id: q for q in questions}
+    for name, judgements in result.judgements.items():
+        for j in judgements:
+            outcome = {"a": f"{label_a} wins", "b": f"{label_b} wins", "tie": "tie"}.get(j.winner, j.winner)
+            rows.append([name, j.question_id, shorten(by_id[j.question_id].question, 90), outcome if j.valid else "invalid",
+                         "yes" if j.flipped else ""])
+    chart = out / "chart.png"
+    return summary, str(chart) if chart.exists() else None, rows
+
+
+# -- human judging -------------------------------------------------------------------------------
+def start_human(session: Session, seed: float) -> tuple[str, str, str, str]:
+    """Side-by-side tasks from the last comparison's answers; which side is A stays server-side."""
+    from mimir.evaluate.judges.human import make_tasks
+    from mimir.evaluate.records import Answer
+    from mimir.jsonl import read_records
+
+    out = eval_dir(session)
+    if not (out / "answers_a.jsonl").exists() or not (out / "answers_b.jsonl").exists():
+        raise gr.Error("Run a comparison first: human judging uses its answers.")
+    answers_a = [Answer.from_dict(r) for r in read_records(out / "answers_a.jsonl")]
+    answers_b = [Answer.from_dict(r) for r in read_records(out / "answers_b.jsonl")]
+    questions = session.live.get("eval_questions")
+    if questions is None:
+        raise gr.Error("Run a comparison in this session first.")
+    done = {r["question_id"] for r in read_records(out / "judgements_human.jsonl")}
+    tasks = [t for t in make_tasks(questions, answers_a, answers_b, seed=int(seed)) if t.question_id not in done]
+    session.live["human_tasks"] = tasks
+    return _show_task(session)
+
+
+def _show_task(session: Session) -> tuple[str, str, str, str]:
+    tasks = session.live.get("human_tasks") or []
+    if not tasks:
+        return "", "", "", human_summary(session)
+    task = tasks[0]
+    return (f"**Question:** {task.question}", task.left, task.right,
+            status(f"{len(tasks)} comparison(s) left — which answer is better?"))
+
+
+def choose(session: Session, choice: str) -> tuple[str, str, str, str]:
+    from mimir.evaluate.judges.human import record_choice
+    from mimir.jsonl import JsonlWriter
+
+    tasks = session.live.get("human_tasks") or []
+    if not tasks:
+        raise gr.Error("No comparison is waiting; press 'Start human judging'.")
+    judgement = record_choice(tasks.pop(0), choice)
+    with JsonlWriter(eval_dir(session) / "judgements_human.jsonl") as writer:
+        writer.write(judgement.to_dict())
+    return _show_task(session)
+
+
+def human_summary(session: Session) -> str:
+    from mimir.evaluate.records import Answer, Judgement
+    from mimir.evaluate.stats import format_summary, summarize
+    from mimir.jsonl import read_records
+
+    out = eval_dir(session)
+    judgements = [Judgement.from_dict(r) for r in read_records(out / "judgements_human.jsonl")]
+    if not judgements:
+        return status("No human judgements yet.")
+    pair = json.loads((out / "pair.json").read_text(encoding="utf-8")) if (out / "pair.json").exists() else {}
+    answers_a = [Answer.from_dict(r) for r in read_records(out / "answers_a.jsonl")]
+    answers_b = [Answer.from_dict(r) for r in read_records(out / "answers_b.jsonl")]
+    summary = summarize(judgements, answers_a, answers_b)
+    return "**human judge**\n\n```\n" + format_summary(summary, pair.get("label_a", "A"), pair.get("label_b", "B")) + "\n```"
+
+
+# -- layout --------------------------------------------------------------------------------------
+def build(ctx: AppContext, state: gr.State) -> None:
+    with gr.Row():
+        with gr.Column():
+            spec_a = gr.Dropdown(["local"], value="local", allow_custom_value=True, label="Model A (e.g. local@ADAPTER_DIR)",
+                                 elem_id="eval-a")
+            label_a = gr.Textbox(value="MIMIR", label="Label A")
+        with gr.Column():
+            spec_b = gr.Dropdown(["local"], value="local", allow_custom_value=True, label="Model B (the baseline)", elem_id="eval-b")
+            label_b = gr.Textbox(value="base", label="Label B")
+        with gr.Column():
+            source = gr.Textbox(value=str(EXAMPLE_QUESTIONS), label="Questions: file or dataset id")
+            upload = gr.File(label="…or upload questions (.jsonl)", file_types=[".jsonl", ".json"])
+    with gr.Row():
+        judges = gr.CheckboxGroup([("Reference (key facts)", "reference"), ("LLM pairwise, both orders", "llm")],
+                                  value=["reference"], label="Judges")
+        judge_spec = gr.Textbox(value=ctx.default_model, label="LLM judge model spec")
+        max_new = gr.Slider(16, 512, value=96, step=16, label="Answer max tokens")
+        limit = gr.Number(value=0, precision=0, label="Questions (0 = all)")
+    with gr.Row():
+        refresh = gr.Button("Refresh model list", size="sm")
+        run_btn = gr.Button("Compare A vs B", variant="primary", elem_id="eval-run")
+    with gr.Row():
+        summary = gr.Markdown(elem_id="eval-summary")
+        chart = gr.Image(label="Win / tie / loss", type="filepath", interactive=False)
+    per_q = gr.Dataframe(headers=["judge", "question id", "question", "outcome", "order flip"], interactive=False, wrap=True)
+
+    with gr.Accordion("Human side-by-side judging (A/B hidden and shuffled)", open=False, elem_id="eval-human"):
+        with gr.Row():
+            seed = gr.Number(value=0, precision=0, label="Shuffle seed", scale=0)
+            start = gr.Button("Start human judging")
+        question = gr.Markdown()
+        with gr.Row():
+            left = gr.Textbox(label="Answer 1", lines=6, interactive=False, elem_classes="answer")
+            right = gr.Textbox(label="Answer 2", lines=6, interactive=False, elem_classes="answer")
+        with gr.Row():
+            left_btn = gr.Button("Answer 1 is better")
+            tie_btn = gr.Button("Tie")
+            right_btn = gr.Button("Answer 2 is better")
+        human_status = gr.Markdown()
+
+    def run(session, a, b, la, lb, src, up, js, jm, mx, lim, progress=gr.Progress()):
+        return run_pairwise(ctx, session, a, b, la, lb, src, up, js, jm, mx, lim, progress=progress)
+
+    run_btn.click(guard(run), inputs=[state, spec_a, spec_b, label_a, label_b, source, upload, judges, judge_spec, max_new, limit],
+                  outputs=[summary, chart, per_q])
+    refresh.click(guard(lambda s: (gr.Dropdown(choices=adapter_choices(s)), gr.Dropdown(choices=adapter_choices(s)))),
+                  inputs=state, outputs=[spec_a, spec_b])
+    human_out = [question, left, right, human_status]
+    start.click(guard(start_human), inputs=[state, seed], outputs=human_out)
+    left_btn.click(guard(lambda s: choose(s, "left")), inputs=state, outputs=human_out)
+    tie_btn.click(guard(lambda s: choose(s, "tie")), inputs=state, outputs=human_out)
+    right_btn.click(guard(lambda s: choose(s, "right")), inputs=state, outputs=human_out)

@@ -1,0 +1,215 @@
+"""Generate tab: multi-role dialogues with a live preview as they finish, a stop button, baselines.
+
+The stage runs in a worker thread and appends each finished dialogue to its JSONL (fsync'd);
+the handler streams what is in that file, so the preview shows exactly what was saved, and
+a stop (or a crash) loses at most the dialogues in flight — a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import gradio as gr
+
+from mimir.jsonl import read_records
+from mimir.models.base import ChatModel, Conversation, GenerationSettings, Reply
+from mimir.ui.common import as_ui_error, status
+from mimir.ui.context import AppContext, session_model
+from mimir.ui.render import DIALOGUE_HEADERS, dialogue_messages, dialogue_row
+from mimir.ui.session import Session
+
+POLL_S = 0.5
+
+
+class StopRequested(Exception):
+    """Raised inside the stage when the user pressed Stop."""
+
+
+class StoppableModel(ChatModel):
+    """Checks the stop flag before every (batched) model call, so Stop takes effect within one step."""
+
+    def __init__(self, inner: ChatModel, stop: threading.Event) -> None:
+        self.inner, self.stop, self.name = inner, stop, inner.name
+
+    def generate(self, conversations: list[Conversation], settings: GenerationSettings | None = None) -> list[Reply]:
+        if self.stop.is_set():
+            raise StopRequested()
+        return self.inner.generate(conversations, settings)
+
+
+def paths(session: Session, kind: str = "mimir") -> tuple[Path, Path]:
+    """(records JSONL, training export JSONL) of a generation or baseline kind."""
+    folder = session.workspace / "generate"
+    return folder / f"{kind}_dialogues.jsonl", folder / f"{kind}_export.jsonl"
+
+
+def generation_config(session: Session, n: float, max_turns: float, max_new_tokens: float, temperature: float, seed: float):
+    from mimir.config import config_from_dict
+    from mimir.generate.config import GenerateConfig
+
+    if not (session.knowledge_dir / "manifest.json").exists():
+        raise gr.Error("No knowledge yet: add files or load the example in the Knowledge tab first.")
+    records, export = paths(session)
+    values = {
+        **session.generation,
+        "knowledge": str(session.knowledge_dir), "output": str(records), "export": str(export), "model": session.model_spec,
+        "max_dialogues": int(n), "max_turns": int(max_turns), "max_new_tokens": int(max_new_tokens),
+        "temperature": float(temperature), "seed": int(seed),
+    }
+    return config_from_dict(GenerateConfig, values, where="generation settings")
+
+
+def stream_stage(
+    session: Session, key: str, output: Path, work: Callable[[Callable[..., None], threading.Event], Any]
+) -> Iterator[tuple[str, list[list[Any]], list[dict[str, Any]], Any]]:
+    """Run ``work(progress, stop)`` in a thread; yield (status, rows, latest dialogue, dropdown) as records land."""
+    stop = threading.Event()
+    session.live[key] = stop
+    outcome: dict[str, Any] = {}
+
+    def progress(*_: Any, **__: Any) -> None:
+        if stop.is_set():
+            raise StopRequested()
+
+    def run() -> None:
+        try:
+            outcome["result"] = work(progress, stop)
+        except StopRequested:
+            outcome["stopped"] = True
+        except BaseException as exc:  # noqa: BLE001 - reported to the page below
+            outcome["error"] = exc
+
+    started = time.monotonic()
+    worker = threading.Thread(target=run, name=f"mimir-ui-{key}", daemon=True)
+    worker.start()
+    shown = -1
+    while True:
+        alive = worker.is_alive()
+        records = list(read_records(output))
+        if len(records) != shown or not alive:
+            shown = len(records)
+            failed = sum(1 for r in records if r.get("status") == "failed")
+            elapsed = time.monotonic() - started
+            if alive:
+                line = status(f"running… {len(records)} dialogue(s) saved ({failed} failed) · {elapsed:.0f} s", "info")
+            elif "error" in outcome:
+                session.live.pop(key, None)
+                raise as_ui_error(outcome["error"])
+            elif outcome.get("stopped"):
+                line = status(f"stopped after {elapsed:.0f} s: {len(records)} dialogue(s) saved; run again to resume", "warn")
+            else:
+                line = status(f"done in {elapsed:.0f} s: {len(records)} dialogue(s) ({failed} failed) in {output.name}", "ok")
+            rows = [dialogue_row(r) for r in records]
+            latest = dialogue_messages(records[-1]) if records else []
+            ids = [r.get("id") for r in records]
+            yield line, rows, latest, gr.Dropdown(choices=ids, value=ids[-1] if ids else None)
+        if not alive:
+            break
+        worker.join(POLL_S)
+    session.live.pop(key, None)
+
+
+def run_generation(ctx: AppContext, session: Session, n, max_turns, max_new_tokens, temperature, seed, reasoning=False):
+    from mimir.generate import export_for_training, generate_dialogues, write_export
+    from mimir.knowledge import KnowledgeBase
+
+    config = generation_config(session, n, max_turns, max_new_tokens, temperature, seed)
+    model = session_model(ctx, config.model, session.secret("endpoint"))
+    keys = {k: v for k, v in {"tavily": session.secret("tavily"), "google": session.secret("serper")}.items() if v}
+
+    def work(progress: Callable[..., None], stop: threading.Event) -> Any:
+        kb = KnowledgeBase.open(config.knowledge)
+        dialogues = generate_dialogues(kb, config, StoppableModel(model, stop), config.output, progress, api_keys=keys)
+        ok = [d for d in dialogues if d.status == "ok"]
+        write_export(export_for_training(ok, include_reasoning=bool(reasoning), roles=config.roles_file), config.export)
+        return dialogues
+
+    yield from stream_stage(session, "generate", Path(config.output), work)
+
+
+def run_baseline(ctx: AppContext, session: Session, kind: str, n, seed):
+    from mimir.config import config_from_dict
+    from mimir.generate import run_baseline as baseline
+    from mimir.generate.config import BaselineConfig
+
+    if not (session.knowledge_dir / "manifest.json").exists():
+        raise gr.Error("No knowledge yet: add files or load the example in the Knowledge tab first.")
+    records, export = paths(session, kind.replace("-", "_"))
+    config = config_from_dict(BaselineConfig, {
+        "kind": kind, "knowledge": str(session.knowledge_dir), "output": str(records), "export": str(export),
+        "model": session.model_spec, "n": int(n), "seed": int(seed),
+        **{k: v for k, v in session.generation.items() if k in ("domain", "roles_file", "target_role")},
+    }, where="baseline settings")
+    model = session_model(ctx, config.model, session.secret("endpoint")) if kind != "original" else None
+    yield from stream_stage(session, "baseline", records,
+                            lambda progress, stop: baseline(config, model=StoppableModel(model, stop) if model else None,
+                                                            progress=progress))
+
+
+def request_stop(session: Session, key: str) -> str:
+    stop = session.live.get(key)
+    if stop is None:
+        return status("Nothing is running.")
+    stop.set()
+    return status("Stopping after the current step; finished dialogues stay saved.", "warn")
+
+
+def show_dialogue(session: Session, dialogue_id: str, kind: str = "mimir") -> list[dict[str, Any]]:
+    for record in read_records(paths(session, kind)[0]):
+        if record.get("id") == dialogue_id:
+            return dialogue_messages(record)
+    return []
+
+
+# -- layout --------------------------------------------------------------------------------------
+def build(ctx: AppContext, state: gr.State) -> None:
+    gr.Markdown("Roles, tools, framework and model come from the **Roles & tools** tab (defaults: the domain's first expert, "
+                "chain of thought, the knowledge retriever, the embedded model).")
+    with gr.Row():
+        n = gr.Slider(1, 500, value=8, step=1, label="Dialogues", elem_id="gen-n")
+        turns = gr.Slider(2, 16, value=4, step=1, label="Turns per dialogue", elem_id="gen-turns")
+        max_new = gr.Slider(16, 512, value=96, step=16, label="Max tokens per message")
+        temperature = gr.Slider(0, 1.5, value=0.0, step=0.1, label="Temperature (0 = greedy)")
+        seed = gr.Number(value=0, precision=0, label="Seed", scale=0, min_width=90)
+    with gr.Row():
+        reasoning = gr.Checkbox(value=False, label="Keep reasoning traces in the training export")
+        run_btn = gr.Button("Generate dialogues", variant="primary", elem_id="gen-run")
+        stop_btn = gr.Button("Stop", variant="stop", elem_id="gen-stop")
+    line = gr.Markdown(elem_id="gen-status")
+    with gr.Row():
+        with gr.Column(scale=3):
+            table = gr.Dataframe(headers=DIALOGUE_HEADERS, interactive=False, wrap=True, label="Saved dialogues",
+                                 elem_id="gen-table", max_height=480)
+        with gr.Column(scale=4):
+            pick = gr.Dropdown([], label="Show dialogue", elem_id="gen-pick")
+            chat = gr.Chatbot(label="Dialogue preview (tuned role on the right)", height=480, elem_id="gen-chat",
+                              sanitize_html=True, render_markdown=True)
+    with gr.Accordion("Baselines on the same knowledge (for the comparison in Evaluate)", open=False):
+        with gr.Row():
+            kind = gr.Radio([("Original data", "original"), ("Self-instruct", "self-instruct"), ("Baize self-chat", "baize")],
+                            value="original", label="Baseline")
+            b_n = gr.Slider(1, 500, value=8, step=1, label="Examples")
+            b_seed = gr.Number(value=0, precision=0, label="Seed", scale=0, min_width=90)
+        with gr.Row():
+            b_run = gr.Button("Build baseline")
+            b_stop = gr.Button("Stop", variant="stop")
+        b_line = gr.Markdown()
+        b_table = gr.Dataframe(headers=DIALOGUE_HEADERS, interactive=False, wrap=True, max_height=300)
+        b_pick = gr.Dropdown([], label="Show example")
+        b_chat = gr.Chatbot(height=320, sanitize_html=True)
+
+    def gen(session, n_, t_, m_, temp_, seed_, reasoning_):
+        yield from run_generation(ctx, session, n_, t_, m_, temp_, seed_, reasoning_)
+
+    def base(session, kind_, n_, seed_):
+        yield from run_baseline(ctx, session, kind_, n_, seed_)
+
+    run_btn.click(gen, inputs=[state, n, turns, max_new, temperature, seed, reasoning], outputs=[line, table, chat, pick])
+    stop_btn.click(lambda s: request_stop(s, "generate"), inputs=state, outputs=line)
+    pick.select(lambda s, i: show_dialogue(s, i), inputs=[state, pick], outputs=chat)
+    b_run.click(base, inputs=[state, kind, b_n, b_seed], outputs=[b_line, b_table, b_chat, b_pick])
+    b_stop.click(lambda s: request_stop(s, "baseline"), inputs=state, outputs=b_line)
+    b_pick.select(lambda s, k, i: show_dialogue(s, i, k.replace("-", "_")), inputs=[state, kind, b_pick], outputs=b_chat)

@@ -1,0 +1,140 @@
+"""Hub tab: log in (OAuth on a Space, else a token held in session memory), push the dataset and
+the adapter with their cards. Tokens go to each call and nowhere else (never back to the page).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from mimir.ui.common import guard, md_table, status
+from mimir.ui.context import AppContext
+from mimir.ui.session import Session
+
+
+def _token(session: Session, oauth_token: Any) -> Any:
+    """OAuth (a Space login) first, then the token pasted in this session; the stage falls back to HF_TOKEN."""
+    if oauth_token is not None and getattr(oauth_token, "token", None):
+        return oauth_token
+    return session.secret("hub")
+
+
+def set_token(session: Session, token: str) -> tuple[str, str]:
+    """Hold a pasted token for this session and say whose it is; the field is cleared."""
+    from mimir.hub.auth import whoami
+
+    if not (token or "").strip():
+        session.set_secret("hub", "")
+        return "", status("Token cleared from this session.")
+    session.set_secret("hub", token)
+    try:
+        user = whoami(token.strip())
+    except Exception:
+        session.set_secret("hub", "")
+        raise
+    write = "with write access" if user.get("can_write") else "READ-ONLY: pushing will fail"
+    return "", status(f"Logged in as {user.get('name')} ({write}); the token stays in this session's memory only.", "ok")
+
+
+def dataset_splits(session: Session) -> dict[str, Path]:
+    """Which dataset splits this workspace has, by the names they get on the Hub."""
+    ws = session.workspace
+    candidates = {
+        "raw": ws / "generate" / "mimir_dialogues.jsonl",
+        "verified": ws / "verify" / "verified_dialogues.jsonl",
+        "original": ws / "generate" / "original_dialogues.jsonl",
+        "self_instruct": ws / "generate" / "self_instruct_dialogues.jsonl",
+        "baize": ws / "generate" / "baize_dialogues.jsonl",
+    }
+    return {name: path for name, path in candidates.items() if path.exists() and path.stat().st_size}
+
+
+def push_dataset(session: Session, repo_id: str, private: bool, splits: list[str], include_knowledge: bool,
+                 license_id: str, oauth_token: gr.OAuthToken | None = None) -> str:
+    from mimir.config import config_from_dict
+    from mimir.hub import DatasetPushConfig
+    from mimir.hub import push_dataset as push
+
+    available = dataset_splits(session)
+    chosen = {name: str(available[name]) for name in splits or [] if name in available}
+    if not chosen:
+        raise gr.Error("Nothing to push: generate (and verify) dialogues first, then pick the splits.")
+    config = config_from_dict(DatasetPushConfig, {
+        "repo_id": (repo_id or "").strip(), "private": bool(private), "include_knowledge_files": bool(include_knowledge),
+        "license": (license_id or "other").strip(),
+    }, where="dataset push")
+    verdicts = session.workspace / "verify" / "verdicts.jsonl"
+    result = push(chosen, config, token=_token(session, oauth_token),
+                  knowledge=str(session.knowledge_dir) if session.knowledge_dir.exists() else None,
+                  verdicts=str(verdicts) if verdicts.exists() else None)
+    return _result_md(result)
+
+
+def push_adapter(session: Session, run: str, repo_id: str, private: bool, merged_repo: str, license_id: str,
+                 oauth_token: gr.OAuthToken | None = None) -> str:
+    from mimir.config import config_from_dict
+    from mimir.hub import AdapterPushConfig
+    from mimir.hub import push_adapter as push
+
+    adapter = Path(run or "") / "adapter"
+    if not run or not adapter.is_dir():
+        raise gr.Error("Pick a finished training run (its adapter/ folder) from the list.")
+    config = config_from_dict(AdapterPushConfig, {
+        "repo_id": (repo_id or "").strip(), "private": bool(private), "merged_repo_id": (merged_repo or "").strip(),
+        "license": (license_id or "other").strip(),
+    }, where="adapter push")
+    result = push(str(adapter), config, token=_token(session, oauth_token))
+    return _result_md(result)
+
+
+def adapter_runs(session: Session) -> list[tuple[str, str]]:
+    return [(p.parent.name, str(p.parent)) for p in sorted((session.workspace / "train").glob("*/adapter")) if p.is_dir()]
+
+
+def _result_md(result: Any) -> str:
+    files = md_table(["file"], [[f] for f in result.files[:30]])
+    visibility = "private" if result.private else "public"
+    return status(f"Pushed to {result.repo_id} ({visibility}): {result.url}", "ok") + "\n\n" + files
+
+
+def build(ctx: AppContext, state: gr.State) -> None:
+    with gr.Row():
+        if ctx.on_space:
+            gr.LoginButton()  # Spaces OAuth; handlers receive the user's token as gr.OAuthToken
+        token = gr.Textbox(label="Hugging Face token (write access)", type="password", placeholder="hf_…",
+                           info="Held in this session's memory only; never saved, logged or shown. Empty: HF_TOKEN.")
+        token_btn = gr.Button("Use token", scale=0)
+    who = gr.Markdown()
+    with gr.Row():
+        with gr.Column():
+            gr.Markdown("### Dataset")
+            d_repo = gr.Textbox(label="Dataset repo", placeholder="my-clinic-dialogues or org/name")
+            d_splits = gr.CheckboxGroup(["raw", "verified", "original", "self_instruct", "baize"], value=["verified"],
+                                        label="Splits")
+            with gr.Row():
+                d_private = gr.Checkbox(value=True, label="Private")
+                d_knowledge = gr.Checkbox(value=False, label="Also upload my private knowledge files")
+                d_license = gr.Textbox(value="other", label="License")
+            d_btn = gr.Button("Push dataset", variant="primary")
+            d_out = gr.Markdown()
+        with gr.Column():
+            gr.Markdown("### Adapter")
+            with gr.Row():
+                a_run = gr.Dropdown([], label="Training run")
+                a_refresh = gr.Button("↻", scale=0, size="sm")
+            a_repo = gr.Textbox(label="Model repo", placeholder="my-clinic-expert-lora or org/name")
+            a_merged = gr.Textbox(label="Also push the merged model to (optional)")
+            with gr.Row():
+                a_private = gr.Checkbox(value=True, label="Private")
+                a_license = gr.Textbox(value="other", label="License")
+            a_btn = gr.Button("Push adapter", variant="primary")
+            a_out = gr.Markdown()
+    gr.Markdown("A temporary public link to this app: start it with `python -m mimir app --share`.")
+
+    token_btn.click(guard(set_token), inputs=[state, token], outputs=[token, who])
+    d_btn.click(guard(push_dataset), inputs=[state, d_repo, d_private, d_splits, d_knowledge, d_license], outputs=d_out)
+    a_refresh.click(guard(lambda s: gr.Dropdown(choices=adapter_runs(s))), inputs=state, outputs=a_run)
+    a_run.focus(guard(lambda s: gr.Dropdown(choices=adapter_runs(s))), inputs=state, outputs=a_run)
+    a_btn.click(guard(push_adapter), inputs=[state, a_run, a_repo, a_private, a_merged, a_license], outputs=a_out)

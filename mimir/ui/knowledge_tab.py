@@ -1,0 +1,206 @@
+"""Knowledge tab: upload files, load the example, add public datasets, preview and search chunks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from mimir.ui.common import guard, md_table, shorten, status
+from mimir.ui.context import AppContext
+from mimir.ui.session import Session
+
+FILE_TYPES = [".pdf", ".docx", ".txt", ".md", ".csv", ".json", ".jsonl", ".html", ".htm"]
+CHUNK_HEADERS = ["chunk id", "source", "where", "text"]
+
+
+# -- handlers (plain functions over the session; tested directly) --------------------------------
+def open_kb(session: Session, create: bool = True):
+    """The session's knowledge base (created on first use)."""
+    from mimir.knowledge import KnowledgeBase
+
+    folder = session.knowledge_dir
+    if (folder / "manifest.json").exists():
+        return KnowledgeBase.open(folder)
+    if not create:
+        raise FileNotFoundError("this workspace has no knowledge yet: upload files or load the example in the Knowledge tab")
+    return KnowledgeBase.create(folder)
+
+
+def chunk_rows(session: Session, limit: int = 200) -> list[list[str]]:
+    if not (session.knowledge_dir / "manifest.json").exists():
+        return []
+    rows = []
+    for chunk in open_kb(session, create=False).chunks():
+        if len(rows) >= limit:
+            break
+        rows.append([chunk.id, _source(chunk), _where(chunk), shorten(chunk.text, 220)])
+    return rows
+
+
+def kb_summary(session: Session) -> str:
+    if not (session.knowledge_dir / "manifest.json").exists():
+        return status("No knowledge yet. Upload files, load the example, or add a public dataset.")
+    kb = open_kb(session, create=False)
+    chunks = list(kb.chunks())
+    sources = sorted({_source(c) for c in chunks})
+    return status(f"{len(chunks)} chunks from {len(sources)} source(s): {', '.join(sources[:8])}" + (" …" if len(sources) > 8 else ""), "ok")
+
+
+def add_files(session: Session, files: list[Any] | None) -> tuple[str, list[list[str]], str]:
+    """Ingest uploaded files; each file's error is reported and the others still load."""
+    paths = [Path(getattr(f, "name", f)) for f in (files or [])]
+    if not paths:
+        raise gr.Error("Choose one or more files first.")
+    report = open_kb(session).add_files(paths, names=[p.name for p in paths])
+    return _report_md(report), chunk_rows(session), kb_summary(session)
+
+
+def load_example(session: Session) -> tuple[str, list[list[str]], str]:
+    from mimir.knowledge import load_example_kb
+
+    from mimir.knowledge import example_files
+
+    load_example_kb(session.knowledge_dir)
+    names = ", ".join(p.name for p in example_files())
+    return status(f"Example knowledge loaded: {names}", "ok"), chunk_rows(session), kb_summary(session)
+
+
+def catalog_choices() -> list[tuple[str, str]]:
+    """(label, name) pairs of the public dataset catalog, grouped by domain."""
+    from mimir.knowledge import load_catalog
+
+    return [(f"{e.domain} · {e.name} ({e.hub_id})", e.name) for e in load_catalog()]
+
+
+def add_catalog_dataset(session: Session, name: str, limit: float) -> tuple[str, list[list[str]], str]:
+    from mimir.knowledge import load_catalog
+
+    if not name:
+        raise gr.Error("Pick a dataset from the catalog first.")
+    entry = next((e for e in load_catalog() if e.name == name), None)
+    if entry is None:
+        raise gr.Error(f"{name!r} is not in the dataset catalog")
+    report = open_kb(session).add_dataset(entry, limit=int(limit))
+    return _report_md(report), chunk_rows(session), kb_summary(session)
+
+
+def search_hub(query: str) -> tuple[gr.Dropdown, str]:
+    from mimir.knowledge import search_hub_datasets
+
+    query = (query or "").strip()
+    if not query:
+        raise gr.Error("Type a few words to search the Hub for datasets.")
+    found = search_hub_datasets(query, limit=20)
+    ids = [d if isinstance(d, str) else d.id for d in found]
+    return gr.Dropdown(choices=ids, value=ids[0] if ids else None), status(f"{len(ids)} dataset(s) found for {query!r}")
+
+
+def add_hub_dataset(
+    session: Session, hub_id: str, config: str, split: str, question: str, answer: str, context: str, limit: float
+) -> tuple[str, list[list[str]], str]:
+    from mimir.knowledge import DatasetSpec
+
+    if not (hub_id or "").strip():
+        raise gr.Error("Give a dataset id (search the Hub or type owner/name).")
+    spec = DatasetSpec(
+        name=hub_id.strip().split("/")[-1],
+        hub_id=hub_id.strip(),
+        config=(config or "").strip() or None,
+        split=(split or "train").strip(),
+        fields={k: v.strip() for k, v in {"question": question, "answer": answer, "context": context}.items() if v and v.strip()},
+    )
+    report = open_kb(session).add_dataset(spec, limit=int(limit))
+    return _report_md(report), chunk_rows(session), kb_summary(session)
+
+
+def search_chunks(session: Session, query: str, k: float, mode: str) -> str:
+    query = (query or "").strip()
+    if not query:
+        raise gr.Error("Type a question to search the knowledge.")
+    hits = open_kb(session, create=False).search(query, k=int(k), mode=mode)
+    rows = [[f"{score:.3f}", _source(chunk), _where(chunk), shorten(chunk.text, 300)] for chunk, score in hits]
+    return md_table(["score", "source", "where", "text"], rows) if rows else status("No match.", "warn")
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _source(chunk: Any) -> str:
+    return str(chunk.source)
+
+
+def _where(chunk: Any) -> str:
+    if chunk.page is not None:
+        return f"page {chunk.page}"
+    if chunk.row is not None:
+        return f"row {chunk.row}"
+    return shorten(chunk.heading, 60)
+
+
+def _report_md(report: Any) -> str:
+    """Per-file outcome: added, unchanged, or the error naming the cause; then warnings."""
+    rows = [[name, "✅ added"] for name in report.added]
+    rows += [[name, "unchanged (already here)"] for name in report.skipped]
+    rows += [[name, f"❌ {cause}"] for name, cause in report.errors]
+    text = status(report.summary(), "ok" if report.ok else "warn") + "\n\n" + md_table(["file", "result"], rows)
+    if report.warnings:
+        text += "\n\n" + "\n".join(f"- ⚠️ {w}" for w in report.warnings[:20])
+    return text
+
+
+# -- layout --------------------------------------------------------------------------------------
+def build(ctx: AppContext, state: gr.State) -> None:
+    summary = gr.Markdown(status("No knowledge yet. Upload files, load the example, or add a public dataset."))
+    with gr.Row():
+        with gr.Column(scale=3):
+            files = gr.File(label="Private documents", file_count="multiple", file_types=FILE_TYPES, elem_id="kb-files")
+            with gr.Row():
+                add_btn = gr.Button("Add files", variant="primary", elem_id="kb-add")
+                example_btn = gr.Button("Load example (clinic handbook)", elem_id="kb-example")
+            report = gr.Markdown(elem_id="kb-report")
+        with gr.Column(scale=2):
+            with gr.Accordion("Public datasets", open=False):
+                catalog = gr.Dropdown(label="Catalog (assets/datasets.yaml)", choices=[], elem_id="kb-catalog")
+                limit = gr.Number(label="Rows to take", value=200, precision=0, minimum=1)
+                add_catalog_btn = gr.Button("Add catalog dataset")
+                gr.Markdown("**Any Hub dataset** — search, then map its fields.")
+                with gr.Row():
+                    hub_query = gr.Textbox(label="Search the Hub", placeholder="e.g. medical qa")
+                    hub_search_btn = gr.Button("Search", scale=0)
+                hub_id = gr.Dropdown(label="Dataset id", choices=[], allow_custom_value=True)
+                with gr.Row():
+                    hub_config = gr.Textbox(label="Config", placeholder="(default)")
+                    hub_split = gr.Textbox(label="Split", value="train")
+                with gr.Row():
+                    f_question = gr.Textbox(label="question field")
+                    f_answer = gr.Textbox(label="answer field")
+                    f_context = gr.Textbox(label="context field")
+                add_hub_btn = gr.Button("Add Hub dataset")
+                hub_status = gr.Markdown()
+    with gr.Accordion("Search the knowledge", open=True):
+        with gr.Row():
+            query = gr.Textbox(label="Query", placeholder="e.g. Saturday opening hours", scale=4, elem_id="kb-query")
+            k = gr.Slider(1, 20, value=5, step=1, label="Top k", scale=1)
+            mode = gr.Radio(["bm25", "dense", "hybrid"], value="bm25", label="Mode", scale=1)
+            search_btn = gr.Button("Search", scale=0, elem_id="kb-search")
+        hits = gr.Markdown(elem_id="kb-hits")
+    chunks = gr.Dataframe(headers=CHUNK_HEADERS, label="Chunks (first 200)", interactive=False, wrap=True,
+                          elem_id="kb-chunks", max_height=420)
+
+    outputs = [report, chunks, summary]
+    add_btn.click(guard(add_files), inputs=[state, files], outputs=outputs)
+    example_btn.click(guard(load_example), inputs=state, outputs=outputs)
+    add_catalog_btn.click(guard(add_catalog_dataset), inputs=[state, catalog, limit], outputs=outputs)
+    hub_search_btn.click(guard(search_hub), inputs=hub_query, outputs=[hub_id, hub_status])
+    add_hub_btn.click(guard(add_hub_dataset),
+                      inputs=[state, hub_id, hub_config, hub_split, f_question, f_answer, f_context, limit], outputs=outputs)
+    search_btn.click(guard(search_chunks), inputs=[state, query, k, mode], outputs=hits)
+    query.submit(guard(search_chunks), inputs=[state, query, k, mode], outputs=hits)
+    catalog.focus(lambda: gr.Dropdown(choices=_safe_catalog()), outputs=catalog)
+
+
+def _safe_catalog() -> list[tuple[str, str]]:
+    try:
+        return catalog_choices()
+    except Exception as exc:  # noqa: BLE001 - a broken catalog must not break the tab
+        raise gr.Error(f"dataset catalog: {exc}") from None
