@@ -27,3 +27,31 @@ class EvalConfig:
     tie_margin: float = option(0.0, help="Reference judge: score differences up to this margin are ties.")
     label_a: str = option("A", help="Display name of model A in tables and charts.")
     label_b: str = option("B", help="Display name of model B in tables and charts.")
+
+
+@dataclass
+class ExperimentConfig:
+    """The paper's comparison on one knowledge base: MIMIR data vs original, self-instruct and Baize."""
+
+    knowledge: str = option("assets/examples", help="Folder of knowledge files (or a knowledge base folder) to tune on.")
+    run_dir: str = option("runs/experiment", help="Every stage's outputs go here; a rerun skips finished stages.")
+    model: str = option("local", help="Model spec that generates all four data sets (the same for fairness).")
+    base_model: str = option("embedded", help="Model every adapter is trained on and the base of the comparison.")
+    judge_model: str = option("local", help="Model spec of the LLM pairwise judge.")
+    questions: str = option(
+        "", help="Held-out question file. Empty: KNOWLEDGE/questions.jsonl if present, else questions generated from the knowledge."
+    )
+    generated_questions: int = option(40, help="How many questions to generate when there is no question file.")
+    baselines: list[str] = option(["original", "self-instruct", "baize"], help="Baselines to build, train and compare with.")
+    baseline_size: int = option(
+        0, help="Examples per baseline data set. 0: as many as MIMIR produced dialogues (comparable size)."
+    )
+    generate: dict = option({}, help="Overrides of the generation config (GenerateConfig keys), e.g. {questions_per_fact: 3}.")
+    verify: dict = option({}, help="Overrides of the verification config (VerifyConfig keys).")
+    baseline: dict = option({}, help="Overrides of the baseline config (BaselineConfig keys) shared by every baseline.")
+    train: dict = option({}, help="Overrides of the training config (TrainConfig keys), the same for every adapter.")
+    judges: list[str] = option(["reference", "llm"], help="Judges of the pairwise comparisons.")
+    max_new_tokens: int = option(64, help="Longest closed-book answer in tokens.")
+    judge_max_new_tokens: int = option(24, help="Longest judge reply in tokens.")
+    bootstrap: int = option(2000, help="Bootstrap resamples for the 95% confidence intervals.")
+    seed: int = option(0, help="Seed of generation, training order and the bootstrap.")
