@@ -27,6 +27,14 @@ _STOPWORDS = frozenset(
 )
 
 
+def _bm25s():  # type: ignore[no-untyped-def]
+    import bm25s
+
+    # bm25s pins its logger at DEBUG, which floods any app that configured logging
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def _stem(word: str) -> str:
     """A light English suffix stripper: enough to match 'respirators' with 'respirator'."""
     if word.isdigit() or len(word) <= 3:
@@ -73,8 +81,7 @@ class BM25Index:
         self._size = 0
 
     def build(self, texts: list[str]) -> None:
-        import bm25s
-
+        bm25s = _bm25s()
         corpus = [tokenize(t) or ["\x00empty"] for t in texts]
         self._bm25 = bm25s.BM25()
         if corpus:
@@ -88,8 +95,7 @@ class BM25Index:
         (folder / "size.json").write_text(json.dumps({"size": self._size}))
 
     def load(self, folder: Path) -> None:
-        import bm25s
-
+        bm25s = _bm25s()
         self._size = int(json.loads((folder / "size.json").read_text())["size"])
         self._bm25 = bm25s.BM25.load(str(folder), show_progress=False) if self._size else None
 

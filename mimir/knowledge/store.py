@@ -259,13 +259,16 @@ class KnowledgeBase:
         from mimir.knowledge.datasets import load_dataset_chunks, resolve_spec
 
         resolved = resolve_spec(spec, **options)
-        key = resolved.source_key(limit)
+        key = resolved.source_key()
         report = AddReport()
-        if key in self._manifest["sources"]:
+        previous = self._manifest["sources"].get(key)
+        if previous and previous.get("limit") == limit and previous.get("spec") == resolved.to_dict():
             report.skipped.append(key)
             return report
         chunks = load_dataset_chunks(resolved, limit=limit)
         entry = {"type": "dataset", "spec": resolved.to_dict(), "limit": limit, "chunks": len(chunks), "added": _now()}
+        if previous:
+            report.warnings.append(f"{key}: replaced the earlier rows (different limit or mapping)")
         self._replace_source(key, entry, chunks)
         report.added.append(key)
         report.chunks_added = len(chunks)

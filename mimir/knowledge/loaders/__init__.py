@@ -75,6 +75,7 @@ def parse_bytes(data: bytes, name: str, config: KnowledgeConfig | None = None) -
         raise InputFileError(f"{name}: unsupported file type {ext!r}; supported: {', '.join(SUPPORTED)}")
     if not data:
         raise InputFileError(f"{name}: the file is empty")
+    _check_signature(data, name, ext)
     try:
         document = _loader(ext)(data, name, config)
     except InputFileError:
@@ -89,3 +90,15 @@ def parse_bytes(data: bytes, name: str, config: KnowledgeConfig | None = None) -
     if not document.text.strip() or not document.blocks:
         raise InputFileError(f"{name}: no text could be extracted (scanned image, or empty content)")
     return document
+
+
+_SIGNATURES = {b"%PDF-": "a PDF", b"PK\x03\x04": "a zip archive (docx, xlsx, ...)", b"\xd0\xcf\x11\xe0": "an Office (OLE) file"}
+_TEXT_FORMATS = {".txt", ".md", ".markdown", ".html", ".htm", ".csv", ".json", ".jsonl"}
+
+
+def _check_signature(data: bytes, name: str, ext: str) -> None:
+    """A binary file renamed to a text extension gets a clear message, not a decoding error."""
+    if ext in _TEXT_FORMATS:
+        for magic, what in _SIGNATURES.items():
+            if data.startswith(magic):
+                raise InputFileError(f"{name}: the content is {what}, not {ext[1:]} (wrong extension?)")

@@ -1,0 +1,185 @@
+"""``python -m mimir knowledge add|list|search|datasets`` — the knowledge stage from the shell.
+
+    python -m mimir knowledge add kb/clinic handbook.pdf rota.csv
+    python -m mimir knowledge add kb/clinic --example
+    python -m mimir knowledge add kb/clinic --dataset medmcqa --limit 200
+    python -m mimir knowledge add kb/clinic --dataset someone/their-qa --field question=q --field answer=a
+    python -m mimir knowledge list kb/clinic
+    python -m mimir knowledge search kb/clinic "critical potassium" -k 5 --mode bm25
+    python -m mimir knowledge datasets list --domain medical
+    python -m mimir knowledge datasets search "medical question answering"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from mimir.errors import ConfigError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="<action>", required=True)
+
+    add = sub.add_parser("add", help="Add files, folders, the example or a public dataset (creates the KB if needed).")
+    add.add_argument("kb", help="Knowledge base folder.")
+    add.add_argument("paths", nargs="*", help="Files or folders (pdf, docx, txt, md, html, csv, json, jsonl).")
+    add.add_argument("--recursive", "-r", action="store_true", help="Descend into sub-folders of given folders.")
+    add.add_argument("--example", action="store_true", help="Add the bundled example clinic handbook and rota.")
+    add.add_argument("--dataset", help="Catalog name (see `datasets list`) or a Hub dataset id.")
+    add.add_argument("--limit", type=int, default=None, help="Rows to take from the dataset (default: all).")
+    add.add_argument("--config-name", dest="config_name", help="Dataset config (subset) name.")
+    add.add_argument("--split", help="Dataset split (default: the catalog's, else train).")
+    add.add_argument("--data-files", nargs="+", help="Read the dataset from local json/jsonl/csv/parquet files.")
+    add.add_argument("--field", action="append", default=[], metavar="ROLE=PATH",
+                     help="Field mapping, e.g. question=Question (roles: question, answer, context, explanation).")
+    add.add_argument("--chunk-tokens", type=int, help="Chunk token budget (only when creating a new KB).")
+    add.add_argument("--retriever", choices=["bm25", "dense", "hybrid"], help="Default search mode (new KB only).")
+
+    listing = sub.add_parser("list", help="Show the sources of a knowledge base (or its chunks).")
+    listing.add_argument("kb")
+    listing.add_argument("--chunks", action="store_true", help="List chunks instead of sources.")
+    listing.add_argument("--json", action="store_true", help="Machine-readable output.")
+
+    search = sub.add_parser("search", help="Search a knowledge base.")
+    search.add_argument("kb")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5, help="How many chunks to return.")
+    search.add_argument("--mode", choices=["bm25", "dense", "hybrid"], help="Retrieval mode (default: the KB's).")
+    search.add_argument("--json", action="store_true", help="Machine-readable output.")
+
+    ds = sub.add_parser("datasets", help="The public dataset catalog and Hub search.")
+    ds_sub = ds.add_subparsers(dest="ds_action", metavar="<list|show|search>", required=True)
+    ds_list = ds_sub.add_parser("list", help="Catalog entries.")
+    ds_list.add_argument("--domain", help="Only this domain (medical, legal, finance, science, education, code).")
+    ds_show = ds_sub.add_parser("show", help="One catalog entry with its field mapping.")
+    ds_show.add_argument("name")
+    ds_search = ds_sub.add_parser("search", help="Search the Hugging Face Hub for datasets.")
+    ds_search.add_argument("words", nargs="+")
+    ds_search.add_argument("--limit", type=int, default=20)
+    ds_search.add_argument("--task", help="Task category filter, e.g. question-answering.")
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"add": _add, "list": _list, "search": _search, "datasets": _datasets}[args.action](args)
+
+
+def _expand(paths: list[str], recursive: bool) -> list[Path]:
+    from mimir.knowledge.loaders import SUPPORTED
+
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            pattern = "**/*" if recursive else "*"
+            files.extend(sorted(p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in SUPPORTED))
+        else:
+            files.append(path)  # missing files are reported by add_files, by name
+    return files
+
+
+def _fields(items: list[str]) -> dict[str, str]:
+    fields = {}
+    for item in items:
+        role, sep, path = item.partition("=")
+        if not sep or not role.strip() or not path.strip():
+            raise ConfigError(f"--field {item!r}: use ROLE=PATH, e.g. question=Question")
+        fields[role.strip()] = path.strip()
+    return fields
+
+
+def _add(args: argparse.Namespace) -> int:
+    from mimir.knowledge import KnowledgeBase, KnowledgeConfig, example_files
+
+    if not (args.paths or args.example or args.dataset):
+        raise ConfigError("nothing to add: give files or folders, --example or --dataset")
+    overrides = {k: v for k, v in {"chunk_tokens": args.chunk_tokens, "retriever": args.retriever}.items() if v is not None}
+    kb = KnowledgeBase.create(args.kb, KnowledgeConfig(**overrides), exist_ok=True)
+    files = _expand(args.paths, args.recursive) + (example_files() if args.example else [])
+    status = 0
+    if files:
+        report = kb.add_files(files)
+        for name in report.added:
+            print(f"added    {name}")
+        for name in report.skipped:
+            print(f"unchanged {name}")
+        for warning in report.warnings:
+            print(f"warning  {warning}")
+        for name, cause in report.errors:
+            print(f"FAILED   {cause}", file=sys.stderr)
+            status = 1
+        print(report.summary())
+    if args.dataset:
+        options = {"config": args.config_name, "split": args.split, "data_files": args.data_files}
+        fields = _fields(args.field)
+        if fields:
+            options["fields"] = fields
+        report = kb.add_dataset(args.dataset, limit=args.limit, **options)
+        verb = "added" if report.added else "unchanged"
+        print(f"{verb} {', '.join(report.added or report.skipped)} ({report.chunks_added} question/answer chunks)")
+    print(f"{kb.root}: {len(kb)} chunks from {len(kb.sources())} sources")
+    return status
+
+
+def _list(args: argparse.Namespace) -> int:
+    from mimir.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.open(args.kb)
+    if args.chunks:
+        chunks = kb.chunks()
+        if args.json:
+            print(json.dumps([c.to_dict() for c in chunks], ensure_ascii=False, indent=1))
+        else:
+            for c in chunks:
+                where = f"p{c.page}" if c.page is not None else (f"row {c.row}" if c.row is not None else "")
+                print(f"{c.id}  {c.source}  {where:8} {c.heading.split(' > ')[-1][:30]:30}  {c.text[:60]!r}")
+        return 0
+    sources = kb.sources()
+    if args.json:
+        print(json.dumps(sources, ensure_ascii=False, indent=1))
+        return 0
+    for name, entry in sources.items():
+        print(f"{name:50} {entry.get('type', ''):8} {entry.get('format', entry.get('limit', '')) or '':10} {entry['chunks']:6} chunks")
+    print(f"{len(sources)} sources, {len(kb)} chunks, default search: {kb.config.retriever}")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from mimir.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.open(args.kb)
+    hits = kb.search(args.query, k=args.k, mode=args.mode)
+    if args.json:
+        print(json.dumps([{"score": s, **c.to_dict()} for c, s in hits], ensure_ascii=False, indent=1))
+        return 0
+    if not hits:
+        print("no matching chunks")
+    for rank, (chunk, score) in enumerate(hits, 1):
+        print(f"{rank}. [{score:.3f}] {chunk.id}  {chunk.source}  {chunk.heading.split(' > ')[-1]}")
+        print("   " + chunk.text[:400].replace("\n", "\n   "))
+    return 0
+
+
+def _datasets(args: argparse.Namespace) -> int:
+    from mimir.knowledge.datasets import catalog
+
+    if args.ds_action == "list":
+        for name, spec in catalog().items():
+            if args.domain and spec.domain != args.domain:
+                continue
+            config = f" ({spec.config})" if spec.config else ""
+            print(f"{name:34} {spec.domain:10} {spec.hub_id}{config} [{spec.split}]  {spec.description[:70]}")
+        return 0
+    if args.ds_action == "show":
+        specs = catalog()
+        if args.name not in specs:
+            raise ConfigError(f"{args.name!r} is not in the catalog; see `python -m mimir knowledge datasets list`")
+        print(json.dumps(specs[args.name].to_dict(), indent=1))
+        return 0
+    from mimir.knowledge.hub_search import search_hub_datasets
+
+    for found in search_hub_datasets(" ".join(args.words), limit=args.limit, task=args.task):
+        print(f"{found.id:60} downloads {found.downloads:>10}  likes {found.likes:>6}")
+    return 0
