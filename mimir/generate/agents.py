@@ -1,0 +1,109 @@
+"""Per-role agents: each has its own system prompt and its own memory of the conversation.
+
+An agent's memory is the dialogue as that role saw it: its own turns as ``assistant``, everyone
+else's as ``user`` messages carrying the speaker's ``name``. Per-turn cues and retrieved data
+go into the request only, never into memory, so they do not pile up turn after turn.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mimir.generate.roles import Role
+from mimir.generate.safety import data_block
+from mimir.types import Chunk
+
+Message = dict[str, Any]
+
+
+@functools.lru_cache(maxsize=None)
+def load_prompts(name: str = "generate") -> dict[str, str]:
+    """The prompt templates of ``mimir/prompts/<name>.yaml``."""
+    import yaml
+
+    text = (Path(__file__).resolve().parents[1] / "prompts" / f"{name}.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"mimir/prompts/{name}.yaml must be a mapping of template names to text")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def render(key: str, prompts: dict[str, str] | None = None, **fields: Any) -> str:
+    prompts = prompts or load_prompts()
+    return prompts[key].format(**fields)
+
+
+def display(name: str) -> str:
+    """'new_staff_member' -> 'new staff member' (how roles are named inside prompts)."""
+    return name.replace("_", " ")
+
+
+@dataclass
+class Agent:
+    role: Role
+    others: list[str]
+    memory: list[Message] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.role.name
+
+    def system_prompt(self) -> str:
+        return render(
+            "role_system",
+            name=display(self.role.name),
+            persona=self.role.persona,
+            goals=self.role.goals or "help the conversation move forward",
+            others=", ".join(display(o) for o in self.others),
+        )
+
+    def observe(self, speaker: str, content: str) -> None:
+        """Remember a spoken turn from this agent's point of view."""
+        if speaker == self.name:
+            self.memory.append({"role": "assistant", "content": content})
+        else:
+            self.memory.append({"role": "user", "name": speaker, "content": content})
+
+    def request(self, cue: str, knowledge: str = "", extra: list[Message] | None = None) -> list[Message]:
+        """System prompt (+ data) + memory + this step's messages, with ``cue`` closing the last user message."""
+        system = self.system_prompt()
+        if knowledge:
+            system += "\n\n" + render("knowledge_intro") + "\n" + knowledge
+        messages = [{"role": "system", "content": system}, *[dict(m) for m in self.memory], *[dict(m) for m in (extra or [])]]
+        if messages[-1]["role"] == "user":
+            messages[-1]["content"] = f"{messages[-1]['content']}\n\n{cue}"
+        else:
+            messages.append({"role": "user", "content": cue})
+        return messages
+
+
+def knowledge_text(focus: str, chunks: list[Chunk], max_chars: int = 900) -> str:
+    """The data an expert sees for one answer: the key fact first, then the source chunks."""
+    template = load_prompts()["data_block"]
+    blocks = [data_block(focus, "key fact", template)] if focus else []
+    for chunk in chunks:
+        text = chunk.text if len(chunk.text) <= max_chars else chunk.text[:max_chars] + " …"
+        label = f"chunk id={chunk.id} source={chunk.source}" + (f" heading={chunk.heading}" if chunk.heading else "")
+        blocks.append(data_block(text, label, template))
+    return "\n".join(blocks)
+
+
+def clean_turn(text: str, speaker: str, roles: list[str], stop_token: str) -> tuple[str, bool]:
+    """(text, stop signal seen): drop a leading 'Name:' and any lines where the model spoke for others."""
+    stopped = bool(stop_token) and stop_token in text
+    if stop_token:
+        text = text.replace(stop_token, " ")
+    names = "|".join(re.escape(display(r)) + "|" + re.escape(r) for r in roles)
+    text = re.sub(rf"^\s*\**({names})\**\s*:\s*", "", text.strip(), flags=re.I)
+    other = [r for r in roles if r != speaker]
+    if other:
+        others = "|".join(re.escape(display(r)) + "|" + re.escape(r) for r in other)
+        match = re.search(rf"(^|\n)\s*\**({others})\**\s*:", text, flags=re.I)
+        if match:
+            text = text[: match.start()]
+    text = re.sub(r"[ \t]+", " ", text).strip().strip('"').strip()
+    return text, stopped

@@ -1,0 +1,203 @@
+"""One dialogue as a coroutine: it yields chat requests and receives replies.
+
+Roles speak in round-robin order or as a moderator step decides; the asker works through the
+scenario's focus facts, the target expert answers with its framework, grounded in the focus
+fact and the retrieved chunks (as data blocks); the dialogue ends on the stop signal or the
+turn budget. The coroutine never calls the model itself: :mod:`mimir.generate.engine` batches
+the requests of many dialogues into one model call.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Generator
+
+from mimir.errors import MimirError
+from mimir.generate.agents import Agent, clean_turn, display, knowledge_text, render
+from mimir.generate.frameworks import FRAMEWORKS, TurnContext
+from mimir.generate.holdout import Holdout
+from mimir.generate.roles import Role
+from mimir.models.base import Reply
+from mimir.types import Chunk, Dialogue, Scenario, Turn
+
+DialogueRun = Generator[list[dict[str, Any]], Reply, Dialogue]
+
+
+class DialogueFailed(MimirError):
+    """The dialogue cannot become a usable record; it is written with status "failed"."""
+
+
+@dataclass
+class Setup:
+    """Everything a dialogue needs besides the model."""
+
+    roles: dict[str, Role]
+    chunks: dict[str, Chunk]  # the scenario's source chunks
+    search: Any  # callable(query, k) -> list[Chunk] (retrieval for grounding), or None
+    tools: dict[str, Any]  # all tools built for this run (name -> smolagents Tool)
+    retrieval_k: int = 1
+    react_max_steps: int = 3
+    stop_token: str = "<END>"
+    holdout: Holdout = field(default_factory=Holdout)
+
+
+def run_dialogue(dialogue_id: str, scenario: Scenario, setup: Setup) -> DialogueRun:
+    started = time.perf_counter()
+    names = scenario.roles
+    agents = {n: Agent(role=setup.roles[n], others=[o for o in names if o != n]) for n in names}
+    target, asker = scenario.target_role, names[0]
+    source = [setup.chunks[c] for c in scenario.chunk_ids]
+    turns: list[Turn] = []
+    meta: dict[str, Any] = {"prompt_tokens": 0, "completion_tokens": 0, "model_calls": 0}
+    asked = 0  # focus facts the asker has asked about so far
+    last: str | None = None
+
+    def spoken() -> int:
+        return sum(1 for t in turns if t.role != "tool")
+
+    while spoken() < scenario.max_turns:
+        speaker = yield from _next_speaker(scenario, agents, turns, last, meta)
+        role = setup.roles[speaker]
+        focus_index = max(0, asked - 1)
+        if speaker == target:
+            new = yield from _expert(dialogue_id, scenario, agents[speaker], asker_of(turns, asker), source, setup, focus_index, meta)
+        elif speaker == asker:
+            new, asked = yield from _seeker(scenario, agents[speaker], asked, setup, meta)
+        else:
+            knowledge = knowledge_text("", source) if role.sees_knowledge else ""
+            reply = yield agents[speaker].request(render("peer_cue", name=display(speaker)), knowledge)
+            _tally(meta, reply)
+            new = [Turn(speaker=speaker, role="user", content=reply.text)]
+        stop = False
+        for turn in new:
+            if turn.role != "tool" and not turn.tool_calls:
+                turn.content, seen = clean_turn(turn.content, speaker, names, setup.stop_token)
+                stop = stop or seen
+        final = new[-1]
+        if not final.content:
+            if speaker == target:
+                raise DialogueFailed(f"the {speaker} produced an empty answer at turn {spoken() + 1}")
+            hints = scenario.focus_hints or scenario.focus or [scenario.topic]
+            key = "seeker_fallback" if speaker == asker else "peer_fallback"
+            final.content = render(key, cloze=hints[min(max(0, asked - 1), len(hints) - 1)])
+            meta["fallback_turns"] = meta.get("fallback_turns", 0) + 1
+        if speaker != target and (copied := setup.holdout.match(final.content)):
+            raise DialogueFailed(f"turn {spoken() + 1} copies a held-out evaluation question: {copied!r}")
+        turns.extend(new)
+        for agent in agents.values():
+            agent.observe(speaker, final.content)
+        last = speaker
+        if stop and any(t.speaker == target for t in turns):
+            meta["ended_by"] = f"stop signal from {speaker}"
+            break
+    else:
+        meta["ended_by"] = "turn budget"
+    if not any(t.speaker == target and t.role == "assistant" and t.content for t in turns):
+        raise DialogueFailed(f"the target role {target!r} never answered within {scenario.max_turns} turns")
+    meta["domain"] = setup.roles[target].domain
+    return Dialogue(id=dialogue_id, scenario=scenario, turns=turns, timings={"seconds": time.perf_counter() - started}, meta=meta)
+
+
+def asker_of(turns: list[Turn], default: str) -> str:
+    """Who the expert answers: the latest non-tool speaker who is not the expert."""
+    for turn in reversed(turns):
+        if turn.role == "user":
+            return turn.speaker
+    return default
+
+
+def _tally(meta: dict[str, Any], reply: Reply) -> None:
+    meta["prompt_tokens"] += reply.prompt_tokens
+    meta["completion_tokens"] += reply.completion_tokens
+    meta["model_calls"] += 1
+
+
+def _next_speaker(scenario: Scenario, agents: dict[str, Agent], turns: list[Turn], last: str | None,
+                  meta: dict[str, Any]) -> Generator[list[dict[str, Any]], Reply, str]:
+    names = scenario.roles
+    if last is None:
+        return names[0]
+    round_robin = names[(names.index(last) + 1) % len(names)]
+    if scenario.speaker_selection != "moderator" or len(names) <= 2:
+        return round_robin
+    candidates = [n for n in names if n != last]
+    transcript = "\n".join(f"{display(t.speaker)}: {t.content}" for t in turns[-6:] if t.role != "tool")
+    roster = "; ".join(f"{display(n)} ({agents[n].role.persona})" for n in names)
+    request = [
+        {"role": "system", "content": render("moderator_system", roster=roster)},
+        {"role": "user", "content": render("moderator_cue", transcript=transcript, candidates=", ".join(display(c) for c in candidates))},
+    ]
+    reply = yield request
+    _tally(meta, reply)
+    choice = pick_name(reply.text, candidates)
+    if choice is None:
+        meta["moderator_fallbacks"] = meta.get("moderator_fallbacks", 0) + 1
+        return round_robin
+    meta.setdefault("moderator_choices", []).append(choice)
+    return choice
+
+
+def pick_name(text: str, candidates: list[str]) -> str | None:
+    """The candidate named first in ``text`` (underscores may be written as spaces)."""
+    best: tuple[int, str] | None = None
+    for name in candidates:
+        for form in {name, display(name)}:
+            match = re.search(rf"\b{re.escape(form)}\b", text, flags=re.I)
+            if match and (best is None or match.start() < best[0]):
+                best = (match.start(), name)
+    return best[1] if best else None
+
+
+def _seeker(scenario: Scenario, agent: Agent, asked: int, setup: Setup, meta: dict[str, Any]):
+    hints = scenario.focus_hints or scenario.focus
+    if asked == 0 and scenario.seed_question:
+        return [Turn(speaker=agent.name, role="user", content=scenario.seed_question, meta={"seed": True})], 1
+    if asked < len(hints):
+        key = "seeker_first_cue" if asked == 0 else "seeker_next_cue"
+        reply = yield agent.request(render(key, name=display(agent.name), cloze=hints[asked]))
+        _tally(meta, reply)
+        return [Turn(speaker=agent.name, role="user", content=reply.text, meta={"focus": asked})], asked + 1
+    reply = yield agent.request(render("seeker_done_cue", stop=setup.stop_token))
+    _tally(meta, reply)
+    return [Turn(speaker=agent.name, role="user", content=reply.text)], asked
+
+
+def _expert(dialogue_id: str, scenario: Scenario, agent: Agent, asker: str, source: list[Chunk], setup: Setup,
+            focus_index: int, meta: dict[str, Any]):
+    question = agent.memory[-1]["content"] if agent.memory else scenario.topic
+    chunks = list(source)
+    if setup.search is not None and setup.retrieval_k > 0:
+        for chunk in setup.search(question, setup.retrieval_k + len(source)):
+            if chunk.id not in {c.id for c in chunks} and len(chunks) < len(source) + setup.retrieval_k:
+                chunks.append(chunk)
+    focus = scenario.focus[focus_index] if scenario.focus else ""
+    ctx = TurnContext(
+        agent=agent,
+        asker=asker,
+        knowledge=knowledge_text(focus, chunks),
+        tools={n: setup.tools[n] for n in scenario.tools if n in setup.tools},
+        max_steps=setup.react_max_steps,
+        call_prefix=f"{dialogue_id}:{len(agent.memory)}",
+    )
+    framework = FRAMEWORKS[scenario.framework]
+    gen = framework(ctx)
+    reply = None
+    try:
+        request = next(gen)
+        while True:
+            reply = yield request
+            _tally(meta, reply)
+            request = gen.send(reply)
+    except StopIteration as done:
+        new: list[Turn] = done.value
+    for key, value in ctx.meta.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            meta[key] = meta.get(key, 0) + value
+        elif key == "dropped_reasons":
+            meta.setdefault(key, []).extend(value)
+        else:
+            meta[key] = value
+    new[-1].meta.update({"chunk_ids": [c.id for c in chunks], "focus": focus})
+    return new

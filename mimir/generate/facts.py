@@ -1,0 +1,136 @@
+"""Fact sentences and fact strings: what a dialogue must teach, and how we check it did.
+
+A *fact string* is a concrete, checkable token span — a number, time, date, phone number, room
+code or proper name. A *fact sentence* is a sentence of a chunk that holds at least one. The
+planner spreads scenarios over fact sentences; the metrics count expert turns that restate a
+fact string of their source chunks.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_ABBREV = re.compile(r"\b(Dr|Mr|Mrs|Ms|Prof|St|No|e\.g|i\.e|etc|approx|ext)\.$", re.I)
+_STOP = {
+    "The", "A", "An", "On", "In", "At", "From", "For", "To", "Of", "And", "Or", "If", "When", "Each", "Every",
+    "Any", "All", "This", "That", "These", "Those", "It", "Its", "Our", "We", "You", "Your", "They", "There",
+    "Please", "Only", "No", "Not", "After", "Before", "During", "Outside", "Inside", "With", "Without", "By",
+    "Staff", "Patients", "Extensions", "Room", "Rooms",
+}
+_PATTERNS = [
+    re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})(?: \d{{4}})?\b"),  # 14 March 2009
+    re.compile(rf"\b(?:{_MONTHS}) \d{{1,2}}(?:, \d{{4}})?\b"),  # March 14, 2009
+    re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),  # ISO dates
+    re.compile(r"\b\d{1,2}:\d{2}\b"),  # times
+    re.compile(r"\b\d{3}-\d{4}\b"),  # phone numbers
+    re.compile(r"\b[A-Z]\d{1,3}\b"),  # room / form codes (B7, C3)
+    re.compile(r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent|minutes?|hours?|days?|weeks?|months?|years?|mg|ml|kg|°C)"),
+    re.compile(r"(?<![\d:.,-])\d[\d,]*(?:\.\d+)?(?![\d:-])"),  # other numbers (filtered below)
+]
+_NAME = re.compile(r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.\s)?[A-Z][a-zA-Z'’-]+(?:\s(?:of\s|de\s|van\s)?[A-Z][a-zA-Z'’-]+)*")
+
+
+def clean_text(text: str) -> str:
+    """Markdown-ish text -> one logical line per paragraph or list item (hard wraps joined)."""
+    items: list[str] = []
+    for para in re.split(r"\n\s*\n", text):
+        current: list[str] = []
+        for line in para.splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("|"):  # a table row becomes its own "cell: cell" item
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                if current:
+                    items.append(" ".join(current))
+                    current = []
+                if not all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                    items.append(": ".join(c for c in cells if c) + ".")
+                continue
+            if re.match(r"^(#+\s|[-*•]\s|\d+[.)]\s)", line) and current:
+                items.append(" ".join(current))
+                current = []
+            current.append(line)
+        if current:
+            items.append(" ".join(current))
+    return "\n".join(items)
+
+
+def sentences(text: str) -> list[str]:
+    """Split text into sentences; headings and list items count as their own sentence."""
+    out: list[str] = []
+    for item in clean_text(text).splitlines():
+        if item.startswith("#"):
+            continue  # headings name a topic; they state no fact
+        item = re.sub(r"^([-*•]\s+)", "", item).strip()
+        if not item:
+            continue
+        start = 0
+        for match in re.finditer(r"[.!?;](?=\s+[A-Z0-9\"“(])", item):
+            if _ABBREV.search(item[start : match.end()]):
+                continue
+            out.append(item[start : match.end()].strip())
+            start = match.end()
+        if item[start:].strip():
+            out.append(item[start:].strip())
+    return [s for s in out if len(s) > 3]
+
+
+def fact_strings(text: str) -> list[str]:
+    """Concrete fact strings of ``text`` in order of appearance, without duplicates."""
+    found: list[tuple[int, str]] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(start: int, end: int, value: str) -> None:
+        if any(s < end and start < e for s, e in taken):
+            return
+        taken.append((start, end))
+        found.append((start, value))
+
+    for pattern in _PATTERNS:
+        for m in pattern.finditer(text):
+            value = m.group(0).strip()
+            if pattern is _PATTERNS[-1] and len(value.replace(",", "")) < 2:
+                continue  # single digits ("1.") are list numbering, not facts
+            add(m.start(), m.start() + len(m.group(0)), value)
+    for m in _NAME.finditer(text):
+        words = m.group(0).split()
+        while words and words[0] in _STOP:
+            words.pop(0)
+        if not words:
+            continue
+        value = " ".join(words)
+        start = m.start() + m.group(0).find(value)
+        sentence_start = start == 0 or bool(re.search(r"(^|[.!?:]\s+|\n\s*)$", text[:start]))
+        named_thing = text[start + len(value) : start + len(value) + 2] == " ("  # "Halvorin (for ...)"
+        if len(words) == 1 and ((sentence_start and not named_thing) or len(value) < 3):
+            continue  # a lone capitalised word opening a sentence is usually not a name
+        add(start, start + len(value), value)
+    return [v for _, v in sorted(found)]
+
+
+def fact_sentences(text: str) -> list[str]:
+    """Sentences that carry at least one fact string (all sentences if none do)."""
+    all_sentences = sentences(text)
+    with_facts = [s for s in all_sentences if fact_strings(s)]
+    return with_facts or all_sentences[:3]
+
+
+def cloze(sentence: str, which: int = 0) -> str:
+    """The sentence with one fact string blanked out ("___"): what the asker wants to learn."""
+    facts = fact_strings(sentence)
+    if not facts:
+        return sentence
+    target = facts[which % len(facts)]
+    return sentence.replace(target, "___", 1)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("’", "'")).strip().lower()
+
+
+def contains_fact(answer: str, facts: list[str]) -> list[str]:
+    """The fact strings that ``answer`` restates (case- and whitespace-insensitive)."""
+    low = _norm(answer)
+    return [f for f in facts if _norm(f) in low]
