@@ -116,7 +116,11 @@ def run_generation(ctx: AppContext, session: Session, n, max_turns, max_new_toke
     from mimir.generate import export_for_training, generate_dialogues, write_export
     from mimir.knowledge import KnowledgeBase
 
+    from mimir.config import save_config
+
     config = generation_config(session, n, max_turns, max_new_tokens, temperature, seed)
+    # The same run from a shell: python -m mimir generate --config <workspace>/generate/generate_config.yaml
+    save_config(config, session.path("generate", "generate_config.yaml"))
     model = session_model(ctx, config.model, session.secret("endpoint"))
     keys = {k: v for k, v in {"tavily": session.secret("tavily"), "google": session.secret("serper")}.items() if v}
 

@@ -66,9 +66,20 @@ def push_dataset(session: Session, repo_id: str, private: bool, splits: list[str
         "license": (license_id or "other").strip(),
     }, where="dataset push")
     verdicts = session.workspace / "verify" / "verdicts.jsonl"
-    result = push(chosen, config, token=_token(session, oauth_token),
-                  knowledge=str(session.knowledge_dir) if session.knowledge_dir.exists() else None,
-                  verdicts=str(verdicts) if verdicts.exists() else None)
+    run_config = session.workspace / "generate" / "generate_config.yaml"
+    sources: list[str] = []
+    files: list[str] = []
+    if (session.knowledge_dir / "manifest.json").exists():
+        from mimir.knowledge import KnowledgeBase
+
+        kb = KnowledgeBase.open(session.knowledge_dir)
+        sources = sorted(kb.sources)
+        if include_knowledge:  # explicit opt-in; otherwise only the names go into the card
+            files = sorted(str(p) for p in (kb.root / "documents").glob("*") if p.is_file())
+    result = push(chosen, config=config, token=_token(session, oauth_token),
+                  run_config=str(run_config) if run_config.exists() else None,
+                  verdicts=str(verdicts) if verdicts.exists() else None,
+                  knowledge_sources=sources, knowledge_files=files)
     return _result_md(result)
 
 
@@ -85,7 +96,9 @@ def push_adapter(session: Session, run: str, repo_id: str, private: bool, merged
         "repo_id": (repo_id or "").strip(), "private": bool(private), "merged_repo_id": (merged_repo or "").strip(),
         "license": (license_id or "other").strip(),
     }, where="adapter push")
-    result = push(str(adapter), config, token=_token(session, oauth_token))
+    summary = session.workspace / "evaluate" / "summary.json"
+    result = push(str(adapter), config=config, token=_token(session, oauth_token),
+                  eval_results=str(summary) if summary.exists() else None)
     return _result_md(result)
 
 
