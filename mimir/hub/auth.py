@@ -122,7 +122,7 @@ def hub_errors(action: str, repo_id: str | None = None) -> Iterator[None]:
         error = HubError(f"could not {action}{where}: {type(exc).__name__}: {exc}")
     error.args = (redact(error.args[0]),)
     log.warning("%s", error)
-    raise error
+    raise error from None
 
 
 def _server_message(exc: Any) -> str:

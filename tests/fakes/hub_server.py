@@ -80,9 +80,9 @@ class Fault:
 
 
 class HubError(Exception):
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+    def __init__(self, status: int, message: str, code: str | None = None, **extra: Any) -> None:
         super().__init__(message)
-        self.status, self.message, self.code = status, message, code
+        self.status, self.message, self.code, self.extra = status, message, code, extra
 
 
 class FakeHub:
@@ -281,7 +281,7 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 headers = {"X-Error-Message": exc.message}
                 if exc.code:
                     headers["X-Error-Code"] = exc.code
-                self._send(exc.status, {"error": exc.message}, headers, head=method == "HEAD")
+                self._send(exc.status, {"error": exc.message, **exc.extra}, headers, head=method == "HEAD")
 
         def _route(self, method: str, s: list[str]) -> tuple[str, Any, tuple]:
             if s[:2] == ["api", "whoami-v2"]:
@@ -336,8 +336,8 @@ def _make_handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             if not _owns(user, repo_id) or not user["write"]:
                 raise HubError(403, f"You don't have the rights to create a {repo_type} under the namespace {namespace}")
             with hub._lock:
-                if (repo_type, repo_id) in hub.repos:
-                    raise HubError(409, "You already created this repo")
+                if (repo_type, repo_id) in hub.repos:  # the real Hub's 409 carries the url too
+                    raise HubError(409, "You already created this repo", url=f"{hub.url}/{PREFIX[repo_type]}{repo_id}")
                 private = payload.get("visibility", "private" if payload.get("private") else "public") == "private"
                 hub.create(repo_id, repo_type, private=private)
             self._send(200, {"url": f"{hub.url}/{PREFIX[repo_type]}{repo_id}", "name": repo_id, "id": repo_id})
