@@ -1,0 +1,216 @@
+"""The LLM judge: given a dialogue and its sources, is every expert claim supported?
+
+Prompts come from ``mimir/prompts/verify.yaml``. The reply must be one JSON object of a fixed
+shape; anything else is malformed and the judge is asked once more (with the error). Judging is
+batched across dialogues through ``ChatModel.generate``, retries included.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from mimir.models.base import ChatModel, GenerationSettings
+from mimir.types import Chunk, Dialogue
+from mimir.verify.grounding import Unsupported, expert_turn_indices
+
+PROMPTS_FILE = Path(__file__).resolve().parent.parent / "prompts" / "verify.yaml"
+_FENCE = re.compile(r"^```(?:json)?\s*\n(?P<body>.*)\n```$", re.S)
+
+
+class MalformedJudgement(ValueError):
+    """The judge's reply is not the JSON object asked for; the message says what is wrong."""
+
+
+@dataclass
+class TurnAssessment:
+    index: int
+    supported: bool
+    unsupported_claims: list[str] = field(default_factory=list)
+    correction: str = ""
+
+
+@dataclass
+class Judgement:
+    """What the judge decided about one dialogue (or why it could not)."""
+
+    verdict: str  # keep | fix | reject | failed
+    reasons: list[str] = field(default_factory=list)
+    turns: list[TurnAssessment] = field(default_factory=list)
+    attempts: int = 0
+    errors: list[str] = field(default_factory=list)  # one per malformed reply
+    last_reply: str = ""
+
+    @property
+    def corrections(self) -> dict[int, str]:
+        return {t.index: t.correction for t in self.turns if not t.supported and t.correction.strip()}
+
+    @property
+    def supported_ratio(self) -> float:
+        return sum(t.supported for t in self.turns) / len(self.turns) if self.turns else 0.0
+
+
+@functools.lru_cache(maxsize=1)
+def prompts() -> dict[str, str]:
+    import yaml
+
+    data = yaml.safe_load(PROMPTS_FILE.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{PROMPTS_FILE}: expected a mapping of prompt names to templates")
+    return data
+
+
+def build_messages(
+    dialogue: Dialogue, chunks: list[Chunk], *, mode: str, flags: list[Unsupported] = (), max_source_chars: int = 3000
+) -> list[dict[str, str]]:
+    """The judge conversation for one dialogue (system + user)."""
+    p = prompts()
+    expert = dialogue.scenario.target_role if dialogue.scenario else "assistant"
+    verdicts = p["verdicts_fix"] if mode == "fix" else p["verdicts_judge"]
+    rubric = Template(p["judge_rubric"]).substitute(expert=expert, verdicts=verdicts.strip())
+    sources = "\n\n".join(
+        Template(p["source_item"]).substitute(n=n, heading=c.heading or c.source, text=_cut(_chunk_text(c), max_source_chars))
+        for n, c in enumerate(chunks, 1)
+    ) or p["no_sources"]
+    lines = []
+    for i, t in enumerate(dialogue.turns):
+        note = ""
+        if t.tool_calls:
+            note = " (calls " + ", ".join(f"{c.name}({json.dumps(c.arguments, ensure_ascii=False)})" for c in t.tool_calls) + ")"
+        elif t.role == "tool":
+            note = " (tool observation)"
+        lines.append(Template(p["turn_item"]).substitute(index=i, speaker=t.speaker, note=note, text=t.content.strip() or "(no text)"))
+    flag_text = ""
+    if flags:
+        items = "\n".join(f"- turn {u.turn}: {u.text} ({u.kind})" for u in flags)
+        flag_text = Template(p["flags_block"]).substitute(items=items)
+    choices = '"keep" or "fix" or "reject"' if mode == "fix" else '"keep" or "reject"'
+    user = Template(p["judge_user"]).substitute(
+        rubric=rubric, sources=sources, expert=expert, dialogue="\n".join(lines), flags=flag_text,
+        indices=", ".join(map(str, expert_turn_indices(dialogue))), verdict_choices=choices,
+    )
+    return [{"role": "system", "content": p["judge_system"].strip()}, {"role": "user", "content": user}]
+
+
+def parse_judgement(text: str, expert_turns: list[int], mode: str) -> Judgement:
+    """Strictly parse and validate a reply; raises :class:`MalformedJudgement` naming the problem."""
+    body = text.strip()
+    fenced = _FENCE.match(body)
+    if fenced:
+        body = fenced.group("body").strip()
+    if not body.startswith("{"):
+        raise MalformedJudgement("the reply must be a single JSON object starting with '{'")
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise MalformedJudgement(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise MalformedJudgement("the JSON must be an object")
+    allowed = ("keep", "fix", "reject") if mode == "fix" else ("keep", "reject")
+    verdict = data.get("verdict")
+    if verdict not in allowed:
+        raise MalformedJudgement(f'"verdict" must be one of {", ".join(allowed)}, got {verdict!r}')
+    reasons = data.get("reasons", [])
+    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+        raise MalformedJudgement('"reasons" must be a list of strings')
+    raw_turns = data.get("turns")
+    if not isinstance(raw_turns, list):
+        raise MalformedJudgement('"turns" must be a list with one object per expert turn')
+    turns: dict[int, TurnAssessment] = {}
+    for item in raw_turns:
+        turns_item = _turn(item, expert_turns)
+        if turns_item.index in turns:
+            raise MalformedJudgement(f"turn {turns_item.index} is assessed twice")
+        turns[turns_item.index] = turns_item
+    missing = [i for i in expert_turns if i not in turns]
+    if missing:
+        raise MalformedJudgement(f"expert turn(s) {', '.join(map(str, missing))} are not assessed")
+    unsupported = [t for t in turns.values() if not t.supported]
+    if verdict == "keep" and unsupported:
+        raise MalformedJudgement(f'verdict "keep" but turn {unsupported[0].index} is marked unsupported')
+    if verdict in ("fix", "reject") and not unsupported:
+        raise MalformedJudgement(f'verdict "{verdict}" but every turn is marked supported')
+    if verdict == "fix":
+        lacking = [t.index for t in unsupported if not t.correction.strip()]
+        if lacking:
+            raise MalformedJudgement(f'verdict "fix" needs a "correction" for turn(s) {", ".join(map(str, lacking))}')
+    if verdict != "keep" and not reasons:
+        reasons = [f"turn {t.index}: " + ("; ".join(t.unsupported_claims) or "unsupported claim") for t in unsupported]
+    return Judgement(verdict=verdict, reasons=reasons, turns=[turns[i] for i in expert_turns])
+
+
+def _turn(item: Any, expert_turns: list[int]) -> TurnAssessment:
+    if not isinstance(item, dict):
+        raise MalformedJudgement('each entry of "turns" must be an object')
+    index, supported = item.get("index"), item.get("supported")
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise MalformedJudgement(f'"index" must be an integer turn number, got {index!r}')
+    if index not in expert_turns:
+        raise MalformedJudgement(f"turn {index} is not an expert turn; assess turns {', '.join(map(str, expert_turns))}")
+    if not isinstance(supported, bool):
+        raise MalformedJudgement(f'turn {index}: "supported" must be true or false, got {supported!r}')
+    claims = item.get("unsupported_claims", [])
+    if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims):
+        raise MalformedJudgement(f'turn {index}: "unsupported_claims" must be a list of strings')
+    correction = item.get("correction", "")
+    if not isinstance(correction, str):
+        raise MalformedJudgement(f'turn {index}: "correction" must be a string')
+    return TurnAssessment(index=index, supported=supported, unsupported_claims=claims, correction=correction)
+
+
+def judge_dialogues(
+    model: ChatModel,
+    items: list[tuple[Dialogue, list[Chunk], list[Unsupported]]],
+    *,
+    mode: str,
+    retries: int = 1,
+    max_new_tokens: int = 768,
+    max_source_chars: int = 3000,
+) -> list[Judgement]:
+    """Judge a batch of dialogues with one generate() call per attempt; result[i] answers items[i]."""
+    settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=0.0, seed=0)
+    conversations = [build_messages(d, c, mode=mode, flags=f, max_source_chars=max_source_chars) for d, c, f in items]
+    results = [Judgement(verdict="failed") for _ in items]
+    open_ = list(range(len(items)))
+    retry_template = Template(prompts()["retry_user"])
+    for _attempt in range(retries + 1):
+        if not open_:
+            break
+        replies = model.generate([conversations[i] for i in open_], settings)
+        still_open = []
+        for i, reply in zip(open_, replies):
+            result = results[i]
+            result.attempts += 1
+            result.last_reply = reply.text
+            try:
+                parsed = parse_judgement(reply.text, expert_turn_indices(items[i][0]), mode)
+            except MalformedJudgement as exc:
+                error = str(exc) + (" (the reply was cut off at the token limit)" if reply.finish_reason == "length" else "")
+                result.errors.append(error)
+                conversations[i] = conversations[i] + [
+                    {"role": "assistant", "content": reply.text},
+                    {"role": "user", "content": retry_template.substitute(error=error)},
+                ]
+                still_open.append(i)
+                continue
+            parsed.attempts, parsed.errors, parsed.last_reply = result.attempts, result.errors, reply.text
+            results[i] = parsed
+        open_ = still_open
+    for i in open_:
+        results[i].reasons = [f"judge_failed: no valid judgement after {results[i].attempts} replies ({results[i].errors[-1]})"]
+    return results
+
+
+def _chunk_text(chunk: Chunk) -> str:
+    if chunk.kind == "qa" and (chunk.question or chunk.answer):
+        return f"Q: {chunk.question}\nA: {chunk.answer}" + (f"\n{chunk.text}" if chunk.text else "")
+    return chunk.text
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + " [...]"
