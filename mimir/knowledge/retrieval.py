@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Protocol
 
 from mimir.errors import ModelNotFoundError
+from mimir.knowledge.stemmer import stem
+
+# bump when tokenisation changes: saved BM25 indexes of an older version are rebuilt, not misread
+TOKENIZER_VERSION = "porter-1"
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +39,6 @@ def _bm25s():  # type: ignore[no-untyped-def]
     return bm25s
 
 
-def _stem(word: str) -> str:
-    """A light English suffix stripper: enough to match 'respirators' with 'respirator'."""
-    if word.isdigit() or len(word) <= 3:
-        return word
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            return word[: -len(suffix)] + repl
-    return word
-
-
 def tokenize(text: str) -> list[str]:
     """Lower-cased stems; compounds like '555-0182' or '6.2' also yield their parts."""
     tokens: list[str] = []
@@ -53,7 +47,7 @@ def tokenize(text: str) -> list[str]:
         parts = re.split(r"[./:\-]", word) if re.search(r"[./:\-]", word) else []
         for token in [word, *parts]:
             if token and token not in _STOPWORDS:
-                tokens.append(_stem(token))
+                tokens.append(stem(token))
     return tokens
 
 

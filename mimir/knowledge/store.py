@@ -32,7 +32,7 @@ from mimir.jsonl import read_records
 from mimir.knowledge.chunking import chunk_document
 from mimir.knowledge.config import KnowledgeConfig
 from mimir.knowledge.loaders import load_document
-from mimir.knowledge.retrieval import BM25Index, DenseIndex, Index, fuse
+from mimir.knowledge.retrieval import TOKENIZER_VERSION, BM25Index, DenseIndex, Index, fuse
 from mimir.types import Chunk, stable_id
 
 log = logging.getLogger(__name__)
@@ -322,7 +322,7 @@ class KnowledgeBase:
 
     # ----------------------------------------------------------------- search
     def fingerprint(self) -> str:
-        return stable_id(*[c.id for c in self._load_chunks()], prefix="fp_")
+        return stable_id(TOKENIZER_VERSION, *[c.id for c in self._load_chunks()], prefix="fp_")
 
     def _index(self, mode: str) -> Index:
         if mode in self._indexes:
