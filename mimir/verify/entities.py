@@ -110,7 +110,8 @@ _LIST_MARKER = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+", re.M)
 class Fact:
     """One checkable fact: ``kind`` plus normalised ``keys`` (any key found in evidence supports it)."""
 
-    kind: str  # number | unitnum | quantity | time | date | weekday | month | code | name
+    kind: str  # number | quantity | time | date | weekday | month | code | name; unitnum: evidence-only
+    # number that was not written bare (it had a unit, or was part of a time, date or phone number)
     text: str  # the surface form, for reasons
     keys: tuple[Any, ...]
     start: int = 0
@@ -172,7 +173,7 @@ def extract_facts(text: str) -> list[Fact]:
             facts.append(Fact("date", m.group(0), tuple(keys), m.start()))
             year = m.group("y1") or m.group("y2") or m.group("iy")
             if year:
-                facts.append(Fact("number", year, (float(year),), m.start(), claimable=False))
+                facts.append(Fact("unitnum", year, (float(year),), m.start(), claimable=False))
     for m in _TIME.finditer(text):
         if not free(m.start(), m.end()):
             continue
@@ -193,13 +194,13 @@ def extract_facts(text: str) -> list[Fact]:
             take(m.start(), m.end())
             facts.append(Fact("time", m.group(0), tuple(keys), m.start()))
             for k in keys:  # "opens at 7" later in the text is supported by "07:30"
-                facts.append(Fact("number", m.group(0), (float(k // 60),), m.start(), claimable=False))
+                facts.append(Fact("unitnum", m.group(0), (float(k // 60),), m.start(), claimable=False))
     for m in _PHONE.finditer(text):
         if free(m.start(), m.end()):
             take(m.start(), m.end())
             facts.append(Fact("code", m.group(0), (re.sub(r"\D", "", m.group(0)),), m.start()))
             for part in re.findall(r"\d+", m.group(0)):
-                facts.append(Fact("number", part, (float(part),), m.start(), claimable=False))
+                facts.append(Fact("unitnum", part, (float(part),), m.start(), claimable=False))
     for m in _LETTER_CODE.finditer(text):
         if m.group("id").isupper() and free(m.start(), m.end()):
             take(m.start("id"), m.end())

@@ -25,6 +25,9 @@ _STARTERS = {
     "thank", "please", "great", "good", "absolutely", "certainly", "of", "alright", "welcome", "dear",
 }
 _TITLES = {"dr", "mr", "mrs", "ms", "miss", "prof", "professor", "sir", "madam", "st"}
+# Never names: clock suffixes, and labels whose following number or code is the claim ("Section 4").
+_NEVER = {"am", "pm", "a.m", "p.m", "ok", "okay", "section", "step", "table", "figure", "chapter", "page", "part",
+          "question", "answer", "note", "tip", "faq", "q", "a"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Z]")
 # A sentence ends at . ! ? or a line break, but not after a title ("Dr. Okafor") or an initial.
 _SENTENCE_END = re.compile(r"(?<!\bDr)(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bSt)(?<!\bProf)[.!?]+[\"'”’)]*\s+|\n+|:\s+|;\s+")
@@ -83,7 +86,7 @@ def extract_names(text: str, ignore: set[str] = frozenset()) -> list[Fact]:
             s = stem(word)
             low = word.lower().replace("’", "'")
             base = low.split("'")[0]  # "You're" -> "you"
-            if s in ignore or low in _TITLES or s in _TITLES or low in MONTHS or s in WEEKDAYS or low in _STARTERS:
+            if s in ignore or low in _TITLES or s in _TITLES or low in MONTHS or s in WEEKDAYS or low in _STARTERS or low in _NEVER:
                 continue
             initial = i == 0
             if (initial or heading) and (s in common or low in common or base in common):
