@@ -39,13 +39,13 @@ def _parse(text: str, name: str, config: KnowledgeConfig, where: str = "") -> An
     depth = json_depth(text)
     if depth > config.max_json_depth:
         raise InputFileError(
-            f"{name}{where}: JSON nested {depth} levels deep, over the limit of {config.max_json_depth} "
+            f"{name}: {where}JSON nested {depth} levels deep, over the limit of {config.max_json_depth} "
             "(knowledge.max_json_depth)"
         )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputFileError(f"{name}{where}: invalid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+        raise InputFileError(f"{name}: {where}invalid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
 
 
 def load_json(data: bytes, name: str, config: KnowledgeConfig) -> Document:
@@ -65,12 +65,14 @@ def load_jsonl(data: bytes, name: str, config: KnowledgeConfig) -> Document:
         count += 1
         if count > config.max_csv_rows:
             raise InputFileError(f"{name}: more than {config.max_csv_rows} records (knowledge.max_csv_rows)")
-        value = _parse(line, name, config, where=f", line {number}")
+        value = _parse(line, name, config, where=f"line {number}: ")
         builder.add(_flatten_text(value), kind="record", row=number)
     return Document(name=name, format="jsonl", text=builder.text, blocks=builder.blocks)
 
 
 def _scalar(value: Any) -> str:
+    if value is None:  # a null field carries no knowledge
+        return ""
     if isinstance(value, str):
         return value.strip()
     return json.dumps(value, ensure_ascii=False)
