@@ -90,6 +90,17 @@ def _evaluation(eval_results: str | Path | dict[str, Any] | None) -> dict[str, A
     return data
 
 
+def _published_yaml(path: Path) -> bytes:
+    """A YAML config as published: secret keys replaced, local folders cut to names (still valid YAML)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return redacted_text(path.read_bytes())
+    return yaml.safe_dump(sanitize_config(data), sort_keys=False, allow_unicode=True).encode("utf-8")
+
+
 def push_adapter(
     adapter_dir: str | Path,
     *,
@@ -122,6 +133,8 @@ def push_adapter(
             uploads.append(Upload(path.name, json.dumps(published, indent=2, sort_keys=True).encode("utf-8")))
         elif path.name in WEIGHTS:
             uploads.append(Upload(path.name, local=path))
+        elif path.suffix in (".yaml", ".yml"):
+            uploads.append(Upload(path.name, _published_yaml(path)))
         else:
             uploads.append(Upload(path.name, redacted_text(path.read_bytes())))
     if evaluation is not None:

@@ -8,8 +8,9 @@ so neither hf_xet nor LFS is needed), ``commit`` (NDJSON), ``paths-info``, ``tre
 Unknown routes answer 404 and are recorded in ``hub.unhandled`` so a test can say what is missing.
 
 Use the ``fake_hub`` fixture: it starts a server, points ``HF_ENDPOINT`` at it and patches the
-copies of the endpoint that ``huggingface_hub.constants`` and ``datasets.config`` took at import
-time, and moves every cache (hub, datasets, token file) into the test's tmp dir. Tokens are
+copies of the endpoint that ``huggingface_hub.constants``, the module-level ``HfApi`` of
+``huggingface_hub.hf_api`` (behind ``file_exists`` etc., which peft calls) and ``datasets.config``
+took at import time, and moves every cache (hub, datasets, token file) into the test's tmp dir. Tokens are
 registered with ``hub.add_user(name, token)``; faults with ``hub.fail(route, status, ...)``.
 Import it into a test module with ``from tests.fakes.hub_server import fake_hub  # noqa: F401``.
 """
@@ -506,6 +507,7 @@ def fake_hub(tmp_path, monkeypatch):
     """A started :class:`FakeHub` with every client pointed at it; caches under ``tmp_path``."""
     import datasets.config
     import huggingface_hub.constants as hf_constants
+    import huggingface_hub.hf_api as hf_api
 
     hub = FakeHub().start()
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
@@ -514,6 +516,9 @@ def fake_hub(tmp_path, monkeypatch):
     # Both libraries copy HF_ENDPOINT (and cache paths) into module constants at import time.
     monkeypatch.setattr(hf_constants, "ENDPOINT", hub.url)
     monkeypatch.setattr(hf_constants, "HUGGINGFACE_CO_URL_TEMPLATE", hub.url + "/{repo_id}/resolve/{revision}/{filename}")
+    # The module-level helpers (huggingface_hub.file_exists, used by peft) are bound to one HfApi
+    # built at import time with the endpoint of that moment.
+    monkeypatch.setattr(hf_api.api, "endpoint", hub.url)
     monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache" / "hub"))
     monkeypatch.setattr(hf_constants, "HF_TOKEN_PATH", str(tmp_path / "hf-cache" / "token"))
     monkeypatch.setattr(hf_constants, "HF_STORED_TOKENS_PATH", str(tmp_path / "hf-cache" / "stored_tokens"))
