@@ -112,3 +112,130 @@ def test_human_judging_hides_sides_and_writes_stage_records(eval_ctx, session):
     assert "human judge" in line and "W/T/L 4/0/0" in line
     with pytest.raises(gr.Error, match="No comparison is waiting"):
         evaluate_tab.choose(session, "tie")
+
+
+# -- train ---------------------------------------------------------------------------------------
+def test_train_poll_reads_the_runs_files_and_stops_the_timer(session):
+    from mimir.ui import train_tab
+
+    line, frame, card, timer = train_tab.poll(session)
+    assert "No training run" in line and frame.empty and timer.active is False
+    run = session.workspace / "train" / "mimir-lora"
+    (run / "adapter").mkdir(parents=True)
+    metrics = [{"event": "start", "step": 0, "max_steps": 3}] + [
+        {"step": s, "loss": 2.0 / s, "lr": 1e-4, "tokens_per_s": 900.0, "eta_s": 3.0 - s} for s in (1, 2, 3)]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(m) + "\n" for m in metrics))
+    (run / "status.json").write_text(json.dumps({"state": "finished", "pid": None}))
+    (run / "adapter" / "README.md").write_text("---\nlibrary_name: peft\n---\n# card of the run\n")
+    session.train_run = str(run)
+    line, frame, card, timer = train_tab.poll(session)
+    assert "finished" in line and "step 3" in line and "loss 0.6667" in line
+    assert list(frame["step"]) == [1, 2, 3] and frame["loss"].iloc[0] == pytest.approx(2.0)
+    assert "card of the run" in card and timer.active is False
+
+
+def test_train_start_validates_before_launching(session, tmp_path):
+    from mimir.ui import train_tab
+
+    args = ("lora", "embedded", 8, 16, 1, 2, 1e-4, 2, 128)
+    with pytest.raises(gr.Error, match="training data"):
+        train_tab.start_training(session, "", None, "run", *args)
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}\n')
+    with pytest.raises(gr.Error, match="Run name"):
+        train_tab.start_training(session, str(data), None, "../escape", *args)
+    assert not (session.workspace / "train").exists()
+
+
+def test_training_data_choices_prefer_verified(session):
+    from mimir.ui import train_tab
+
+    for rel in ("generate/mimir_export.jsonl", "verify/verified_export.jsonl", "generate/mimir_dialogues.jsonl",
+                "knowledge/chunks.jsonl"):
+        session.path(*rel.split("/")).write_text("{}\n")
+    labels = [label for label, _ in train_tab.dataset_choices(session)]
+    assert labels[0] == "verify/verified_export.jsonl" and "generate/mimir_export.jsonl" in labels
+    assert "knowledge/chunks.jsonl" not in labels
+
+
+# -- roles -> generate -> verify on the scripted model -------------------------------------------
+def _scripted_expert(conversation):
+    return "Reasoning: the handbook covers this.\nAnswer: On Saturday the clinic is open from 08:00 to 13:00."
+
+
+def test_roles_generate_verify_pipeline_through_the_handlers(tmp_path, session):
+    from mimir.ui import generate_tab, roles_tab, verify_tab
+
+    model = ScriptedModel(default=_scripted_expert)
+    ctx = AppContext(runs_root=tmp_path / "runs", models=ModelCache(lambda spec: model), default_model="scripted")
+    session.model_spec = "scripted"
+    with pytest.raises(gr.Error, match="No knowledge yet"):
+        next(generate_tab.run_generation(ctx, session, 2, 2, 48, 0.0, 0))
+    knowledge_tab.load_example(session)
+
+    with pytest.raises(gr.Error, match="at least one more role"):
+        roles_tab.apply_choices(session, "medical", "doctor", ["doctor"], 2, ["cot"], ["knowledge_retriever"], "scripted")
+    line = roles_tab.apply_choices(session, "medical", "doctor", ["doctor", "patient"], 2, ["cot"], [], "scripted")
+    assert "doctor is tuned" in line and session.generation["participants"] == ["patient"]
+
+    updates = list(generate_tab.run_generation(ctx, session, 2, 2, 48, 0.0, 0))
+    final_line, rows, latest, _ = updates[-1]
+    assert "done" in final_line and len(rows) == 2, final_line
+    assert all(r[1] == "ok" for r in rows), rows
+    assert any("08:00" in m["content"] for m in latest)
+    records, export = generate_tab.paths(session)
+    assert export.exists() and '"messages"' in export.read_text()
+    assert (session.workspace / "generate" / "generate_config.yaml").exists()
+    # resumable: a second run finds both dialogues done and adds nothing
+    again = list(generate_tab.run_generation(ctx, session, 2, 2, 48, 0.0, 0))
+    assert len(again[-1][1]) == 2
+
+    totals, verdict_rows = verify_tab.run_verification(ctx, session, "filter", "", False)
+    assert "2 dialogue(s)" in totals and len(verdict_rows) == 2
+    assert {r[1] for r in verdict_rows} <= {"keep", "reject"}
+    assert verify_tab.verify_paths(session)["export"].exists()
+
+
+def test_stop_ends_a_generation_early_and_keeps_what_finished(tmp_path, session):
+    from mimir.ui import generate_tab
+
+    knowledge_tab.load_example(session)
+    calls = {"n": 0}
+
+    def slow(conversation):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the user presses Stop while the run is going
+            generate_tab.request_stop(session, "generate")
+        return _scripted_expert(conversation)
+
+    model = ScriptedModel(default=slow)
+    ctx = AppContext(runs_root=tmp_path / "runs", models=ModelCache(lambda spec: model), default_model="scripted")
+    session.model_spec = "scripted"
+    updates = list(generate_tab.run_generation(ctx, session, 6, 4, 48, 0.0, 0))
+    assert "stopped" in updates[-1][0]
+    assert len(updates[-1][1]) < 6
+    assert "generate" not in session.live
+    assert generate_tab.request_stop(session, "generate").endswith("Nothing is running.")
+
+
+def test_role_editor_saves_a_validated_copy_in_the_workspace(session):
+    from mimir.ui import roles_tab
+
+    name, domain, kind, persona, goals, sees, tools = roles_tab.load_role(session, "nurse")
+    assert (name, kind, sees) == ("nurse", "expert", True)
+    line, pick, _ = roles_tab.save_role(session, "midwife", "medical", "expert", "A midwife of the clinic.", "Help parents.",
+                                        True, ["knowledge_retriever"])
+    assert "midwife" in line and (session.workspace / "roles.yaml").exists()
+    assert "midwife" in roles_tab.role_book(session).roles
+    assert (roles_tab.ASSETS / "roles.yaml").read_text().count("midwife") == 0
+    with pytest.raises(Exception, match="persona"):
+        roles_tab.save_role(session, "ghost", "medical", "expert", "", "", False, [])
+
+
+def test_keys_are_held_not_echoed(session):
+    from mimir.ui import roles_tab
+
+    out = roles_tab.set_keys(session, "tvly-abcdefghijklmnop", "", "")
+    assert out[:3] == ("", "", "") and "tvly-" not in out[3] and session.has_secret("tavily")
+    roles_tab.clear_keys(session)
+    assert not session.has_secret("tavily")

@@ -136,8 +136,9 @@ def run_generation(ctx: AppContext, session: Session, n, max_turns, max_new_toke
 
 def run_baseline(ctx: AppContext, session: Session, kind: str, n, seed):
     from mimir.config import config_from_dict
-    from mimir.generate import run_baseline as baseline
+    from mimir.generate import build_baseline, export_for_training, write_export
     from mimir.generate.config import BaselineConfig
+    from mimir.knowledge import KnowledgeBase
 
     if not (session.knowledge_dir / "manifest.json").exists():
         raise gr.Error("No knowledge yet: add files or load the example in the Knowledge tab first.")
@@ -148,9 +149,16 @@ def run_baseline(ctx: AppContext, session: Session, kind: str, n, seed):
         **{k: v for k, v in session.generation.items() if k in ("domain", "roles_file", "target_role")},
     }, where="baseline settings")
     model = session_model(ctx, config.model, session.secret("endpoint")) if kind != "original" else None
-    yield from stream_stage(session, "baseline", records,
-                            lambda progress, stop: baseline(config, model=StoppableModel(model, stop) if model else None,
-                                                            progress=progress))
+
+    def work(progress: Callable[..., None], stop: threading.Event) -> Any:
+        kb = KnowledgeBase.open(config.knowledge)
+        wrapped = StoppableModel(model, stop) if model is not None else None
+        dialogues = build_baseline(kind, kb, wrapped, config.output, config.n, config=config, progress=progress)
+        ok = [d for d in dialogues if d.status == "ok"]
+        write_export(export_for_training(ok, include_reasoning=False, roles=config.roles_file), config.export)
+        return dialogues
+
+    yield from stream_stage(session, "baseline", records, work)
 
 
 def request_stop(session: Session, key: str) -> str:

@@ -43,7 +43,7 @@ def dataset_splits(session: Session) -> dict[str, Path]:
     ws = session.workspace
     candidates = {
         "raw": ws / "generate" / "mimir_dialogues.jsonl",
-        "verified": ws / "verify" / "verified_dialogues.jsonl",
+        "verified": ws / "generate" / "mimir_dialogues.verified.jsonl",
         "original": ws / "generate" / "original_dialogues.jsonl",
         "self_instruct": ws / "generate" / "self_instruct_dialogues.jsonl",
         "baize": ws / "generate" / "baize_dialogues.jsonl",

@@ -68,50 +68,39 @@ def load_example(session: Session) -> tuple[str, list[list[str]], str]:
 
 
 def catalog_choices() -> list[tuple[str, str]]:
-    """(label, name) pairs of the public dataset catalog, grouped by domain."""
-    from mimir.knowledge import load_catalog
+    """(label, name) pairs of the public dataset catalog (``assets/datasets.yaml``), by domain."""
+    from mimir.knowledge.datasets import catalog
 
-    return [(f"{e.domain} · {e.name} ({e.hub_id})", e.name) for e in load_catalog()]
+    entries = sorted(catalog().items(), key=lambda kv: (kv[1].domain, kv[0]))
+    return [(f"{spec.domain} · {name} — {spec.hub_id}", name) for name, spec in entries]
 
 
 def add_catalog_dataset(session: Session, name: str, limit: float) -> tuple[str, list[list[str]], str]:
-    from mimir.knowledge import load_catalog
-
     if not name:
         raise gr.Error("Pick a dataset from the catalog first.")
-    entry = next((e for e in load_catalog() if e.name == name), None)
-    if entry is None:
-        raise gr.Error(f"{name!r} is not in the dataset catalog")
-    report = open_kb(session).add_dataset(entry, limit=int(limit))
+    report = open_kb(session).add_dataset(name, limit=int(limit))
     return _report_md(report), chunk_rows(session), kb_summary(session)
 
 
 def search_hub(query: str) -> tuple[gr.Dropdown, str]:
-    from mimir.knowledge import search_hub_datasets
+    from mimir.knowledge.hub_search import search_hub_datasets
 
-    query = (query or "").strip()
-    if not query:
-        raise gr.Error("Type a few words to search the Hub for datasets.")
-    found = search_hub_datasets(query, limit=20)
-    ids = [d if isinstance(d, str) else d.id for d in found]
-    return gr.Dropdown(choices=ids, value=ids[0] if ids else None), status(f"{len(ids)} dataset(s) found for {query!r}")
+    found = search_hub_datasets(query or "", limit=20)
+    rows = [[d.id, d.downloads, d.likes, shorten(d.description, 80)] for d in found]
+    ids = [d.id for d in found]
+    table = md_table(["dataset", "downloads", "likes", "description"], rows) if rows else status("No dataset found.", "warn")
+    return gr.Dropdown(choices=ids, value=ids[0] if ids else None), table
 
 
 def add_hub_dataset(
     session: Session, hub_id: str, config: str, split: str, question: str, answer: str, context: str, limit: float
 ) -> tuple[str, list[list[str]], str]:
-    from mimir.knowledge import DatasetSpec
-
-    if not (hub_id or "").strip():
-        raise gr.Error("Give a dataset id (search the Hub or type owner/name).")
-    spec = DatasetSpec(
-        name=hub_id.strip().split("/")[-1],
-        hub_id=hub_id.strip(),
-        config=(config or "").strip() or None,
-        split=(split or "train").strip(),
-        fields={k: v.strip() for k, v in {"question": question, "answer": answer, "context": context}.items() if v and v.strip()},
-    )
-    report = open_kb(session).add_dataset(spec, limit=int(limit))
+    hub_id = (hub_id or "").strip()
+    if "/" not in hub_id:
+        raise gr.Error("Give a Hub dataset id like owner/name (search above, or type it).")
+    fields = {k: v.strip() for k, v in {"question": question, "answer": answer, "context": context}.items() if v and v.strip()}
+    report = open_kb(session).add_dataset(hub_id, limit=int(limit), fields=fields, config=(config or "").strip() or None,
+                                          split=(split or "train").strip())
     return _report_md(report), chunk_rows(session), kb_summary(session)
 
 
@@ -160,7 +149,7 @@ def build(ctx: AppContext, state: gr.State) -> None:
             report = gr.Markdown(elem_id="kb-report")
         with gr.Column(scale=2):
             with gr.Accordion("Public datasets", open=False):
-                catalog = gr.Dropdown(label="Catalog (assets/datasets.yaml)", choices=[], elem_id="kb-catalog")
+                catalog = gr.Dropdown(label="Catalog (assets/datasets.yaml)", choices=_safe_catalog(), elem_id="kb-catalog")
                 limit = gr.Number(label="Rows to take", value=200, precision=0, minimum=1)
                 add_catalog_btn = gr.Button("Add catalog dataset")
                 gr.Markdown("**Any Hub dataset** — search, then map its fields.")
@@ -196,11 +185,13 @@ def build(ctx: AppContext, state: gr.State) -> None:
                       inputs=[state, hub_id, hub_config, hub_split, f_question, f_answer, f_context, limit], outputs=outputs)
     search_btn.click(guard(search_chunks), inputs=[state, query, k, mode], outputs=hits)
     query.submit(guard(search_chunks), inputs=[state, query, k, mode], outputs=hits)
-    catalog.focus(lambda: gr.Dropdown(choices=_safe_catalog()), outputs=catalog)
 
 
 def _safe_catalog() -> list[tuple[str, str]]:
+    """A broken catalog file must not stop the app from starting; its error shows as the only choice."""
+    from mimir.errors import ConfigError
+
     try:
         return catalog_choices()
-    except Exception as exc:  # noqa: BLE001 - a broken catalog must not break the tab
-        raise gr.Error(f"dataset catalog: {exc}") from None
+    except ConfigError as exc:
+        return [(f"catalog unreadable: {exc}", "")]

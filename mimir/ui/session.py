@@ -87,12 +87,12 @@ class Session:
 
     def __deepcopy__(self, memo: dict) -> "Session":
         # gr.State deep-copies values; secrets copy along, nothing else is special.
-        copy = Session(
+        clone = Session(
             runs_root=self.runs_root,
             id=self.id,
             model_spec=self.model_spec,
             generation=copy.deepcopy(self.generation, memo),
             train_run=self.train_run,
         )
-        copy._secrets = dict(self._secrets)
-        return copy
+        clone._secrets = dict(self._secrets)
+        return clone

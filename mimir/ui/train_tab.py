@@ -23,14 +23,11 @@ _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def dataset_choices(session: Session) -> list[tuple[str, str]]:
-    """Training files this workspace has produced (verified first), as (label, path)."""
+    """Training exports (chat `messages` JSONL) this workspace has produced, verified first, as (label, path)."""
     found = []
-    for path in sorted(session.workspace.glob("**/*.jsonl")):
+    for path in sorted(session.workspace.glob("*/*_export.jsonl")):
         rel = path.relative_to(session.workspace)
-        if rel.parts[0] in ("train", "evaluate", "knowledge"):
-            continue
-        if "export" in path.stem or "train" in path.stem or rel.parts[0] == "verify":
-            found.append((str(rel), str(path)))
+        found.append((str(rel), str(path)))
     found.sort(key=lambda item: (0 if "verif" in item[0] else 1, item[0]))
     return found
 

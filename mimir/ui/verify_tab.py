@@ -19,28 +19,38 @@ from mimir.ui.session import Session
 
 
 def verify_paths(session: Session) -> dict[str, Path]:
+    """Verdicts and report in ``verify/``; the verified dialogues beside the raw ones (stage rule); the
+    training export of the kept/fixed dialogues in ``verify/verified_export.jsonl``."""
+    from mimir.verify import verified_path
+
+    raw, _ = generation_paths(session)
     folder = session.workspace / "verify"
-    return {"verdicts": folder / "verdicts.jsonl", "verified": folder / "verified_dialogues.jsonl",
-            "export": folder / "verified_export.jsonl"}
+    return {"verdicts": folder / "verdicts.jsonl", "verified": verified_path(raw), "export": folder / "verified_export.jsonl"}
 
 
-def run_verification(ctx: AppContext, session: Session, mode: str, use_judge: bool, judge_spec: str, progress: Any = None):
-    """Run the stage; return (totals markdown, verdict rows)."""
+def run_verification(ctx: AppContext, session: Session, mode: str, judge_spec: str, reasoning: bool = False,
+                     progress: Any = None) -> tuple[str, list[list[Any]]]:
+    """Run the stage (resumable), then export the kept and fixed dialogues for training."""
     from mimir.config import config_from_dict
-    from mimir.verify import VerifyConfig, run_verification as verify
+    from mimir.generate import export_for_training, write_export
+    from mimir.generate.pipeline import load_dialogues
+    from mimir.verify import VerifyConfig, verify_dialogues
 
     raw, _ = generation_paths(session)
     if not raw.exists():
         raise gr.Error("Nothing to verify yet: generate dialogues in the Generate tab first.")
+    spec = (judge_spec or session.model_spec).strip()
+    config = config_from_dict(VerifyConfig, {"mode": mode, "judge": spec}, where="verification settings")
+    judge = session_model(ctx, spec, session.secret("endpoint")) if mode != "filter" else None
     out = verify_paths(session)
-    config = config_from_dict(VerifyConfig, {
-        "input": str(raw), "knowledge": str(session.knowledge_dir), "verdicts": str(out["verdicts"]),
-        "output": str(out["verified"]), "export": str(out["export"]), "mode": mode,
-        "judge": bool(use_judge), "judge_model": (judge_spec or session.model_spec).strip(),
-    }, where="verification settings")
-    judge = session_model(ctx, config.judge_model, session.secret("endpoint")) if use_judge else None
-    verify(config, judge=judge, progress=progress)
-    return verdict_view(session)
+    step = (lambda done, total: progress(done / max(total, 1), desc=f"{done}/{total} verified")) if progress else None
+    report = verify_dialogues(raw, session.knowledge_dir, config, judge_model=judge, out_dir=out["verdicts"].parent,
+                              progress=step)
+    kept = [d for d in load_dialogues(out["verified"]).values() if d.status == "ok"] if out["verified"].exists() else []
+    roles = session.generation.get("roles_file")
+    write_export(export_for_training(kept, include_reasoning=bool(reasoning), roles=roles), out["export"])
+    text, rows = verdict_view(session)
+    return text + f"\n\n```\n{report.text()}\n```", rows
 
 
 def verdict_view(session: Session) -> tuple[str, list[list[Any]]]:
@@ -74,11 +84,11 @@ def show(session: Session, evt: gr.SelectData) -> list[dict[str, Any]]:
 
 def build(ctx: AppContext, state: gr.State) -> None:
     with gr.Row():
-        mode = gr.Radio([("Keep / reject", "filter"), ("Keep / fix / reject (judge rewrites wrong turns)", "fix")],
-                        value="fix", label="Mode")
-        use_judge = gr.Checkbox(value=True, label="LLM judge after the deterministic checks")
+        mode = gr.Radio([("Deterministic checks only", "filter"), ("+ LLM judge (keep / reject)", "judge"),
+                         ("+ LLM judge that fixes wrong turns", "fix")], value="filter", label="Mode")
         judge_spec = gr.Textbox(value="", label="Judge model spec (empty: the generation model)",
                                 placeholder="e.g. endpoint:meta-llama/Llama-3.1-70B-Instruct")
+        reasoning = gr.Checkbox(value=False, label="Keep reasoning traces in the training export")
     run_btn = gr.Button("Verify dialogues", variant="primary", elem_id="verify-run")
     totals = gr.Markdown(elem_id="verify-totals")
     with gr.Row():
@@ -86,8 +96,8 @@ def build(ctx: AppContext, state: gr.State) -> None:
                              max_height=480)
         chat = gr.Chatbot(label="Dialogue (click a row)", height=480, sanitize_html=True, scale=2)
 
-    def run(session, m, j, spec, progress=gr.Progress()):
-        return run_verification(ctx, session, m, j, spec, progress=progress)
+    def run(session, m, spec, r, progress=gr.Progress()):
+        return run_verification(ctx, session, m, spec, r, progress=progress)
 
-    run_btn.click(guard(run), inputs=[state, mode, use_judge, judge_spec], outputs=[totals, table])
+    run_btn.click(guard(run), inputs=[state, mode, judge_spec, reasoning], outputs=[totals, table])
     table.select(guard(show), inputs=state, outputs=chat)
