@@ -74,7 +74,12 @@ def build_app(
 
 
 def describe_workspace(session: Session) -> str:
-    return f"Workspace **`{session.id}`** — files of this session live in `{Path(session.runs_root) / session.id}`"
+    folder = Path(session.runs_root) / session.id
+    try:
+        folder = folder.resolve().relative_to(Path.cwd())
+    except ValueError:
+        pass
+    return f"Workspace **`{session.id}`** in `{folder}` — keep the id to reopen it later (e.g. to watch a training run)"
 
 
 def _reopen(ctx: AppContext):
@@ -83,7 +88,12 @@ def _reopen(ctx: AppContext):
     @guard
     def reopen(session: Session, session_id: str) -> tuple[Session, str]:
         reopened = Session.reopen(ctx.runs_root, session_id)
-        reopened.model_spec = session.model_spec
+        # Choices and keys made in this browser carry over; the files come from the reopened workspace.
+        reopened.model_spec, reopened.generation = session.model_spec, dict(session.generation)
+        reopened._secrets = dict(session._secrets)
+        train = reopened.workspace / "train"
+        runs = sorted(train.glob("*/status.json"), key=lambda p: p.stat().st_mtime) if train.is_dir() else []
+        reopened.train_run = str(runs[-1].parent) if runs else ""
         return reopened, describe_workspace(reopened)
 
     return reopen

@@ -194,10 +194,10 @@ def build(ctx: AppContext, state: gr.State) -> None:
     with gr.Row():
         with gr.Column(scale=3):
             table = gr.Dataframe(headers=DIALOGUE_HEADERS, interactive=False, wrap=True, label="Saved dialogues",
-                                 elem_id="gen-table", max_height=480)
+                                 elem_id="gen-table", max_height=480, column_widths=["24%", "10%", "22%", "12%", "8%", "24%"])
         with gr.Column(scale=4):
             pick = gr.Dropdown([], label="Show dialogue", elem_id="gen-pick")
-            chat = gr.Chatbot(label="Dialogue preview (tuned role on the right)", height=480, elem_id="gen-chat",
+            chat = gr.Chatbot(label="Dialogue preview (the tuned role answers on the left)", height=480, elem_id="gen-chat",
                               sanitize_html=True, render_markdown=True)
     with gr.Accordion("Baselines on the same knowledge (for the comparison in Evaluate)", open=False):
         with gr.Row():
