@@ -95,3 +95,23 @@ def test_model_cache_loads_each_spec_once_and_evicts(tmp_path):
     cache.get("b")
     cache.get("c")
     assert loaded == ["a", "b", "c"] and closed == ["a"] and cache.loaded() == ["b", "c"]
+
+
+def test_reopen_handler_reattaches_files_and_keeps_this_browsers_choices(tmp_path):
+    from mimir.ui.app import _reopen
+    from mimir.ui.context import AppContext
+
+    ctx = AppContext(runs_root=tmp_path, models=ModelCache(_no_model))
+    old = Session.new(tmp_path)
+    run = old.path("train", "mimir-lora", "status.json")
+    run.write_text('{"state": "running", "pid": null}')
+    now = Session.new(tmp_path)
+    now.model_spec, now.generation = "endpoint:m@http://127.0.0.1:1/v1", {"domain": "legal"}
+    now.set_secret("tavily", "tvly-reopenreopenreopen")
+    reopened, text = _reopen(ctx)(now, old.id)
+    assert reopened.id == old.id and old.id in text
+    assert reopened.model_spec == now.model_spec and reopened.generation == {"domain": "legal"}
+    assert reopened.secret("tavily") == "tvly-reopenreopenreopen"
+    assert reopened.train_run == str(run.parent)
+    with pytest.raises(gr.Error, match="no workspace"):
+        _reopen(ctx)(now, "s-0000000000000000")

@@ -1,0 +1,71 @@
+"""Hub tab handlers against the loopback Hub: token from the field or from OAuth, never echoed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+gr = pytest.importorskip("gradio")
+
+from mimir.types import Dialogue, Scenario, Turn  # noqa: E402
+from mimir.ui import hub_tab  # noqa: E402
+from mimir.ui.common import guard  # noqa: E402
+from mimir.ui.session import Session  # noqa: E402
+from tests.fakes.hub_server import fake_hub  # noqa: E402,F401 - fixture
+
+CANARY = "hf_UiCanaryToken0123456789abcdefXYZ"
+
+
+@pytest.fixture
+def alice(fake_hub):
+    fake_hub.add_user("alice", CANARY)
+    return fake_hub
+
+
+@pytest.fixture
+def session(tmp_path):
+    s = Session.new(tmp_path / "runs")
+    scenario = Scenario(id="sc1", topic="opening hours", roles=["patient", "doctor"], target_role="doctor", chunk_ids=["c1"])
+    records = [Dialogue(id=f"dlg-{i}", scenario=scenario, turns=[
+        Turn(speaker="patient", role="user", content=f"When are you open on Saturday? ({i})"),
+        Turn(speaker="doctor", role="assistant", content="From 08:00 to 13:00."),
+    ]).to_dict() for i in range(3)]
+    s.path("generate", "mimir_dialogues.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return s
+
+
+def test_token_field_pushes_a_private_dataset_and_never_echoes_the_token(alice, session):
+    field, who = hub_tab.set_token(session, CANARY)
+    assert field == "" and "alice" in who and CANARY not in who
+    assert list(hub_tab.dataset_splits(session)) == ["raw"]
+    out = hub_tab.push_dataset(session, "clinic-dialogues", True, ["raw", "verified"], False, "other", None)
+    assert "alice/clinic-dialogues" in out and "private" in out and CANARY not in out
+    repo = alice.repo("alice/clinic-dialogues", "dataset")
+    assert repo.private is True and "README.md" in repo.files
+    assert any(path.startswith("data/raw-") for path in repo.files)
+    assert not any(path.startswith("knowledge/") for path in repo.files)
+    assert all(CANARY.encode() not in data for data in repo.files.values())
+
+
+def test_oauth_token_from_a_space_login_is_used(alice, session):
+    token = gr.OAuthToken(token=CANARY, scope="write-repos", expires_at=0)
+    out = hub_tab.push_dataset(session, "alice/from-oauth", False, ["raw"], False, "cc-by-4.0", token)
+    assert "alice/from-oauth" in out and "public" in out
+    assert alice.repo("alice/from-oauth", "dataset").private is False
+
+
+def test_gradio_injects_the_oauth_token_into_the_guarded_handlers():
+    from gradio.utils import get_type_hints, is_special_typed_parameter
+
+    for handler in (hub_tab.push_dataset, hub_tab.push_adapter):
+        hints = get_type_hints(guard(handler))
+        assert is_special_typed_parameter("oauth_token", hints), handler.__name__
+
+
+def test_push_without_data_or_login_gives_clear_errors(alice, tmp_path):
+    empty = Session.new(tmp_path / "other")
+    with pytest.raises(gr.Error, match="Nothing to push"):
+        hub_tab.push_dataset(empty, "x", True, ["raw"], False, "other", None)
+    with pytest.raises(gr.Error, match="finished training run"):
+        hub_tab.push_adapter(empty, "", "x", True, "", "other", None)
