@@ -39,7 +39,7 @@ def splits(tmp_path):
             "scores": {"grounded": 0.5 + i / 10}, "turn_count": 5} for i in range(4)]
     verified = [dict(r, verdict="keep") for r in raw[:3]]
     baseline = [{"id": f"b{i}", "messages": _messages(i)[1:2] + [{"role": "assistant", "content": "Ask reception."}],
-                 "source": "self_instruct", "score": 1.5} for i in range(2)]
+                 "source": "self_instruct", "score": 1.5 if i else 2} for i in range(2)]
     return {
         "raw": _write(tmp_path / "dialogues.jsonl", raw),
         "verified": _write(tmp_path / "verified.jsonl", verified),
@@ -96,7 +96,7 @@ def test_dataset_round_trip_private_with_card(alice, splits, tmp_path, caplog):
     for split, path in splits.items():
         back = load_records_from_hub("alice/clinic-dialogues", split=split, token=CANARY)
         assert back == [normalize_record(r) for r in _read(path)]
-    assert back[0]["score"] == 1.5 and back[0]["messages"][-1]["content"] == "Ask reception."
+    assert back[0]["score"] == 2.0 and back[1]["score"] == 1.5 and back[0]["messages"][-1]["content"] == "Ask reception."
     assert json.loads(load_records_from_hub("alice/clinic-dialogues", split="raw", token=CANARY)[0]["messages"][2]
                       ["tool_calls"][0]["function"]["arguments"]) == {"query": "opening hours"}
 

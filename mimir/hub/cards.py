@@ -89,6 +89,9 @@ def dataset_card(
         reproduce = (
             "The MIMIR config of this run (also uploaded as `mimir_config.yaml`; secrets and local folders removed):\n\n"
             + _yaml_block(run_config)
+            + "\n\nRerun a stage with `python -m mimir <stage> --config mimir_config.yaml` "
+            "(with your own copies of the knowledge files)."
+
         )
     else:
         reproduce = "_The run config was not provided when this dataset was pushed._"

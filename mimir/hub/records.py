@@ -6,7 +6,8 @@ Every split shares one Arrow schema (so ``datasets.load_dataset(repo)`` gives al
   an unexpected type, is kept in the message's ``extra_json``. Records that carry MIMIR
   ``Dialogue`` turns instead get ``messages`` derived from them (the target role speaks as
   "assistant", other roles as "user" with ``name``), and keep their turns too.
-- every other top-level key: a native column when all its values are str, bool, int or float;
+- every other top-level key: a native column when all its values are str, bool, int or float
+  (ints mixed with floats become floats);
   otherwise (lists, dicts, mixed types) a JSON string column named ``<key>_json``. The suffix is
   reserved: a source key already ending in ``_json`` is always encoded again, so decoding is exact.
 """
@@ -110,7 +111,7 @@ def _kind(values: Iterable[Any]) -> str:
         else:
             kinds.add("json")
     if kinds == {"int", "float"}:
-        return "json"  # keep 3 and 3.0 apart: exact round trip
+        return "float"  # 3 comes back as 3.0 (equal in Python)
     return kinds.pop() if len(kinds) == 1 else ("string" if not kinds else "json")
 
 

@@ -73,8 +73,10 @@ class HubSession:
 
     def ensure_repo(self, repo_id: str, repo_type: RepoType, *, private: bool) -> tuple[str, str]:
         """Create (or reuse) the repo and check its visibility; returns (full repo id, url)."""
-        with hub_errors("check the Hugging Face token"):
-            user = self.api.whoami(token=self.token)
+        user: dict[str, Any] = {"name": ""}
+        if "/" not in repo_id.strip().strip("/"):  # whoami is rate-limited on the Hub: only when needed
+            with hub_errors("check the Hugging Face token"):
+                user = self.api.whoami(token=self.token)
         repo_id = qualify_repo_id(repo_id, user)
         self.progress(f"creating {repo_type} repo {repo_id} ({'private' if private else 'public'})")
         with hub_errors(f"create the {repo_type} repo", repo_id):
