@@ -31,6 +31,17 @@ def source_name(value: str) -> str:
     return value  # a dataset id such as "bigbio/med_qa" or a bare name
 
 
+def model_name(spec: str) -> str:
+    """A model spec as published: no server URLs (``endpoint:m@http://10.0.0.5``) or local folders."""
+    spec = spec.strip()
+    if "@" in spec and "://" in spec.split("@", 1)[1]:
+        spec = spec.split("@", 1)[0]
+    backend, sep, rest = spec.partition(":")
+    if sep and rest.startswith(("/", "~", ".")):
+        return f"{backend}:{source_name(rest)}"
+    return source_name(spec) if spec.startswith(("/", "~")) else spec
+
+
 def collect(records: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
     """Roles, frameworks, models, kinds (mimir/self_instruct/...) and source names seen in records."""
     found: dict[str, collections.Counter] = {k: collections.Counter() for k in ("roles", "frameworks", "models", "kinds", "sources")}
@@ -52,7 +63,7 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
                 break
         for holder in (record, meta):
             if isinstance(holder.get("model"), str) and holder["model"]:
-                found["models"][source_name(holder["model"]) if holder["model"].startswith("/") else holder["model"]] += 1
+                found["models"][model_name(holder["model"])] += 1
         if isinstance(record.get("source"), str):
             found["kinds"][record["source"]] += 1
         for holder in (record, meta):
