@@ -40,11 +40,23 @@ def _yaml_block(data: Any) -> str:
     return "```yaml\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True).strip() + "\n```"
 
 
+def _flatten(rows: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    """Nested results (``{"vs_original": {"win": 3}}``) as dotted rows, two levels deep."""
+    out: dict[str, Any] = {}
+    for key, value in rows.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and depth < 2:
+            out.update(_flatten(value, name + ".", depth + 1))
+        else:
+            out[name] = value
+    return out
+
+
 def _table(rows: dict[str, Any]) -> str:
     if not rows:
         return "_none recorded_"
     lines = ["| name | value |", "|---|---|"]
-    for key, value in rows.items():
+    for key, value in _flatten(rows).items():
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         lines.append(f"| {key} | {str(text).replace('|', '/')} |")
     return "\n".join(lines)
