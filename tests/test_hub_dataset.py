@@ -129,9 +129,16 @@ def test_dialogue_records_get_trainable_messages(alice, tmp_path):
     push_dataset({"raw": path}, config=DatasetPushConfig(repo_id="alice/dlg", language=["en"]), token=CANARY)
     (back,) = load_records_from_hub("alice/dlg", split="raw", token=CANARY)
     assert back["turns"] == dialogue["turns"] and back["scenario"] == dialogue["scenario"]
+    # the training export's format: closed-book system prompt, target role -> assistant
+    assert [m["role"] for m in back["messages"]] == ["system", "user", "assistant", "tool", "assistant"]
+    assert back["messages"][1]["name"] == "patient" and "nurse" in back["messages"][0]["content"]
+    assert back["messages"][2]["tool_calls"][0]["function"] == {"name": "search", "arguments": '{"q": "parking"}'}
+    # roles outside the role library still get plain messages (no system prompt)
+    odd = dict(dialogue, id="x2", scenario=dict(dialogue["scenario"], roles=["patient", "wizard"], target_role="wizard"))
+    odd["turns"] = [dict(t, speaker="wizard") if t["speaker"] == "nurse" else t for t in dialogue["turns"]]
+    push_dataset({"raw": _write(tmp_path / "odd.jsonl", [odd])}, config=DatasetPushConfig(repo_id="alice/odd", language=["en"]), token=CANARY)
+    (back,) = load_records_from_hub("alice/odd", split="raw", token=CANARY)
     assert [m["role"] for m in back["messages"]] == ["user", "assistant", "tool", "assistant"]
-    assert back["messages"][0]["name"] == "patient"
-    assert back["messages"][1]["tool_calls"][0]["function"] == {"name": "search", "arguments": '{"q": "parking"}'}
 
 
 def test_repush_replaces_stale_shards_and_is_idempotent(alice, splits):

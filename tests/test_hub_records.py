@@ -54,3 +54,12 @@ def test_bad_split_name_and_provenance_helpers(tmp_path):
     assert found["roles"][0] == "doctor" and found["frameworks"] == ["cot"] and found["sources"] == ["handbook.md"]
     assert found["kinds"] == ["mimir"] and found["models"] == ["endpoint:llama"]
     assert collect([{"model": "local:/home/alice/models/my-7b"}])["models"] == ["local:my-7b"]
+
+
+def test_provenance_from_training_export_rows():
+    row = {"id": "d1", "messages": [{"role": "user", "name": "patient", "content": "?"}],
+           "metadata": {"roles": ["patient", "doctor"], "target_role": "doctor", "source": "baize", "framework": "cot",
+                        "model": "local"}}
+    found = collect([row])
+    assert set(found["roles"]) == {"patient", "doctor"} and found["kinds"] == ["baize"]
+    assert found["frameworks"] == ["cot"] and found["models"] == ["local"]

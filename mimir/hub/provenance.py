@@ -46,9 +46,11 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
     """Roles, frameworks, models, kinds (mimir/self_instruct/...) and source names seen in records."""
     found: dict[str, collections.Counter] = {k: collections.Counter() for k in ("roles", "frameworks", "models", "kinds", "sources")}
     for record in records:
-        meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+        # Dialogue records keep extras in "meta"; training-export rows in "metadata".
+        meta = {**(record.get("metadata") if isinstance(record.get("metadata"), dict) else {}),
+                **(record.get("meta") if isinstance(record.get("meta"), dict) else {})}
         scenario = record.get("scenario") if isinstance(record.get("scenario"), dict) else {}
-        for role in scenario.get("roles") or []:
+        for role in scenario.get("roles") or meta.get("roles") or []:
             found["roles"][str(role)] += 1
         for key in ("target_role",):
             for holder in (record, scenario, meta):
@@ -64,8 +66,9 @@ def collect(records: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
         for holder in (record, meta):
             if isinstance(holder.get("model"), str) and holder["model"]:
                 found["models"][model_name(holder["model"])] += 1
-        if isinstance(record.get("source"), str):
-            found["kinds"][record["source"]] += 1
+        kind = record.get("source") if isinstance(record.get("source"), str) else meta.get("source")
+        if isinstance(kind, str) and kind:
+            found["kinds"][kind] += 1
         for holder in (record, meta):
             for key in _SOURCE_KEYS:
                 values = holder.get(key)

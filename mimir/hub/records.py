@@ -4,8 +4,9 @@ Every split shares one Arrow schema (so ``datasets.load_dataset(repo)`` gives al
 - ``messages``: OpenAI chat messages as structs (role, content, name, tool_calls with
   ``function.arguments`` as a JSON string, tool_call_id); any other message key, or a value of
   an unexpected type, is kept in the message's ``extra_json``. Records that carry MIMIR
-  ``Dialogue`` turns instead get ``messages`` derived from them (the target role speaks as
-  "assistant", other roles as "user" with ``name``), and keep their turns too.
+  ``Dialogue`` turns instead get ``messages`` derived from them with MIMIR's training export
+  (the target role speaks as "assistant", other roles as "user" with ``name``), and keep their
+  turns too.
 - every other top-level key: a native column when all its values are str, bool, int or float
   (ints mixed with floats become floats);
   otherwise (lists, dicts, mixed types) a JSON string column named ``<key>_json``. The suffix is
@@ -15,12 +16,14 @@ Every split shares one Arrow schema (so ``datasets.load_dataset(repo)`` gives al
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any, Iterable
 
 from mimir.errors import InputFileError
 
+log = logging.getLogger(__name__)
 JSON_SUFFIX = "_json"
 SPLIT_NAME = re.compile(r"^\w+$")
 _MESSAGE_KEYS = ("role", "content", "name", "tool_calls", "tool_call_id")
@@ -44,7 +47,7 @@ def read_split(path: str | Path) -> list[dict[str, Any]]:
         if isinstance(record.get("messages"), list):
             out.append(record)
         elif isinstance(record.get("turns"), list):
-            out.append({"messages": messages_from_turns(record), **record})
+            out.append({"messages": dialogue_messages(record), **record})
         else:
             raise InputFileError(
                 f"{path}: record {number} has neither a 'messages' list (chat format) nor 'turns' (a MIMIR Dialogue)"
@@ -57,8 +60,25 @@ def read_split(path: str | Path) -> list[dict[str, Any]]:
     return out
 
 
+def dialogue_messages(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The training ``messages`` of a MIMIR ``Dialogue`` record, exactly as MIMIR trains on them
+    (``mimir.generate.export.export_for_training``: closed-book system prompt, target -> assistant).
+    Dialogues that export skips (failed, too short) or whose roles are not in the role library
+    get the plain conversion of :func:`messages_from_turns`, so the raw split still shows them."""
+    try:
+        from mimir.errors import MimirError
+        from mimir.generate.export import export_for_training
+        from mimir.types import Dialogue
+
+        rows = export_for_training([Dialogue.from_dict(record)])
+    except (ImportError, MimirError, KeyError, TypeError, ValueError) as exc:
+        log.info("dialogue %s: plain message conversion (%s)", record.get("id"), exc)
+        rows = []
+    return rows[0]["messages"] if rows else messages_from_turns(record)
+
+
 def messages_from_turns(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """OpenAI chat messages from a MIMIR ``Dialogue`` record (target role -> assistant)."""
+    """OpenAI chat messages from a MIMIR ``Dialogue`` record (target role -> assistant), no system prompt."""
     scenario = record.get("scenario") or {}
     target = scenario.get("target_role") if isinstance(scenario, dict) else None
     messages: list[dict[str, Any]] = []
@@ -239,7 +259,7 @@ def normalize_record(record: dict[str, Any]) -> dict[str, Any]:
     """What :func:`decode_row` returns for ``record``: None-valued keys dropped, tool-call
     arguments as JSON strings (the OpenAI wire format). Used to compare round trips."""
     if isinstance(record.get("turns"), list) and "messages" not in record:
-        record = {"messages": messages_from_turns(record), **record}
+        record = {"messages": dialogue_messages(record), **record}
     out = {k: v for k, v in record.items() if v is not None and k != "messages"}
     out["messages"] = [_decode_message(_encode_message(m)) for m in record["messages"]]
     return out
