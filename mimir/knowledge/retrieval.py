@@ -131,6 +131,7 @@ class DenseIndex:
     def __init__(self, model: str = "") -> None:
         self.model_name = model or packaged_dense_model()
         self._vectors = None
+        self._queries: dict[str, object] = {}  # query -> vector: hybrid and repeated tool calls reuse it
 
     def _encode(self, texts: list[str]):  # type: ignore[no-untyped-def]
         import numpy as np
@@ -156,12 +157,25 @@ class DenseIndex:
 
         self._vectors = np.load(folder / "embeddings.npy", allow_pickle=False)
 
+    def prepare(self, queries: list[str]) -> None:
+        """Encode many queries in one batch (much faster than one by one) ahead of ``search``."""
+        todo = sorted({q for q in queries if q.strip() and q not in self._queries})
+        if todo:
+            if len(self._queries) + len(todo) > 512:
+                self._queries.clear()
+            self._queries.update(zip(todo, self._encode(todo)))
+
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         import numpy as np
 
         if self._vectors is None or len(self._vectors) == 0 or not query.strip():
             return []
-        scores = self._vectors @ self._encode([query])[0]
+        vector = self._queries.get(query)
+        if vector is None:
+            if len(self._queries) >= 512:
+                self._queries.clear()
+            vector = self._queries[query] = self._encode([query])[0]
+        scores = self._vectors @ vector
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -351,6 +351,15 @@ class KnowledgeBase:
         self._indexes[mode] = index
         return index
 
+    def search_many(self, queries: list[str], k: int = 5, mode: str | None = None) -> list[list[tuple[Chunk, float]]]:
+        """``search`` for many queries; dense embeddings of the queries are computed in one batch."""
+        mode = mode or self.config.retriever
+        if mode in ("dense", "hybrid"):
+            dense = self._index("dense")
+            if isinstance(dense, DenseIndex):
+                dense.prepare(list(queries))
+        return [self.search(q, k=k, mode=mode) for q in queries]
+
     def search(self, query: str, k: int = 5, mode: str | None = None) -> list[tuple[Chunk, float]]:
         """The ``k`` best chunks for ``query`` with their scores, best first."""
         mode = mode or self.config.retriever
