@@ -32,7 +32,7 @@ class GenerateConfig:
     speaker_selection: Literal["auto", "round_robin", "moderator"] = option(
         "auto", help="Next speaker: round_robin, moderator (a model step), or auto (moderator when > 2 roles)."
     )
-    retrieval_k: int = option(2, help="Chunks retrieved for each expert turn (besides the scenario's own chunk).")
+    retrieval_k: int = option(1, help="Chunks retrieved for each expert turn (besides the scenario's own chunk).")
     react_max_steps: int = option(3, help="ReAct: tool calls allowed per expert turn before it must answer.")
     max_new_tokens: int = option(96, help="Longest generated message in tokens.")
     temperature: float = option(0.0, help="0 = greedy (the embedded model is most reliable greedy).")

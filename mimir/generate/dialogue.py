@@ -122,6 +122,8 @@ def _next_speaker(scenario: Scenario, agents: dict[str, Agent], turns: list[Turn
     round_robin = names[(names.index(last) + 1) % len(names)]
     if scenario.speaker_selection != "moderator" or len(names) <= 2:
         return round_robin
+    if last == names[0] and scenario.target_role in names:
+        return scenario.target_role  # the asker's question is for the expert: no need to ask the moderator
     candidates = [n for n in names if n != last]
     transcript = "\n".join(f"{display(t.speaker)}: {t.content}" for t in turns[-6:] if t.role != "tool")
     roster = "; ".join(f"{display(n)} ({agents[n].role.persona})" for n in names)
@@ -135,7 +137,7 @@ def _next_speaker(scenario: Scenario, agents: dict[str, Agent], turns: list[Turn
     if choice is None:
         meta["moderator_fallbacks"] = meta.get("moderator_fallbacks", 0) + 1
         return round_robin
-    meta.setdefault("moderator_choices", []).append(choice)
+    meta.setdefault("moderator_choices", []).append({"turn": sum(1 for t in turns if t.role != "tool"), "speaker": choice})
     return choice
 
 

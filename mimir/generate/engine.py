@@ -107,6 +107,7 @@ def drive(
         stats.requests += len(batch)
         stats.batch_sizes.append(len(batch))
         stats.model_seconds += elapsed
+        log.info("model call %d: %d requests in %.1f s", stats.model_calls, len(batch), elapsed)
         for (job, _), reply in zip(batch, replies):
             job.model_seconds += elapsed / len(batch)
             stats.completion_tokens += reply.completion_tokens
