@@ -116,3 +116,45 @@ def test_chunk_text_cannot_break_out_of_its_data_block():
     out = format_chunk(evil)
     assert out.count("<<<end>>>") == 1 and out.endswith("<<<end>>>")
     assert parse_chunk_blocks(out)[0][0] == "ch_1"
+
+
+def test_concurrent_adds_and_searches_keep_the_kb_consistent(tmp_path):
+    import threading
+
+    kb = KnowledgeBase.create(tmp_path / "kb")
+    files = []
+    for i in range(6):
+        path = tmp_path / f"note{i}.md"
+        path.write_text(f"# Note {i}\n\nLocker {i} code is {1000 + i}.")
+        files.append(path)
+    errors = []
+
+    def add(path):
+        try:
+            kb.add_files([path])
+            kb.search("locker code", k=3)
+        except Exception as exc:  # pragma: no cover - the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add, args=(p,)) for p in files]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    reopened = KnowledgeBase.open(tmp_path / "kb")
+    assert len(reopened) == 6 and set(reopened.sources()) == {p.name for p in files}
+    assert "1004" in reopened.search("locker 4", k=1)[0][0].text
+
+
+def test_cli_config_file_sets_new_kb_options(tmp_path, capsys):
+    from mimir.cli import main
+
+    config = tmp_path / "run.yaml"
+    config.write_text("knowledge:\n  chunk_tokens: 40\n  overlap_tokens: 8\n  retriever: bm25\n")
+    assert main(["knowledge", "add", str(tmp_path / "kb"), "--example", "--config", str(config)]) == 0
+    assert KnowledgeBase.open(tmp_path / "kb").config.chunk_tokens == 40
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("knowledge:\n  chunk_size: 40\n")
+    assert main(["knowledge", "add", str(tmp_path / "kb2"), "--example", "--config", str(bad)]) == 2
+    assert "chunk_size" in capsys.readouterr().err

@@ -35,6 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--data-files", nargs="+", help="Read the dataset from local json/jsonl/csv/parquet files.")
     add.add_argument("--field", action="append", default=[], metavar="ROLE=PATH",
                      help="Field mapping, e.g. question=Question (roles: question, answer, context, explanation).")
+    add.add_argument("--config", help="YAML file whose 'knowledge:' section sets KnowledgeConfig (new KB only).")
     add.add_argument("--chunk-tokens", type=int, help="Chunk token budget (only when creating a new KB).")
     add.add_argument("--retriever", choices=["bm25", "dense", "hybrid"], help="Default search mode (new KB only).")
 
@@ -95,8 +96,14 @@ def _add(args: argparse.Namespace) -> int:
 
     if not (args.paths or args.example or args.dataset):
         raise ConfigError("nothing to add: give files or folders, --example or --dataset")
+    from mimir.config import load_config, merge_overrides
+
+    config = load_config(KnowledgeConfig, args.config, section="knowledge") if args.config else KnowledgeConfig()
     overrides = {k: v for k, v in {"chunk_tokens": args.chunk_tokens, "retriever": args.retriever}.items() if v is not None}
-    kb = KnowledgeBase.create(args.kb, KnowledgeConfig(**overrides), exist_ok=True)
+    config = merge_overrides(config, overrides) if overrides else config
+    if (Path(args.kb) / "manifest.json").exists() and (overrides or args.config):
+        print("note: the knowledge base exists; its stored settings are kept (chunking options apply to new KBs)")
+    kb = KnowledgeBase.create(args.kb, config, exist_ok=True)
     files = _expand(args.paths, args.recursive) + (example_files() if args.example else [])
     status = 0
     if files:

@@ -15,12 +15,14 @@ place, so a crash leaves the previous state readable.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import json
 import logging
 import os
 import re
 import shutil
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +85,17 @@ def sanitize_name(name: str) -> str:
     return safe
 
 
+def _locked(method):  # type: ignore[no-untyped-def]
+    """Run a KnowledgeBase method under the instance's re-entrant lock."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -112,6 +125,8 @@ class KnowledgeBase:
         self._by_id: dict[str, int] = {}
         self._indexes: dict[str, Index] = {}
         self.index_builds = 0  # how many times an index was built (not loaded) in this process
+        # one UI process may serve several sessions: adds and lazy index loads must not interleave
+        self._lock = threading.RLock()
 
     # ----------------------------------------------------------------- create / open
     @classmethod
@@ -180,6 +195,7 @@ class KnowledgeBase:
     def __len__(self) -> int:
         return len(self._load_chunks())
 
+    @_locked
     def _load_chunks(self) -> list[Chunk]:
         if self._chunks is None:
             try:
@@ -194,6 +210,7 @@ class KnowledgeBase:
         self._by_id = {c.id: i for i, c in enumerate(chunks)}
 
     # ----------------------------------------------------------------- adding
+    @_locked
     def add_files(self, paths: Iterable[str | Path], *, names: Iterable[str] | None = None) -> AddReport:
         """Load, chunk and index files. Each file that fails is reported; the others still load.
 
@@ -250,6 +267,7 @@ class KnowledgeBase:
         report.added.append(name)
         report.chunks_added += len(chunks)
 
+    @_locked
     def add_dataset(self, spec: Any, limit: int | None = None, **options: Any) -> AddReport:
         """Add a public dataset's rows as question/answer chunks (see ``mimir.knowledge.datasets``).
 
@@ -275,11 +293,13 @@ class KnowledgeBase:
         self._commit()
         return report
 
+    @_locked
     def add_chunks(self, key: str, chunks: list[Chunk], entry: dict[str, Any] | None = None) -> None:
         """Add ready-made chunks under a source key (replacing that key's chunks)."""
         self._replace_source(key, {"type": "chunks", "chunks": len(chunks), "added": _now(), **(entry or {})}, chunks)
         self._commit()
 
+    @_locked
     def remove(self, name: str) -> bool:
         """Forget a source and its chunks; True if it was there."""
         if name not in self._manifest["sources"]:
@@ -324,6 +344,7 @@ class KnowledgeBase:
     def fingerprint(self) -> str:
         return stable_id(TOKENIZER_VERSION, *[c.id for c in self._load_chunks()], prefix="fp_")
 
+    @_locked
     def _index(self, mode: str) -> Index:
         if mode in self._indexes:
             return self._indexes[mode]
