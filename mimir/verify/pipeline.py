@@ -129,16 +129,16 @@ def verify_dialogues(
             hard = filters.check_structure(d, config)
             if d.status == "ok":
                 hard += filters.check_turns(d, config) + filters.check_language(d, language, config)
-            if not hard and dedup is not None:
+            if missing:
+                hard.append(f"missing_source: chunk(s) {', '.join(missing)} not in the knowledge base")
+            elif config.require_sources and not chunks and not _has_observation(d):
+                hard.append("no_sources: the scenario names no source chunk and no tool observed anything")
+            if not hard and dedup is not None:  # only dialogues that could be kept shadow later ones
                 twin = dedup.check_and_add(d)
                 if twin is not None:
                     hard.append(f"near_duplicate: {twin[1]:.2f} similar to earlier dialogue {twin[0]}")
             if d.id in done:
                 continue
-            if missing:
-                hard.append(f"missing_source: chunk(s) {', '.join(missing)} not in the knowledge base")
-            elif config.require_sources and not chunks and not _has_observation(d):
-                hard.append("no_sources: the scenario names no source chunk and no tool observed anything")
             scores: dict[str, float] = {}
             grounding = GroundingResult()
             if config.grounding != "off" and d.status == "ok":
