@@ -172,3 +172,24 @@ def test_bad_inputs_fail_before_any_request(alice, tmp_path):
         push_dataset({"raw-v2": _write(tmp_path / "ok.jsonl", [{"messages": _messages(0)}])},
                      config=DatasetPushConfig(repo_id="alice/x"), token=CANARY)
     assert alice.requests == []
+
+
+def test_lfs_upload_path_without_xet(alice, splits, monkeypatch):
+    """As on the real Hub, parquet goes through LFS (basic PUT + verify) when hf_xet is disabled."""
+    import huggingface_hub.constants as constants
+
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
+    alice.use_lfs()
+    push_dataset(splits, config=DatasetPushConfig(repo_id="alice/lfs-ds", language=["en"]), token=CANARY)
+    routes = alice.routes_called()
+    assert routes.count("lfs-upload") == 3 and "lfs-verify" in routes
+    repo = alice.repo("alice/lfs-ds", "dataset")
+    assert set(repo.head.lfs) == {f"data/{s}-00000-of-00001.parquet" for s in splits}
+    for split, path in splits.items():
+        assert load_records_from_hub("alice/lfs-ds", split=split, token=CANARY) == [normalize_record(r) for r in _read(path)]
+    commits = len(repo.commits)
+    push_dataset(splits, config=DatasetPushConfig(repo_id="alice/lfs-ds", language=["en"]), token=CANARY)
+    assert alice.routes_called().count("lfs-upload") == 3  # unchanged LFS files are not sent again
+    # the old card is removed in the (otherwise empty) data commit, the new one follows
+    assert len(repo.commits) == commits + 2 and "README.md" not in repo.commits[-2].files
+    assert repo.commits[-2].lfs == repo.commits[-3].lfs
