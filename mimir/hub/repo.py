@@ -49,18 +49,28 @@ class Upload:
     data: bytes | None = None
     local: Path | None = None
 
-    def content(self) -> bytes:
-        return self.data if self.data is not None else Path(self.local).read_bytes()  # type: ignore[arg-type]
-
 
 def check_no_secret(uploads: list[Upload], card: str, token: str) -> None:
     """Refuse to upload anything that contains the token itself (defence in depth)."""
     needle = token.encode("utf-8")
     for upload in uploads:
-        if needle in upload.content():
+        if _contains(upload, needle):
             raise HubError(f"refusing to upload {upload.path_in_repo}: it contains your Hugging Face token; remove it first")
     if token in card:
         raise HubError("refusing to upload the card: it contains your Hugging Face token")
+
+
+def _contains(upload: Upload, needle: bytes, chunk: int = 1 << 24) -> bool:
+    """Search a file in 16 MiB windows (a merged model can be many GB), overlapping by the needle."""
+    if upload.data is not None:
+        return needle in upload.data
+    tail = b""
+    with Path(upload.local).open("rb") as f:  # type: ignore[arg-type]
+        while block := f.read(chunk):
+            if needle in tail + block:
+                return True
+            tail = block[-len(needle):]
+    return False
 
 
 class HubSession:
