@@ -73,3 +73,21 @@ def test_whoami_and_errors_cli(alice, tmp_path, capsys, monkeypatch):
     assert "401" in err and "WrongToken" not in err
     assert main(["push", "dataset", "--repo", "alice/x", "--split", "nopath"]) == 2
     assert "NAME=PATH" in capsys.readouterr().err
+
+
+def test_push_in_a_subprocess_uses_hf_endpoint_from_the_environment(alice, tmp_path):
+    """The production path: nothing patched, HF_ENDPOINT / HF_TOKEN set before the process starts."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    raw = _jsonl(tmp_path / "raw.jsonl", [{"messages": [{"role": "user", "content": "Who covers the night shift on Fridays?"},
+                                                         {"role": "assistant", "content": "Dr. Okafor, per the rota."}]}])
+    env = {**os.environ, "HF_ENDPOINT": alice.url, "HF_TOKEN": CANARY, "HF_HOME": str(tmp_path / "hf-home")}
+    done = subprocess.run([sys.executable, "-m", "mimir", "-v", "push", "dataset", "--repo", "sub-ds", "--raw", raw],
+                          env=env, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["repo_id"] == "alice/sub-ds"
+    assert "README.md" in alice.repo("alice/sub-ds", "dataset").files
+    assert CANARY not in done.stdout + done.stderr
