@@ -14,6 +14,7 @@ place, so a crash leaves the previous state readable.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import functools
 import hashlib
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 FORMAT = "mimir-knowledge"
 VERSION = 1
 MANIFEST, CHUNKS, DOCUMENTS, INDEX = "manifest.json", "chunks.jsonl", "documents", "index"
+
+
+_CHUNK_FIELDS = frozenset(f.name for f in dataclasses.fields(Chunk))
 
 
 class KnowledgeBaseError(MimirError, OSError):
@@ -202,7 +206,9 @@ class KnowledgeBase:
                 records = list(read_records(self.root / CHUNKS))
             except ValueError as exc:
                 raise KnowledgeBaseError(str(exc)) from None
-            self._set_chunks([Chunk.from_dict(r) for r in records])
+            # Chunk is flat (no nested records), so the generic from_dict's type-hint walk is not needed
+            names = _CHUNK_FIELDS
+            self._set_chunks([Chunk(**{k: v for k, v in r.items() if k in names}) for r in records])
         return self._chunks  # type: ignore[return-value]
 
     def _set_chunks(self, chunks: list[Chunk]) -> None:
@@ -398,6 +404,4 @@ class KnowledgeBase:
 
 
 def _config_dict(config: KnowledgeConfig) -> dict[str, Any]:
-    import dataclasses
-
     return dataclasses.asdict(config)
