@@ -52,6 +52,11 @@ def test_fixture_planted_errors_are_caught_and_clean_dialogues_pass():
         "Hand hygiene audits are on the second Tuesday of every month.",
         "Gather at Parking Lot C by the blue flagpole.",
         "We see it on Wednesdays too.",  # Monday to Friday covers Wednesday
+        # the way chat models write: markdown labels, AM/PM, section references
+        "Absolutely! Here's what you need to know:\n\n**Halvorin:**\n- Adults: 250 mg every 8 hours\n- Maximum: 750 mg in 24 hours",
+        "Our clinic operates Monday through Friday, 7:30 AM - 7:00 PM, and Saturdays 8:00 AM - 1:00 PM.",
+        "According to Section 6, potassium above 6.2 mmol/L or glucose below 3.1 mmol/L is phoned within 30 minutes.",
+        "Sure thing. Tamsoril is 12 mg/kg/day divided into 3 doses; it's not for kids younger than 2.",
     ],
 )
 def test_faithful_paraphrase_is_not_flagged(text):

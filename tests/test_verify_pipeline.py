@@ -106,6 +106,9 @@ def test_input_errors_name_the_file_and_the_fix(tmp_path, fixture):
     dialogues, lookup, _ = fixture
     with pytest.raises(InputFileError, match="no such dialogues file"):
         verify_dialogues(tmp_path / "missing.jsonl", lookup)
+    (tmp_path / "empty.jsonl").write_text("")
+    with pytest.raises(InputFileError, match="holds no dialogues"):
+        verify_dialogues(tmp_path / "empty.jsonl", lookup)
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"id": "a", "turns": []}\nnot json\n{"id": "b", "turns": []}\n')
     with pytest.raises(InputFileError, match="line 2 is not valid JSON"):
@@ -142,7 +145,7 @@ def test_embedded_model_can_judge_and_the_run_completes(tmp_path, embedded_model
     scenario = Scenario(id="s", topic="sleep", roles=["patient", "doctor"], target_role="doctor", chunk_ids=["k"])
     planted = Dialogue(id="p", scenario=scenario, turns=[Turn("patient", "user", "How long can I take Drovanex?"),
                                                         Turn("doctor", "assistant", "Take 5 mg at bedtime for at most 21 nights.")])
-    config = VerifyConfig(mode="fix", judge_max_new_tokens=24)
+    config = VerifyConfig(mode="fix", judge_max_new_tokens=16)
     report = verify_dialogues(_write(tmp_path / "d.jsonl", [planted]), {"k": chunk}, config, judge_model=embedded_model)
     assert report.total == 1 and report.judged == 1 and report.judge_replies >= 1
     (verdict,) = read_records(tmp_path / "verdicts.jsonl")

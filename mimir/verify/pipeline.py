@@ -108,6 +108,8 @@ def verify_dialogues(
     if raw.resolve() in (verdicts_file.resolve(), verified_file.resolve()):
         raise InputFileError(f"{raw}: the raw dialogues file cannot also be an output; rename it or choose another out_dir")
     dialogues = load_dialogues(raw)
+    if not dialogues:
+        raise InputFileError(f"{raw}: holds no dialogues; generate some first (python -m mimir generate)")
     ids = [d.id for d in dialogues]
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)
