@@ -143,7 +143,7 @@ def test_concurrent_adds_and_searches_keep_the_kb_consistent(tmp_path):
         t.join()
     assert not errors
     reopened = KnowledgeBase.open(tmp_path / "kb")
-    assert len(reopened) == 6 and set(reopened.sources()) == {p.name for p in files}
+    assert len(reopened) == 6 and set(reopened.sources) == {p.name for p in files}
     assert "1004" in reopened.search("locker 4", k=1)[0][0].text
 
 

@@ -126,7 +126,7 @@ def _add(args: argparse.Namespace) -> int:
         report = kb.add_dataset(args.dataset, limit=args.limit, **options)
         verb = "added" if report.added else "unchanged"
         print(f"{verb} {', '.join(report.added or report.skipped)} ({report.chunks_added} question/answer chunks)")
-    print(f"{kb.root}: {len(kb)} chunks from {len(kb.sources())} sources")
+    print(f"{kb.root}: {len(kb)} chunks from {len(kb.sources)} sources")
     return status
 
 
@@ -143,7 +143,7 @@ def _list(args: argparse.Namespace) -> int:
                 where = f"p{c.page}" if c.page is not None else (f"row {c.row}" if c.row is not None else "")
                 print(f"{c.id}  {c.source}  {where:8} {c.heading.split(' > ')[-1][:30]:30}  {c.text[:60]!r}")
         return 0
-    sources = kb.sources()
+    sources = kb.sources
     if args.json:
         print(json.dumps(sources, ensure_ascii=False, indent=1))
         return 0

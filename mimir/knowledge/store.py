@@ -182,6 +182,7 @@ class KnowledgeBase:
         return self.root.name
 
     # ----------------------------------------------------------------- reading
+    @property
     def sources(self) -> dict[str, dict[str, Any]]:
         """Manifest entries by source name (files and datasets), in the order they were added."""
         return json.loads(json.dumps(self._manifest["sources"]))
