@@ -13,6 +13,7 @@ from mimir.ui import hub_tab  # noqa: E402
 from mimir.ui.common import guard  # noqa: E402
 from mimir.ui.session import Session  # noqa: E402
 from tests.fakes.hub_server import fake_hub  # noqa: E402,F401 - fixture
+from tests.fakes.jobs_server import fake_jobs  # noqa: E402,F401 - fixture
 
 CANARY = "hf_UiCanaryToken0123456789abcdefXYZ"
 
@@ -69,3 +70,21 @@ def test_push_without_data_or_login_gives_clear_errors(alice, tmp_path):
         hub_tab.push_dataset(empty, "x", True, ["raw"], False, "other", None)
     with pytest.raises(gr.Error, match="finished training run"):
         hub_tab.push_adapter(empty, "", "x", True, "", "other", None)
+
+
+def test_training_job_submission_uses_the_session_login(tmp_path, monkeypatch, fake_jobs):
+    from mimir.ui import train_tab
+
+    fake_jobs.tokens[CANARY] = "alice"
+    monkeypatch.setenv("HF_ENDPOINT", fake_jobs.url)
+    session = Session.new(tmp_path)
+    session.set_secret("hub", CANARY)
+    out = train_tab.submit_to_jobs(session, "hf://datasets/alice/clinic/verified_export.jsonl", "alice/clinic-lora",
+                                   "t4-small", "git+https://example.org/mimir.git", "90m", "qlora", "embedded", 50, None)
+    assert "submitted" in out and "alice" in out and CANARY not in out
+    spec = [r for r in fake_jobs.requests if r.method == "POST"][0].body
+    assert spec["flavor"] == "t4-small" and spec["secrets"] == {"HF_TOKEN": CANARY}
+    assert "RUNNING" in train_tab.job_state(session, None)
+    with pytest.raises(Exception, match="local; a job can only read the Hub"):
+        train_tab.submit_to_jobs(session, str(tmp_path / "d.jsonl"), "alice/x", "t4-small", "git+https://e.org/m.git",
+                                 "1h", "lora", "embedded", 5, None)

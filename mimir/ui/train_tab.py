@@ -106,6 +106,39 @@ def stop_training(session: Session) -> str:
     return status(f"Training {state}; press Start with the same run name to resume from the last checkpoint.", "warn")
 
 
+def submit_to_jobs(
+    session: Session, dataset: str, push_to: str, flavor: str, source: str, timeout: str, method: str, base_model: str,
+    max_steps: float, oauth_token: gr.OAuthToken | None = None,
+) -> str:
+    """Run the same training on Hugging Face Jobs (for users without a GPU); data and adapter live on the Hub."""
+    import os
+
+    from mimir.config import config_from_dict
+    from mimir.train.config import TrainConfig
+    from mimir.train.jobs import JobsConfig, submit_job
+
+    config = config_from_dict(TrainConfig, {
+        "dataset": (dataset or "").strip(), "push_to_hub": (push_to or "").strip() or None, "method": method,
+        "base_model": (base_model or "embedded").strip(), "max_steps": int(max_steps),
+    }, where="job settings")
+    jobs = config_from_dict(JobsConfig, {"mimir_source": (source or "").strip(), "flavor": flavor, "timeout": (timeout or "2h").strip(),
+                                         "endpoint": os.environ.get("HF_ENDPOINT") or None}, where="job settings")
+    token = getattr(oauth_token, "token", None) or session.secret("hub")
+    handle = submit_job(config, jobs, token=token)
+    session.live["job"] = (handle, jobs)
+    return status(f"Job {handle.id} submitted in {handle.namespace}: {handle.status} — {handle.url}", "ok")
+
+
+def job_state(session: Session, oauth_token: gr.OAuthToken | None = None) -> str:
+    from mimir.train.jobs import job_status
+
+    if "job" not in session.live:
+        raise gr.Error("No job submitted from this session.")
+    handle, jobs = session.live["job"]
+    stage, message = job_status(handle.id, handle.namespace, jobs, token=getattr(oauth_token, "token", None) or session.secret("hub"))
+    return status(f"Job {handle.id}: {stage}" + (f" — {message}" if message else ""), "error" if stage == "ERROR" else "info")
+
+
 def _frame(metrics: list[dict[str, Any]]) -> pd.DataFrame:
     rows = [{"step": int(m["step"]), "loss": float(m["loss"])} for m in metrics if "loss" in m and "step" in m]
     return pd.DataFrame(rows, columns=["step", "loss"])
@@ -139,6 +172,22 @@ def build(ctx: AppContext, state: gr.State) -> None:
     with gr.Accordion("Model card", open=False):
         card = gr.Markdown()
     timer = gr.Timer(2.0, active=False)
+    with gr.Accordion("No GPU here? Run it on Hugging Face Jobs", open=False):
+        gr.Markdown("The job reads the data from the Hub and pushes the adapter to the Hub (push the dataset in the Hub tab "
+                    "first). It uses the Hub login or token from the Hub tab.")
+        with gr.Row():
+            j_data = gr.Textbox(label="Dataset on the Hub", placeholder="hf://datasets/OWNER/NAME/FILE.jsonl")
+            j_push = gr.Textbox(label="Push the adapter to", placeholder="OWNER/my-expert-lora")
+        with gr.Row():
+            j_flavor = gr.Dropdown(["cpu-basic", "t4-small", "a10g-small", "a10g-large", "a100-large"], value="a10g-small",
+                                   label="Hardware")
+            j_source = gr.Textbox(label="pip requirement that installs MIMIR", placeholder="git+https://github.com/OWNER/mimir")
+            j_timeout = gr.Textbox(value="2h", label="Time limit")
+            j_steps = gr.Number(value=-1, precision=0, label="Max steps (-1: epochs)")
+        with gr.Row():
+            j_submit = gr.Button("Submit job")
+            j_check = gr.Button("Check job status")
+        j_status = gr.Markdown()
 
     refresh.click(guard(lambda s: gr.Dropdown(choices=dataset_choices(s))), inputs=state, outputs=dataset)
     dataset.focus(guard(lambda s: gr.Dropdown(choices=dataset_choices(s))), inputs=state, outputs=dataset)
@@ -146,3 +195,6 @@ def build(ctx: AppContext, state: gr.State) -> None:
                                                lr, batch, max_len], outputs=[line, timer])
     stop.click(guard(stop_training), inputs=state, outputs=line)
     timer.tick(guard(poll), inputs=state, outputs=[line, plot, card, timer])
+    j_submit.click(guard(submit_to_jobs), inputs=[state, j_data, j_push, j_flavor, j_source, j_timeout, method, base_model, j_steps],
+                   outputs=j_status)
+    j_check.click(guard(job_state), inputs=state, outputs=j_status)
