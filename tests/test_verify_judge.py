@@ -141,8 +141,14 @@ def test_a_fix_that_is_still_ungrounded_is_rejected(tmp_path, fixture):
 def test_judge_keep_cannot_overrule_grounding_unless_trusted(tmp_path, fixture):
     d, lookup, _ = _planted(fixture)
     raw = _write(tmp_path / "d.jsonl", [d])
-    strict = verify_dialogues(raw, lookup, VerifyConfig(mode="judge"), judge_model=ScriptedModel(default=judge_reply("keep")), out_dir=tmp_path / "a")
-    assert strict.by_decision["reject"] == 1 and strict.by_reason["judge_overruled"] == 1
+    # judge mode: a flagged dialogue is rejected without asking (the judge could not overrule the check)
+    model = ScriptedModel(default=judge_reply("keep"))
+    strict = verify_dialogues(raw, lookup, VerifyConfig(mode="judge"), judge_model=model, out_dir=tmp_path / "a")
+    assert strict.by_decision["reject"] == 1 and strict.judged == 0 and model.calls == []
+    assert list(strict.by_reason) == ["ungrounded_quantity"]
+    # fix mode: the judge is asked (to repair it); a "keep" is overruled
+    fix = verify_dialogues(raw, lookup, VerifyConfig(mode="fix"), judge_model=ScriptedModel(default=judge_reply("keep")), out_dir=tmp_path / "c")
+    assert fix.by_decision["reject"] == 1 and fix.by_reason["judge_overruled"] == 1
     trusting = VerifyConfig(mode="judge", trust_judge_over_grounding=True)
     kept = verify_dialogues(raw, lookup, trusting, judge_model=ScriptedModel(default=judge_reply("keep")), out_dir=tmp_path / "b")
     assert kept.by_decision["keep"] == 1

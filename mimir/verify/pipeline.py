@@ -154,6 +154,9 @@ def verify_dialogues(
             elif config.mode == "filter":
                 decision = "reject" if flags and config.grounding == "reject" else "keep"
                 writer.write(Verdict(d.id, decision, flags, scores, meta=meta).to_dict())
+            elif config.mode == "judge" and flags and config.grounding == "reject" and not config.trust_judge_over_grounding:
+                # the judge could only confirm the rejection (it may not overrule the check): save the call
+                writer.write(Verdict(d.id, "reject", flags, scores, meta=meta).to_dict())
             else:
                 pending.append(_Pending(d, chunks, grounding, scores))
                 continue
