@@ -1,0 +1,152 @@
+"""Training speed and memory: `mimir train` vs a plain trl SFTTrainer script; peak RSS LoRA vs QLoRA.
+
+    python benchmarks/training.py                 # both measurements (~3-5 min on 2 CPU cores)
+    python benchmarks/training.py --steps 8 --only speed
+
+Speed: the same dialogues, tokens, LoRA config and hyper-parameters go through (a) MIMIR's
+``train()`` (the function `python -m mimir train` runs: masking, metrics JSONL, NaN guard,
+checkpointing, card) and (b) a bare ``SFTTrainer`` on the same rendered text, alternating
+a-b-a-b in one process; the median step time (first steps excluded) is compared. Target <= 1.05x.
+Memory: each method trains in a fresh subprocess that reports its peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mimir.train.config import TrainConfig  # noqa: E402
+
+WARMUP = 2  # step intervals dropped (allocator / thread-pool warm-up)
+
+
+def make_data(path: Path, n: int = 48) -> Path:
+    facts = [
+        ("opening hours", "The clinic opens at 7:30 and closes at 18:00 on weekdays; on Saturdays it closes at noon."),
+        ("parking", "Parking is free in lot B behind the clinic for up to three hours with a validated ticket."),
+        ("flu shots", "Flu shots are given on Tuesdays and Thursdays without appointment from October to December."),
+        ("lab results", "Lab results arrive by secure message within three working days; urgent ones by phone."),
+    ]
+    with path.open("w") as f:
+        for i in range(n):
+            topic, fact = facts[i % len(facts)]
+            f.write(json.dumps({"id": f"b{i}", "messages": [
+                {"role": "system", "content": "You are the nurse of the Lindenhof clinic."},
+                {"role": "user", "name": "patient", "content": f"Question {i}: what about {topic}?"},
+                {"role": "assistant", "content": "Let me check.", "tool_calls": [{"id": "c", "type": "function",
+                    "function": {"name": "retrieve", "arguments": json.dumps({"query": topic})}}]},
+                {"role": "tool", "tool_call_id": "c", "content": fact},
+                {"role": "assistant", "content": f"{fact} Is there anything else about {topic}?"},
+            ]}) + "\n")
+    return path
+
+
+def config_for(data: Path, out: Path, steps: int, method: str = "lora") -> TrainConfig:
+    return TrainConfig(dataset=str(data), output_dir=str(out), max_steps=steps, batch_size=4, max_length=256,
+                       save_steps=10_000, method=method, device="cpu", warmup_ratio=0.0, resume=False)
+
+
+def median_interval(times: list[float]) -> float:
+    gaps = [b - a for a, b in zip(times, times[1:])][WARMUP:]
+    return statistics.median(gaps)
+
+
+def run_mimir(config: TrainConfig) -> float:
+    from mimir.train.trainer import train
+
+    stamps: list[float] = []
+    train(config, progress=lambda r: stamps.append(time.monotonic()) if "loss" in r else None)
+    return median_interval(stamps)
+
+
+def run_plain_trl(config: TrainConfig) -> float:
+    """What a user would write by hand: SFTTrainer + LoraConfig on the rendered dialogues."""
+    from datasets import Dataset
+    from peft import LoraConfig
+    from transformers import AutoModelForCausalLM, TrainerCallback
+    from trl import SFTConfig, SFTTrainer
+
+    from mimir.models.embedded import resolve_model
+    from mimir.train.data import load_conversations
+    from mimir.train.modeling import load_tokenizer
+
+    path = resolve_model(None)
+    tokenizer, template = load_tokenizer(path)
+    texts = [tokenizer.apply_chat_template(m, chat_template=template, tokenize=False) for m in load_conversations(config.dataset)]
+    stamps: list[float] = []
+
+    class Clock(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            stamps.append(time.monotonic())
+
+    args = SFTConfig(output_dir=config.output_dir, max_steps=config.max_steps, per_device_train_batch_size=config.batch_size,
+                     learning_rate=config.learning_rate, lr_scheduler_type=config.lr_scheduler, max_length=config.max_length,
+                     logging_steps=1, save_strategy="no", report_to="none", use_cpu=True, seed=config.seed, disable_tqdm=True)
+    trainer = SFTTrainer(model=AutoModelForCausalLM.from_pretrained(path), args=args,
+                         train_dataset=Dataset.from_dict({"text": texts}), processing_class=tokenizer,
+                         peft_config=LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
+                                                target_modules="all-linear", task_type="CAUSAL_LM"),
+                         callbacks=[Clock()])
+    trainer.train()
+    return median_interval(stamps)
+
+
+def speed(work: Path, steps: int) -> None:
+    data = make_data(work / "data.jsonl")
+    ours, plain = [], []
+    for round_ in range(2):
+        ours.append(run_mimir(config_for(data, work / f"mimir{round_}", steps)))
+        plain.append(run_plain_trl(config_for(data, work / f"plain{round_}", steps)))
+        print(f"round {round_}: mimir {ours[-1]:.3f} s/step, plain trl {plain[-1]:.3f} s/step", flush=True)
+    ratio = min(ours) / min(plain)
+    print(f"step time mimir train / plain SFTTrainer = {ratio:.3f}x (best of 2 rounds; target <= 1.05x)")
+
+
+def rss_child(method: str, steps: int) -> None:
+    from mimir.train.trainer import train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = make_data(Path(tmp) / "data.jsonl")
+        start = time.monotonic()
+        train(config_for(data, Path(tmp) / "out", steps, method))
+        elapsed = time.monotonic() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
+    print(json.dumps({"method": method, "peak_rss_mib": round(peak), "seconds": round(elapsed, 1)}))
+
+
+def memory(steps: int) -> None:
+    results = {}
+    for method in ("lora", "qlora"):
+        out = subprocess.run([sys.executable, __file__, "--rss-child", method, "--steps", str(steps)],
+                             capture_output=True, text=True, check=True).stdout
+        results[method] = json.loads(out.strip().splitlines()[-1])
+        print(f"{method}: peak RSS {results[method]['peak_rss_mib']} MiB, {results[method]['seconds']} s for {steps} steps", flush=True)
+    print(f"peak RSS qlora / lora = {results['qlora']['peak_rss_mib'] / results['lora']['peak_rss_mib']:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--only", choices=["speed", "memory"])
+    parser.add_argument("--rss-child", choices=["lora", "qlora"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rss_child:
+        return rss_child(args.rss_child, args.steps)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.only in (None, "speed"):
+            speed(Path(tmp), args.steps)
+    if args.only in (None, "memory"):
+        memory(args.steps)
+
+
+if __name__ == "__main__":
+    main()

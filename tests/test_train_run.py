@@ -1,0 +1,120 @@
+"""Acceptance tests on the embedded model: a few steps on tiny data (CPU, ~1-2 min in all)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from mimir.train.config import TrainConfig
+from tests.test_train_data import write_dataset
+
+pytestmark = pytest.mark.slow
+
+
+def tiny(tmp_path: Path, **overrides) -> TrainConfig:
+    data = write_dataset(tmp_path / "dialogues.jsonl", 4)
+    base = dict(dataset=str(data), output_dir=str(tmp_path / "run"), max_steps=2, batch_size=2, max_length=128,
+                save_steps=50, learning_rate=5e-3, warmup_ratio=0.0, device="cpu")
+    base.update(overrides)
+    return TrainConfig(**base)
+
+
+def test_lora_trains_adapter_weights_only(tmp_path):
+    import torch
+
+    from mimir.train.trainer import prepare_trainer
+
+    config = tiny(tmp_path)
+    trainer, _, _ = prepare_trainer(config, tmp_path / "run")
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    trainer.train()
+    after = dict(trainer.model.named_parameters())
+    lora = [n for n in before if "lora_" in n]
+    base = [n for n in before if "lora_" not in n]
+    assert lora and base
+    assert all(after[n].requires_grad for n in lora) and not any(after[n].requires_grad for n in base)
+    changed = [n for n in lora if not torch.equal(before[n], after[n])]
+    assert len(changed) == len(lora)  # every LoRA matrix moved (lora_B starts at zero)
+    assert all(torch.equal(before[n], after[n]) for n in base)
+
+
+def test_train_saves_a_reloadable_adapter_that_changes_greedy_output(tmp_path, embedded_model):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from mimir.models.base import GenerationSettings
+    from mimir.models.embedded import resolve_model
+    from mimir.models.local import LocalModel
+    from mimir.train.trainer import train
+
+    seen = []
+    result = train(tiny(tmp_path, max_steps=3), progress=seen.append)
+    assert result.status == "finished" and result.steps == 3 and result.final_loss is not None
+    steps = [r["step"] for r in seen if "loss" in r]
+    assert steps == [1, 2, 3] and all(r["lr"] is not None and r["eta_s"] is not None for r in seen if "loss" in r)
+    assert seen[-1]["event"] == "end"
+    adapter = Path(result.adapter_dir)
+    for name in ("adapter_config.json", "adapter_model.safetensors", "README.md", "train_config.yaml", "tokenizer_config.json"):
+        assert (adapter / name).is_file(), name
+    assert "library_name: peft" in (adapter / "README.md").read_text()
+    # Loads with plain peft ...
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(resolve_model(None)), str(adapter))
+    assert any("lora_A" in n for n, _ in model.named_parameters())
+    # ... and through MIMIR's inference path, where it changes what the model says.
+    question = [{"role": "system", "content": "You are the nurse of the Lindenhof clinic."},
+                {"role": "user", "name": "patient", "content": "What about parking?"}]
+    greedy = GenerationSettings(max_new_tokens=24)
+    tuned = LocalModel(None, adapter=str(adapter), device="cpu")
+    assert tuned.chat(question, greedy).text != embedded_model.chat(question, greedy).text
+
+
+def test_qlora_runs_on_cpu(tmp_path):
+    import bitsandbytes as bnb
+
+    from mimir.train.trainer import prepare_trainer
+
+    config = tiny(tmp_path, method="qlora", max_steps=1, batch_size=1, max_length=96)
+    trainer, _, _ = prepare_trainer(config, tmp_path / "run")
+    assert any(isinstance(m, bnb.nn.Linear4bit) for m in trainer.model.modules())
+    out = trainer.train()
+    assert trainer.state.global_step == 1 and out.training_loss == out.training_loss  # finite, not NaN
+
+
+def _wait_for(predicate, timeout: float, run) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if run.status in ("failed", "finished", "stopped"):
+            raise AssertionError(f"run ended early ({run.status}): {run.error}\n{run.log_tail(40)}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; log:\n{run.log_tail(40)}")
+        time.sleep(0.3)
+
+
+def test_subprocess_killed_resumes_from_checkpoint_and_stops_gracefully(tmp_path):
+    from mimir.train.runner import TrainingRun, launch, read_metrics
+
+    config = tiny(tmp_path, max_steps=6, save_steps=2, learning_rate=1e-3)
+    out = Path(config.output_dir)
+
+    def logged_step() -> int:
+        return max((r["step"] for r in read_metrics(out)), default=0)
+
+    # 1. Hard kill once the step-2 checkpoint is complete and training has moved on.
+    run = launch(config)
+    _wait_for(lambda: (out / "checkpoint-2" / "trainer_state.json").exists() and logged_step() >= 3, 400, run)
+    run.kill()
+    assert run.status == "failed" and "ended unexpectedly" in run.error  # died mid-run without a word
+    # 2. Relaunch the same config: it resumes at step 2, not 0. Then stop it gracefully (SIGTERM).
+    run = launch(config)
+    _wait_for(lambda: any(r.get("resumed") for r in read_metrics(out, events=True)) and logged_step() >= 3, 400, run)
+    starts = [r for r in read_metrics(out, events=True) if r.get("event") == "start"]
+    assert [(s["step"], s["resumed"]) for s in starts] == [(0, False), (2, True)]
+    assert run.stop() == "stopped", run.log_tail(40)
+    stopped = TrainingRun.attach(out)
+    assert stopped.status == "stopped" and stopped.error is None
+    last = read_metrics(out, events=True)[-1]
+    assert last["event"] == "end" and last["state"] == "stopped" and last["step"] >= 3
+    assert (out / f"checkpoint-{last['step']}" / "trainer_state.json").exists()  # the stop saved where it was
+    assert [r["step"] for r in read_metrics(out)] == list(range(1, last["step"] + 1))
