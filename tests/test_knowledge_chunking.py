@@ -6,7 +6,7 @@ from mimir.knowledge.chunking import chunk_document
 from mimir.knowledge.documents import count_tokens
 from mimir.knowledge.loaders import parse_bytes
 from mimir.knowledge.retrieval import tokenize
-from mimir.knowledge.stemmer import stem
+from mimir.knowledge.retrieval import stem
 
 
 def _doc(text: str, name: str = "doc.md"):

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Protocol
 
 from mimir.errors import ModelNotFoundError
-from mimir.knowledge.stemmer import stem
 
 # bump when tokenisation changes: saved BM25 indexes of an older version are rebuilt, not misread
-TOKENIZER_VERSION = "porter-1"
+TOKENIZER_VERSION = "pystemmer-porter-1"
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +36,19 @@ def _bm25s():  # type: ignore[no-untyped-def]
     # bm25s pins its logger at DEBUG, which floods any app that configured logging
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     return bm25s
+
+
+@functools.lru_cache(maxsize=1)
+def _porter():  # type: ignore[no-untyped-def]
+    import Stemmer  # PyStemmer: Snowball's C stemmers, the stemmer bm25s is built to use
+
+    return Stemmer.Stemmer("porter")
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Porter stem of one lower-cased word (cached: vocabularies are small, queries repeat)."""
+    return _porter().stemWord(word)
 
 
 def tokenize(text: str) -> list[str]:
