@@ -9,6 +9,7 @@ Writes, without ever touching the raw file:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from mimir.models.base import ChatModel
 from mimir.types import Chunk, Dialogue, Verdict
 from mimir.verify import filters
 from mimir.verify.config import VerifyConfig
+from mimir.verify.decide import decide
 from mimir.verify.dedup import NearDuplicateIndex
 from mimir.verify.grounding import GroundingResult, check_grounding
 from mimir.verify.judge import judge_dialogues
@@ -183,9 +185,11 @@ def verify_dialogues(
     return report
 
 
-def _judge_all(pending, model, config, writer, language, progress, finished, total) -> dict[str, int]:
-    from mimir.verify.decide import decide
-
+def _judge_all(
+    pending: list[_Pending], model: ChatModel, config: VerifyConfig, writer: JsonlWriter, language: str,
+    progress: Progress | None, finished: int, total: int,
+) -> dict[str, int]:
+    """Judge in batches of ``judge_batch_size``; each batch's verdicts are written as soon as it is done."""
     stats = {"judged": 0, "judge_replies": 0, "judge_malformed": 0}
     size = config.judge_batch_size
     for start in range(0, len(pending), size):
@@ -238,7 +242,7 @@ def _has_observation(d: Dialogue) -> bool:
     return any(t.role == "tool" and t.content.strip() for t in d.turns)
 
 
-def _expected_language(config: VerifyConfig, dialogues: list[Dialogue], sources) -> str:
+def _expected_language(config: VerifyConfig, dialogues: list[Dialogue], sources: dict[str, tuple[list[Chunk], list[str]]]) -> str:
     if config.language != "auto":
         return config.language
     text = " ".join(c.text for chunks, _ in sources.values() for c in chunks)[:20000]
@@ -257,8 +261,6 @@ def _read_verdicts(path: Path) -> list[dict]:
 
 
 def _write_verified(path: Path, dialogues: list[Dialogue], verdicts: dict[str, Verdict]) -> None:
-    import json
-
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as f:
         for d in dialogues:
