@@ -52,6 +52,10 @@ def start_training(
     if not data:
         raise gr.Error("Pick the training data (generate and verify first) or upload a JSONL of `messages` records.")
     out = run_dir(session, name)
+    current = _run(session)
+    if current is not None and Path(current.output_dir) == out and current.status in ("starting", "running"):
+        # The child writes its status file only once it runs; this also catches a quick second click.
+        raise gr.Error(f"Run {name!r} is already training (pid {current.pid}); stop it first or pick another name.")
     config = config_from_dict(TrainConfig, {
         "dataset": data, "output_dir": str(out), "method": method, "base_model": (base_model or "embedded").strip(),
         "rank": int(rank), "alpha": int(alpha), "epochs": float(epochs), "max_steps": int(max_steps),
