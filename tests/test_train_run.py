@@ -92,29 +92,64 @@ def _wait_for(predicate, timeout: float, run) -> None:
         time.sleep(0.3)
 
 
-def test_subprocess_killed_resumes_from_checkpoint_and_stops_gracefully(tmp_path):
-    from mimir.train.runner import TrainingRun, launch, read_metrics
+@pytest.fixture(scope="module")
+def tiny_llama(tmp_path_factory) -> str:
+    """A 2-layer random Llama with the embedded tokenizer: steps take milliseconds, so the
+    subprocess test measures process control, not matrix multiplies."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    config = tiny(tmp_path, max_steps=6, save_steps=2, learning_rate=1e-3)
+    from mimir.models.embedded import resolve_model
+
+    path = tmp_path_factory.mktemp("tiny-llama")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(None))
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=True,
+                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+                         pad_token_id=tokenizer.pad_token_id)
+    LlamaForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+def test_last_checkpoint_skips_one_cut_short_by_a_kill(tmp_path):
+    from mimir.train.trainer import last_checkpoint
+
+    for step, state in ((2, "{}"), (4, "{}"), (6, None), (8, '{"glob')):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        if state is not None:
+            (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(state)
+    assert last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-4")
+    assert last_checkpoint(tmp_path / "checkpoint-2") is None
+
+
+def test_subprocess_killed_resumes_from_checkpoint_and_stops_gracefully(tmp_path, tiny_llama):
+    from mimir.train.runner import TrainingRun, launch, read_metrics
+    from mimir.train.trainer import last_checkpoint
+
+    config = tiny(tmp_path, base_model=tiny_llama, max_steps=100_000, save_steps=2, logging_steps=1)
     out = Path(config.output_dir)
 
     def logged_step() -> int:
         return max((r["step"] for r in read_metrics(out)), default=0)
 
-    # 1. Hard kill once the step-2 checkpoint is complete and training has moved on.
+    # 1. Hard kill mid-run, after at least one checkpoint and some steps beyond it.
     run = launch(config)
-    _wait_for(lambda: (out / "checkpoint-2" / "trainer_state.json").exists() and logged_step() >= 3, 400, run)
+    _wait_for(lambda: last_checkpoint(out) is not None and logged_step() >= 5, 240, run)
     run.kill()
-    assert run.status == "failed" and "ended unexpectedly" in run.error  # died mid-run without a word
-    # 2. Relaunch the same config: it resumes at step 2, not 0. Then stop it gracefully (SIGTERM).
+    assert run.status == "failed" and "ended unexpectedly" in run.error  # died without a word
+    resume_step = int(Path(last_checkpoint(out)).name.split("-")[1])
+    assert resume_step >= 2
+    # 2. Relaunch the same config: it continues from that checkpoint, not from 0 ...
     run = launch(config)
-    _wait_for(lambda: any(r.get("resumed") for r in read_metrics(out, events=True)) and logged_step() >= 3, 400, run)
+    _wait_for(lambda: sum(r.get("event") == "start" for r in read_metrics(out, events=True)) == 2, 240, run)
     starts = [r for r in read_metrics(out, events=True) if r.get("event") == "start"]
-    assert [(s["step"], s["resumed"]) for s in starts] == [(0, False), (2, True)]
+    assert [(s["step"], s["resumed"]) for s in starts] == [(0, False), (resume_step, True)]
+    # ... 3. and a stop (SIGTERM) saves a checkpoint where it is and ends as "stopped".
+    _wait_for(lambda: logged_step() >= resume_step + 3, 240, run)
     assert run.stop() == "stopped", run.log_tail(40)
-    stopped = TrainingRun.attach(out)
-    assert stopped.status == "stopped" and stopped.error is None
-    last = read_metrics(out, events=True)[-1]
-    assert last["event"] == "end" and last["state"] == "stopped" and last["step"] >= 3
-    assert (out / f"checkpoint-{last['step']}" / "trainer_state.json").exists()  # the stop saved where it was
-    assert [r["step"] for r in read_metrics(out)] == list(range(1, last["step"] + 1))
+    assert TrainingRun.attach(out).status == "stopped" and TrainingRun.attach(out).error is None
+    end = read_metrics(out, events=True)[-1]
+    assert end["event"] == "end" and end["state"] == "stopped" and end["step"] > resume_step
+    assert last_checkpoint(out) == str(out / f"checkpoint-{end['step']}")
+    steps = [r["step"] for r in read_metrics(out)]
+    assert steps == list(range(1, steps[-1] + 1))  # one curve, no gap and no restart at 0

@@ -8,6 +8,7 @@ weights + tokenizer with the training chat template + README.md card) and option
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import signal
@@ -128,9 +129,21 @@ def prepare_trainer(config: TrainConfig, output_dir: Path, callbacks: list[Any] 
     return trainer, tokenizer, base_path
 
 
-def _run(config: TrainConfig, out: Path, metrics: Any, stop: Callable[[], bool] | None) -> TrainResult:
-    from transformers.trainer_utils import get_last_checkpoint
+def last_checkpoint(output_dir: str | Path) -> str | None:
+    """The newest *complete* checkpoint: trainer_state.json is written last, so a folder without a
+    readable one was cut short by a kill and is skipped (transformers' get_last_checkpoint would pick it)."""
+    found = []
+    for path in Path(output_dir).glob("checkpoint-*"):
+        try:
+            step = int(path.name.split("-", 1)[1])
+            json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            continue
+        found.append((step, path))
+    return str(max(found)[1]) if found else None
 
+
+def _run(config: TrainConfig, out: Path, metrics: Any, stop: Callable[[], bool] | None) -> TrainResult:
     from mimir.train.callbacks import NanGuard, PollStop, StopFlag
 
     stop_flag = StopFlag()
@@ -141,7 +154,7 @@ def _run(config: TrainConfig, out: Path, metrics: Any, stop: Callable[[], bool] 
     previous = signal.signal(signal.SIGTERM, stop_flag.request) if _main_thread() else None
     try:
         trainer, tokenizer, base_path = prepare_trainer(config, out, callbacks)
-        checkpoint = get_last_checkpoint(str(out)) if config.resume else None
+        checkpoint = last_checkpoint(out) if config.resume else None
         if checkpoint:
             log.info("resuming from %s", checkpoint)
         write_status(out, "running", resumed_from=checkpoint)
