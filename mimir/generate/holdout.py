@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,13 @@ from mimir.errors import InputFileError
 
 def _norm(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+@functools.lru_cache(maxsize=1)
+def _scorer():  # type: ignore[no-untyped-def]
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
 
 
 @dataclass
@@ -47,9 +55,7 @@ class Holdout:
         norm = _norm(text)
         if norm in self.questions:
             return self.questions[norm]
-        from rouge_score import rouge_scorer
-
-        scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+        scorer = _scorer()
         for key, original in self.questions.items():
             if key in norm and len(key) > 20:  # the question pasted inside a longer message
                 return original
