@@ -1,0 +1,86 @@
+"""Roles file, fact extraction and scenario planning with coverage."""
+
+from __future__ import annotations
+
+import pytest
+
+from mimir.errors import ConfigError
+from mimir.generate import GenerateConfig, coverage, load_roles, plan_scenarios
+from mimir.generate.facts import cloze, contains_fact, fact_sentences, fact_strings
+from mimir.generate.roles import roles_from_dict
+from mimir.types import Chunk
+from tests.test_generate_engine import CHUNKS
+
+
+def test_shipped_roles_file_is_rich_and_valid():
+    book = load_roles("assets/roles.yaml")
+    assert len(book.roles) >= 15 and len({r.domain for r in book.roles.values()}) >= 4
+    for domain in book.domains:
+        kinds = {r.kind for r in book.in_domain(domain)}
+        assert {"expert", "seeker"} <= kinds, domain
+    assert book.get("doctor").sees_knowledge and not book.get("patient").sees_knowledge
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"roles": [{"name": "x", "domain": "d", "kind": "boss", "persona": "p"}]}, "kind 'boss'"),
+    ({"roles": [{"name": "x", "domain": "d", "kind": "expert"}]}, "field `persona`"),
+    ({"roles": [{"name": "x", "domain": "d", "kind": "expert", "persona": "p", "tool": []}]}, "unknown field"),
+    ({"roles": "nope"}, "`roles` list"),
+])
+def test_bad_roles_are_named(bad, message):
+    with pytest.raises(ConfigError, match=message):
+        roles_from_dict(bad, where="my.yaml")
+
+
+def test_fact_strings_and_cloze():
+    s = "Riverbend Community Clinic opened on 14 March 2009; call 555-0182 or Room B7 between 07:30 and 19:00."
+    facts = fact_strings(s)
+    for expected in ["Riverbend Community Clinic", "14 March 2009", "555-0182", "B7", "07:30", "19:00"]:
+        assert expected in facts
+    assert "Room" not in facts and "2009" not in facts
+    assert cloze(s, which=1) == s.replace("14 March 2009", "___")
+    assert contains_fact("It opened on 14  march 2009.", facts) == ["14 March 2009"]
+    text = "## Phones\n\n- Front desk: extension 2100.\n- Triage: extension\n  2147.\n\nDr. Amara Okafor leads. It is nice."
+    assert fact_sentences(text) == ["Front desk: extension 2100.", "Triage: extension 2147.", "Dr. Amara Okafor leads."]
+
+
+def test_plan_covers_every_fact_several_times_in_different_contexts():
+    config = GenerateConfig(questions_per_fact=2, facts_per_dialogue=2, group_sizes=[2, 3])
+    scenarios = plan_scenarios(CHUNKS, load_roles("assets/roles.yaml"), config)
+    assert coverage(scenarios, CHUNKS) == {"chunks": 1.0, "fact_sentences": 1.0}
+    for chunk in CHUNKS:
+        for fact in fact_sentences(chunk.text):
+            about = [s for s in scenarios if fact in s.focus]
+            assert len(about) == 2
+            hints = {s.focus_hints[s.focus.index(fact)] for s in about}
+            assert len(hints) == 2 or len(fact_strings(fact)) == 1  # a different blank each time when possible
+    assert len({s.id for s in scenarios}) == len(scenarios)
+    assert {len(s.roles) for s in scenarios} == {2, 3}
+    assert all(s.target_role == "doctor" and s.roles[1] == "doctor" for s in scenarios)
+    assert {s.speaker_selection for s in scenarios if len(s.roles) == 3} == {"moderator"}
+    assert len({s.roles[0] for s in scenarios}) > 1  # askers rotate
+
+
+def test_capped_plan_spreads_over_all_chunks_first():
+    chunks = [Chunk(id=f"c{i}", source="s", text=f"Room A{i} opens at 0{i % 9}:15. Call extension 21{i:02d}.") for i in range(10)]
+    scenarios = plan_scenarios(chunks, load_roles("assets/roles.yaml"), GenerateConfig(max_dialogues=10, facts_per_dialogue=1))
+    assert len(scenarios) == 10 and {s.chunk_ids[0] for s in scenarios} == {c.id for c in chunks}
+
+
+def test_plan_is_deterministic_and_validates():
+    book = load_roles("assets/roles.yaml")
+    a = plan_scenarios(CHUNKS, book, GenerateConfig())
+    assert [s.id for s in a] == [s.id for s in plan_scenarios(CHUNKS, book, GenerateConfig())]
+    assert [s.id for s in a] != [s.id for s in plan_scenarios(CHUNKS, book, GenerateConfig(seed=1))]
+    with pytest.raises(ConfigError, match="may not call 'google_search'"):
+        plan_scenarios(CHUNKS, book, GenerateConfig(target_role="pharmacist", tools=["google_search"]))
+    with pytest.raises(ConfigError, match="domain 'space'"):
+        plan_scenarios(CHUNKS, book, GenerateConfig(domain="space"))
+    with pytest.raises(ConfigError, match="no chunks"):
+        plan_scenarios([], book, GenerateConfig())
+
+
+def test_react_scenarios_carry_tools_others_do_not():
+    scenarios = plan_scenarios(CHUNKS, load_roles("assets/roles.yaml"),
+                               GenerateConfig(frameworks=["react", "cot"], tools=["knowledge_retriever", "tavily_search"]))
+    assert all((s.tools == ["knowledge_retriever", "tavily_search"]) == (s.framework == "react") for s in scenarios)
