@@ -48,10 +48,11 @@ def build_app(
     with gr.Blocks(title="MIMIR", analytics_enabled=False) as demo:
         state = gr.State(new_session)
         gr.Markdown(INTRO, elem_id="mimir-intro")
-        with gr.Row(elem_id="mimir-workspace"):
-            workspace = gr.Markdown()
-            reopen_id = gr.Textbox(label="Reopen workspace", placeholder="s-…", scale=0, min_width=200)
-            reopen_btn = gr.Button("Reopen", scale=0, size="sm")
+        workspace = gr.Markdown(elem_id="mimir-workspace")
+        with gr.Accordion("Reopen an earlier workspace", open=False):
+            with gr.Row():
+                reopen_id = gr.Textbox(show_label=False, placeholder="workspace id, e.g. s-0123456789abcdef", scale=3)
+                reopen_btn = gr.Button("Reopen", scale=1)
         with gr.Tabs():
             with gr.Tab("1 · Knowledge", id="knowledge"):
                 knowledge_tab.build(ctx, state)

@@ -104,13 +104,15 @@ def add_hub_dataset(
     return _report_md(report), chunk_rows(session), kb_summary(session)
 
 
-def search_chunks(session: Session, query: str, k: float, mode: str) -> str:
+HIT_HEADERS = ["score", "source", "where", "text"]
+
+
+def search_chunks(session: Session, query: str, k: float, mode: str) -> list[list[str]]:
     query = (query or "").strip()
     if not query:
         raise gr.Error("Type a question to search the knowledge.")
     hits = open_kb(session, create=False).search(query, k=int(k), mode=mode)
-    rows = [[f"{score:.3f}", _source(chunk), _where(chunk), shorten(chunk.text, 300)] for chunk, score in hits]
-    return md_table(["score", "source", "where", "text"], rows) if rows else status("No match.", "warn")
+    return [[f"{score:.2f}", _source(chunk), _where(chunk), shorten(chunk.text, 400)] for chunk, score in hits]
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -123,7 +125,7 @@ def _where(chunk: Any) -> str:
         return f"page {chunk.page}"
     if chunk.row is not None:
         return f"row {chunk.row}"
-    return shorten(chunk.heading, 60)
+    return shorten(chunk.heading.split(">")[-1].strip(), 60)
 
 
 def _report_md(report: Any) -> str:
@@ -142,7 +144,8 @@ def build(ctx: AppContext, state: gr.State) -> None:
     summary = gr.Markdown(status("No knowledge yet. Upload files, load the example, or add a public dataset."))
     with gr.Row():
         with gr.Column(scale=3):
-            files = gr.File(label="Private documents", file_count="multiple", file_types=FILE_TYPES, elem_id="kb-files")
+            files = gr.File(label="Private documents (pdf, docx, txt, md, csv, json, jsonl, html)", file_count="multiple",
+                            file_types=FILE_TYPES, elem_id="kb-files", height=180)
             with gr.Row():
                 add_btn = gr.Button("Add files", variant="primary", elem_id="kb-add")
                 example_btn = gr.Button("Load example (clinic handbook)", elem_id="kb-example")
@@ -167,14 +170,15 @@ def build(ctx: AppContext, state: gr.State) -> None:
                 add_hub_btn = gr.Button("Add Hub dataset")
                 hub_status = gr.Markdown()
     with gr.Accordion("Search the knowledge", open=True):
-        with gr.Row():
-            query = gr.Textbox(label="Query", placeholder="e.g. Saturday opening hours", scale=4, elem_id="kb-query")
-            k = gr.Slider(1, 20, value=5, step=1, label="Top k", scale=1)
-            mode = gr.Radio(["bm25", "dense", "hybrid"], value="bm25", label="Mode", scale=1)
-            search_btn = gr.Button("Search", scale=0, elem_id="kb-search")
-        hits = gr.Markdown(elem_id="kb-hits")
+        with gr.Row(equal_height=True):
+            query = gr.Textbox(label="Query", placeholder="e.g. Saturday opening hours", scale=5, elem_id="kb-query")
+            k = gr.Slider(1, 20, value=5, step=1, label="Top k", scale=2)
+            mode = gr.Radio(["bm25", "dense", "hybrid"], value="bm25", label="Mode", scale=2)
+            search_btn = gr.Button("Search", scale=1, elem_id="kb-search")
+        hits = gr.Dataframe(headers=HIT_HEADERS, interactive=False, wrap=True, elem_id="kb-hits", show_label=False,
+                            column_widths=["8%", "18%", "18%", "56%"])
     chunks = gr.Dataframe(headers=CHUNK_HEADERS, label="Chunks (first 200)", interactive=False, wrap=True,
-                          elem_id="kb-chunks", max_height=420)
+                          elem_id="kb-chunks", max_height=420, column_widths=["16%", "16%", "16%", "52%"])
 
     outputs = [report, chunks, summary]
     add_btn.click(guard(add_files), inputs=[state, files], outputs=outputs)
