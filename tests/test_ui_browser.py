@@ -48,7 +48,7 @@ def app_url(tmp_path, monkeypatch):
     demo = build_app(tmp_path / "runs", model_loader=lambda spec: model, default_model="scripted")
     demo.queue()
     port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs())
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_kwargs(demo))
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:

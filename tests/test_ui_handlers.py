@@ -213,9 +213,16 @@ def test_stop_ends_a_generation_early_and_keeps_what_finished(tmp_path, session)
     session.model_spec = "scripted"
     updates = list(generate_tab.run_generation(ctx, session, 6, 4, 48, 0.0, 0))
     assert "stopped" in updates[-1][0]
-    assert len(updates[-1][1]) < 6
+    saved = updates[-1][1]
+    assert len(saved) < 6 and all(row[1] == "ok" for row in saved), "a stop must not record failed dialogues"
     assert "generate" not in session.live
     assert generate_tab.request_stop(session, "generate").endswith("Nothing is running.")
+    # running again resumes: the stopped dialogues are generated, the saved ones are not redone
+    before = len(model.calls)
+    resumed = list(generate_tab.run_generation(ctx, session, 6, 4, 48, 0.0, 0))
+    assert "done" in resumed[-1][0] and len(resumed[-1][1]) == 6
+    assert [r[0] for r in resumed[-1][1]][: len(saved)] == [r[0] for r in saved]
+    assert len(model.calls) > before
 
 
 def test_role_editor_saves_a_validated_copy_in_the_workspace(session):

@@ -71,6 +71,7 @@ def build_app(
 
         demo.load(describe_workspace, inputs=state, outputs=workspace)
         reopen_btn.click(_reopen(ctx), inputs=[state, reopen_id], outputs=[state, workspace])
+    demo.mimir_runs_root = ctx.runs_root  # launch() must let gradio serve files (charts) from here
     return demo
 
 
@@ -100,6 +101,12 @@ def _reopen(ctx: AppContext):
     return reopen
 
 
-def launch_kwargs() -> dict:
-    """Arguments every launch passes (gradio 6 takes theme and CSS at launch)."""
-    return {"css_paths": [CSS_PATH] if CSS_PATH.exists() else None, "theme": gr.themes.Soft()}
+def launch_kwargs(demo: gr.Blocks | None = None) -> dict:
+    """Arguments every launch passes: theme and CSS (gradio 6 takes them at launch) and the runs
+    root as an allowed path, so images the stages write there (evaluation charts) can be shown."""
+    kwargs: dict = {"css_paths": [CSS_PATH] if CSS_PATH.exists() else None, "theme": gr.themes.Soft()}
+    root = getattr(demo, "mimir_runs_root", None)
+    if root is not None:
+        Path(root).mkdir(parents=True, exist_ok=True)
+        kwargs["allowed_paths"] = [str(Path(root).resolve())]
+    return kwargs

@@ -24,8 +24,12 @@ from mimir.ui.session import Session
 POLL_S = 0.5
 
 
-class StopRequested(Exception):
-    """Raised inside the stage when the user pressed Stop."""
+class StopRequested(BaseException):
+    """Raised inside the stage when the user pressed Stop.
+
+    A BaseException on purpose: the stage records a failing model call as failed dialogues
+    (``except Exception``); a stop must instead leave the in-flight dialogues unrecorded so a
+    rerun generates them, not skip them as failed."""
 
 
 class StoppableModel(ChatModel):

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         share=bool(args.share),
         max_file_size=args.max_file_size,
         show_error=True,
-        **launch_kwargs(),
+        **launch_kwargs(demo),
     )
     return 0
 
