@@ -47,11 +47,15 @@ class ExperimentConfig:
         0, help="Examples per baseline data set. 0: as many as MIMIR produced dialogues (comparable size)."
     )
     generate: dict = option({}, help="Overrides of the generation config (GenerateConfig keys), e.g. {questions_per_fact: 3}.")
+    repair: bool = option(
+        True, help="Replace generated turns that miss their focus fact with the fact sentence before verification "
+        "(extractive grounding; small generators need it). Counts are reported."
+    )
     verify: dict = option({}, help="Overrides of the verification config (VerifyConfig keys).")
     baseline: dict = option({}, help="Overrides of the baseline config (BaselineConfig keys) shared by every baseline.")
     train: dict = option({}, help="Overrides of the training config (TrainConfig keys), the same for every adapter.")
     judges: list[str] = option(["reference", "llm"], help="Judges of the pairwise comparisons.")
-    max_new_tokens: int = option(64, help="Longest closed-book answer in tokens.")
-    judge_max_new_tokens: int = option(24, help="Longest judge reply in tokens.")
+    max_new_tokens: int = option(40, help="Longest closed-book answer in tokens.")
+    judge_max_new_tokens: int = option(10, help="Longest judge reply in tokens (a verdict needs about 6).")
     bootstrap: int = option(2000, help="Bootstrap resamples for the 95% confidence intervals.")
     seed: int = option(0, help="Seed of generation, training order and the bootstrap.")

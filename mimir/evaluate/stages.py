@@ -96,10 +96,19 @@ def build_mimir_data(config: ExperimentConfig, kb: Any, model: Any, data_dir: Pa
     from mimir.generate.pipeline import load_dialogues
     from mimir.verify import VerifyConfig, verify_dialogues
 
-    gen = merge_overrides(GenerateConfig(), {"seed": config.seed, **config.generate})
+    gen = merge_overrides(GenerateConfig(), {**EXPERIMENT_GENERATE_DEFAULTS, "seed": config.seed, **config.generate})
     gen.holdout_questions = str(questions)
     raw = data_dir / "mimir.dialogues.jsonl"
     dialogues = generate_dialogues(kb, gen, model, raw)
+    repairs: dict[str, Any] = {}
+    if config.repair:  # extractive grounding before verification (see mimir.evaluate.repair)
+        from mimir.evaluate.repair import repair_counts, repair_dialogue
+        from mimir.generate.export import write_export as write_jsonl
+
+        repaired = [repair_dialogue(d) for d in dialogues]
+        repairs = repair_counts([d for d in repaired if d.status == "ok"])
+        raw = data_dir / "mimir.repaired.jsonl"
+        write_jsonl([d.to_dict() for d in repaired], raw)
     vconfig = merge_overrides(VerifyConfig(), dict(config.verify))
     report = verify_dialogues(raw, kb, vconfig, judge_model=model if vconfig.mode != "filter" else None,
                               out_dir=data_dir / "mimir.verify")
@@ -108,7 +117,7 @@ def build_mimir_data(config: ExperimentConfig, kb: Any, model: Any, data_dir: Pa
     write_export(rows, data_dir / "mimir.jsonl")
     return {
         "dialogues": len(dialogues), "ok": sum(d.status == "ok" for d in dialogues), "kept": len(kept),
-        "records": len(rows), "verdicts": report.by_decision, "reject_reasons": report.by_reason,
+        "records": len(rows), "verdicts": report.by_decision, "reject_reasons": report.by_reason, "repairs": repairs,
         "fact_share_generated": fact_share([d for d in dialogues if d.status == "ok"], kb.chunks()),
         "fact_share_kept": fact_share(kept, kb.chunks()),
     }
@@ -118,7 +127,8 @@ def build_baseline_data(config: ExperimentConfig, kind: str, kb: Any, model: Any
     from mimir.config import merge_overrides
     from mimir.generate import BaselineConfig, build_baseline, export_for_training, write_export
 
-    bconfig = merge_overrides(BaselineConfig(), {"seed": config.seed, **config.baseline, "kind": kind, "n": n})
+    bconfig = merge_overrides(BaselineConfig(), {**EXPERIMENT_BASELINE_DEFAULTS, "seed": config.seed, **config.baseline,
+                                                 "kind": kind, "n": n})
     bconfig.holdout_questions = str(questions)
     dialogues = build_baseline(kind, kb, model, data_dir / f"{kind}.dialogues.jsonl", n, config=bconfig)
     rows = export_for_training([d for d in dialogues if d.status == "ok"], include_reasoning=False, include_tools=False)
@@ -154,8 +164,16 @@ def train_adapter(config: ExperimentConfig, data: Path, out: Path) -> dict[str, 
             "examples": result.train_examples}
 
 
-# The same training settings for every adapter (CPU-sized; override with train: {...}).
+# CPU-sized defaults of the experiment (override with generate: / baseline: / train: {...}).
+# Generation: every fact sentence once, three per two-role dialogue, short turns, no tools.
+EXPERIMENT_GENERATE_DEFAULTS: dict[str, Any] = {
+    "questions_per_fact": 1, "facts_per_dialogue": 3, "max_turns": 6, "frameworks": ["none"], "tools": [],
+    "group_sizes": [2], "retrieval_k": 0, "max_new_tokens": 40,
+}
+EXPERIMENT_BASELINE_DEFAULTS: dict[str, Any] = {"max_new_tokens": 40, "baize_turns": 4}
+# The same training settings for every adapter: a high LoRA learning rate, since a few epochs
+# over a small data set must be enough to store facts.
 EXPERIMENT_TRAIN_DEFAULTS: dict[str, Any] = {
-    "epochs": 3.0, "learning_rate": 1e-3, "rank": 16, "alpha": 32, "batch_size": 8, "max_length": 384,
-    "save_steps": 25, "device": "auto",
+    "epochs": 3.0, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "batch_size": 8, "max_length": 256,
+    "save_steps": 20, "device": "auto",
 }

@@ -1,0 +1,118 @@
+"""Extractive grounding of generated dialogues, for generators too small to stay on the facts.
+
+A 135M-parameter generator often copies the data markers, loops, or answers beside the point
+(measured on the example handbook: 3 of 3 dialogues rejected by verification). MIMIR's value is
+many question/answer turns that restate each fact; so before verification, every turn that does
+not do its job is replaced deterministically:
+
+- an expert answer that restates none of its focus sentence's fact strings (or leaks data
+  markers, loops, or runs long) becomes the focus sentence itself;
+- an asker turn that is no short question becomes a question built from the focus cloze;
+- a rambling peer turn becomes a short acknowledgement.
+
+Every replacement is counted in ``Dialogue.meta["repairs"]`` so reports can say how much of the
+data the model wrote. Verification still runs afterwards on the repaired dialogues.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from mimir.evaluate.judges.normalize import contains_fact
+from mimir.types import Dialogue, stable_id
+
+QUESTION_FORMS = [
+    'Could you tell me this: "{hint}"',
+    'I need one detail. "{hint}" What goes in the blank?',
+    'What is the missing part here: "{hint}"?',
+]
+ANSWER_MAX_WORDS = 60
+QUESTION_MAX_WORDS = 35
+CLOSING_MAX_WORDS = 20
+
+
+def _loops(text: str) -> bool:
+    """A sentence said twice, or the data block markers the prompt used."""
+    if "<<<" in text or ">>>" in text:
+        return True
+    sentences = [s.strip().lower() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.strip()) > 8]
+    return any(n > 1 for n in Counter(sentences).values())
+
+
+def _clean_sentence(sentence: str) -> str:
+    sentence = re.sub(r"\s+", " ", sentence).strip()
+    return sentence if sentence.endswith((".", "!", "?")) else sentence + "."
+
+
+def needed_facts(focus: str, hint: str) -> list[str]:
+    """The fact strings an answer must restate: those the asker's cloze blanked (else all)."""
+    from mimir.generate.facts import fact_strings
+
+    facts = fact_strings(focus)
+    blanked = [f for f in facts if not contains_fact(hint, f)] if hint else []
+    return blanked or facts
+
+
+def answer_ok(text: str, focus: str, hint: str = "") -> bool:
+    if not text.strip() or _loops(text) or len(text.split()) > ANSWER_MAX_WORDS:
+        return False
+    return all(contains_fact(text, f) for f in needed_facts(focus, hint))
+
+
+def question_ok(text: str) -> bool:
+    return "?" in text and len(text.split()) <= QUESTION_MAX_WORDS and not _loops(text)
+
+
+def repair_dialogue(dialogue: Dialogue) -> Dialogue:
+    """The dialogue with unusable turns replaced (in place); counts go to ``meta["repairs"]``.
+
+    A repaired expert answer that repeats an earlier one ends the dialogue there (the asker has
+    run out of focus facts and the rest would only repeat).
+    """
+    s = dialogue.scenario
+    if dialogue.status != "ok" or s is None or not s.focus:
+        return dialogue
+    hints = s.focus_hints or s.focus
+    asker = s.roles[0]
+    counts: Counter[str] = Counter()
+    seen_expert: set[str] = set()
+    for i, turn in enumerate(dialogue.turns):
+        if turn.role == "tool" or turn.tool_calls:
+            continue
+        if turn.speaker == s.target_role:
+            focus = str(turn.meta.get("focus") or s.focus[0])
+            hint = hints[s.focus.index(focus)] if focus in s.focus and len(hints) == len(s.focus) else ""
+            if not answer_ok(turn.content, focus, hint):
+                turn.meta["generated"] = turn.content
+                turn.content = _clean_sentence(focus)
+                counts["expert_extractive"] += 1
+            if turn.content in seen_expert:
+                counts["cut_repeats"] += len(dialogue.turns) - i
+                dialogue.turns = dialogue.turns[:i]
+                break
+            seen_expert.add(turn.content)
+        elif turn.speaker == asker and isinstance(turn.meta.get("focus"), int):
+            if not question_ok(turn.content):
+                hint = hints[min(turn.meta["focus"], len(hints) - 1)]
+                form = QUESTION_FORMS[int(stable_id(dialogue.id, i), 16) % len(QUESTION_FORMS)]
+                turn.meta["generated"] = turn.content
+                turn.content = form.format(hint=hint.rstrip(". "))
+                counts["question_from_cloze"] += 1
+        elif len(turn.content.split()) > CLOSING_MAX_WORDS or _loops(turn.content) or not turn.content.strip():
+            turn.meta["generated"] = turn.content
+            turn.content = "Thank you, that helps." if turn.speaker == asker else "Please go on."
+            counts["other_short"] += 1
+    while dialogue.turns and dialogue.turns[-1].speaker != s.target_role:
+        dialogue.turns.pop()  # a trailing question or remark teaches the expert nothing
+    dialogue.meta["repairs"] = dict(counts)
+    return dialogue
+
+
+def repair_counts(dialogues: list[Dialogue]) -> dict[str, Any]:
+    total = Counter()
+    for d in dialogues:
+        total.update(d.meta.get("repairs", {}))
+    turns = sum(1 for d in dialogues for t in d.turns if t.role != "tool")
+    return {"turns": turns, **dict(total)}
