@@ -90,7 +90,9 @@ def run_plain_trl(config: TrainConfig) -> float:
 
     args = SFTConfig(output_dir=config.output_dir, max_steps=config.max_steps, per_device_train_batch_size=config.batch_size,
                      learning_rate=config.learning_rate, lr_scheduler_type=config.lr_scheduler, max_length=config.max_length,
-                     logging_steps=1, save_strategy="no", report_to="none", use_cpu=True, seed=config.seed, disable_tqdm=True)
+                     logging_steps=1, save_strategy="no", report_to="none", use_cpu=True, seed=config.seed, disable_tqdm=True,
+                     warmup_steps=config.warmup_ratio, weight_decay=config.weight_decay,
+                     activation_checkpointing=config.gradient_checkpointing)  # trl defaults to True: match ours
     trainer = SFTTrainer(model=AutoModelForCausalLM.from_pretrained(path), args=args,
                          train_dataset=Dataset.from_dict({"text": texts}), processing_class=tokenizer,
                          peft_config=LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,

@@ -50,7 +50,9 @@ def test_train_saves_a_reloadable_adapter_that_changes_greedy_output(tmp_path, e
     from mimir.train.trainer import train
 
     seen = []
-    result = train(tiny(tmp_path, max_steps=3), progress=seen.append)
+    config = tiny(tmp_path, max_steps=3, merge=True)
+    config.eval_dataset = config.dataset  # only to exercise eval loss -> card
+    result = train(config, progress=seen.append)
     assert result.status == "finished" and result.steps == 3 and result.final_loss is not None
     steps = [r["step"] for r in seen if "loss" in r]
     assert steps == [1, 2, 3] and all(r["lr"] is not None and r["eta_s"] is not None for r in seen if "loss" in r)
@@ -58,7 +60,8 @@ def test_train_saves_a_reloadable_adapter_that_changes_greedy_output(tmp_path, e
     adapter = Path(result.adapter_dir)
     for name in ("adapter_config.json", "adapter_model.safetensors", "README.md", "train_config.yaml", "tokenizer_config.json"):
         assert (adapter / name).is_file(), name
-    assert "library_name: peft" in (adapter / "README.md").read_text()
+    card = (adapter / "README.md").read_text()
+    assert "library_name: peft" in card and "eval_loss:" in card and result.eval_results["eval_loss"] > 0
     # Loads with plain peft ...
     model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(resolve_model(None)), str(adapter))
     assert any("lora_A" in n for n, _ in model.named_parameters())
@@ -67,7 +70,10 @@ def test_train_saves_a_reloadable_adapter_that_changes_greedy_output(tmp_path, e
                 {"role": "user", "name": "patient", "content": "What about parking?"}]
     greedy = GenerationSettings(max_new_tokens=24)
     tuned = LocalModel(None, adapter=str(adapter), device="cpu")
-    assert tuned.chat(question, greedy).text != embedded_model.chat(question, greedy).text
+    tuned_text = tuned.chat(question, greedy).text
+    assert tuned_text != embedded_model.chat(question, greedy).text
+    # The merged model (optional output) says the same as base + adapter.
+    assert result.merged_dir and LocalModel(result.merged_dir, device="cpu").chat(question, greedy).text == tuned_text
 
 
 def test_qlora_runs_on_cpu(tmp_path):

@@ -11,7 +11,7 @@ from transformers import TrainerCallback
 
 from mimir.errors import TrainingError
 from mimir.jsonl import JsonlWriter
-from mimir.train.files import METRICS_FILE
+from mimir.train.files import METRICS_FILE, is_main_process
 
 
 class MetricsCallback(TrainerCallback):
@@ -71,6 +71,8 @@ class MetricsCallback(TrainerCallback):
 
     def event(self, record: dict[str, Any]) -> None:
         """Append an out-of-band record (end, error) after training stopped."""
+        if not is_main_process():
+            return
         with JsonlWriter(self.path) as writer:
             record["time"] = round(time.time(), 3)
             writer.write(record)

@@ -17,8 +17,15 @@ MERGED_DIR = "merged"  # optional: base model with the adapter merged in
 ACTIVE = ("starting", "running")
 
 
+def is_main_process() -> bool:
+    """False on the extra ranks of ``accelerate launch`` / torchrun: only rank 0 writes run files."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 def write_status(output_dir: str | Path, state: str, **extra: Any) -> None:
-    """Atomically record the run state."""
+    """Atomically record the run state (rank 0 only)."""
+    if not is_main_process():
+        return
     path = Path(output_dir) / STATUS_FILE
     tmp = path.with_name(STATUS_FILE + f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"state": state, "pid": os.getpid(), "time": time.time(), **extra}), encoding="utf-8")

@@ -109,7 +109,7 @@ def sft_args(config: TrainConfig, output_dir: Path):
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.batch_size,
         gradient_accumulation_steps=config.grad_accumulation,
-        gradient_checkpointing=config.gradient_checkpointing,
+        activation_checkpointing=config.gradient_checkpointing,
         max_length=config.max_length,
         packing=config.packing,
         seed=config.seed,

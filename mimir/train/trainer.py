@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from mimir.config import save_config
 from mimir.errors import TrainingError
+from mimir.secrets import redact
 from mimir.train.config import TrainConfig
 from mimir.train.files import ADAPTER_DIR, CONFIG_FILE, MERGED_DIR, write_status
 
@@ -93,6 +94,7 @@ def train(
             message = "interrupted"
         else:
             message = f"{type(exc).__name__}: {exc}"
+        message = redact(message)  # exceptions may quote URLs or headers with a token
         write_status(out, "failed", message=message)
         metrics.event({"event": "error", "message": message})
         if isinstance(exc, TrainingError) or not _is_oom(exc):
@@ -183,8 +185,9 @@ def _finish(config, out, trainer, tokenizer, base_path, steps, final_loss, n_tra
     if trainer.is_world_process_zero():
         trainer.model.save_pretrained(str(adapter))
         tokenizer.save_pretrained(str(adapter))  # carries the training chat template
+        base_name = _public_base_name(config.base_model)
+        _set_adapter_base(adapter, base_name)
         save_config(config, adapter / CONFIG_FILE)
-        base_name = config.base_model if config.base_model != "embedded" else "HuggingFaceTB/SmolLM2-135M-Instruct"
         write_card(adapter, render_card(config, base_model=base_name, final_loss=final_loss, steps=steps,
                                         train_examples=n_train, eval_results=eval_results))
     merged = None
@@ -195,6 +198,21 @@ def _finish(config, out, trainer, tokenizer, base_path, steps, final_loss, n_tra
     if config.push_to_hub and trainer.is_world_process_zero():
         _push(adapter, config.push_to_hub)
     return TrainResult("finished", str(out), str(adapter), steps, final_loss, n_train, eval_results, merged)
+
+
+def _public_base_name(base_model: str) -> str:
+    """The embedded model by its Hub id, so a pushed adapter loads anywhere; other names as given."""
+    from mimir.models.embedded import EMBEDDED_HUB_ID
+
+    return EMBEDDED_HUB_ID if base_model in ("embedded", "") else base_model
+
+
+def _set_adapter_base(adapter: Path, base_name: str) -> None:
+    """peft records the local cache path of the base; record the portable name instead."""
+    path = adapter / "adapter_config.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["base_model_name_or_path"] = base_name
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
 
 def _push(adapter: Path, repo_id: str) -> None:
