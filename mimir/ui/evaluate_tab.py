@@ -153,6 +153,14 @@ def human_summary(session: Session) -> str:
     return "**human judge**\n\n```\n" + format_summary(summary, pair.get("label_a", "A"), pair.get("label_b", "B")) + "\n```"
 
 
+def _shown(path: Path) -> str:
+    """The example file relative to the working directory when it is inside it (shorter, and no server paths)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 # -- layout --------------------------------------------------------------------------------------
 def build(ctx: AppContext, state: gr.State) -> None:
     with gr.Row():
@@ -164,8 +172,8 @@ def build(ctx: AppContext, state: gr.State) -> None:
             spec_b = gr.Dropdown(["local"], value="local", allow_custom_value=True, label="Model B (the baseline)", elem_id="eval-b")
             label_b = gr.Textbox(value="base", label="Label B")
         with gr.Column():
-            source = gr.Textbox(value=str(EXAMPLE_QUESTIONS), label="Questions: file or dataset id")
-            upload = gr.File(label="…or upload questions (.jsonl)", file_types=[".jsonl", ".json"])
+            source = gr.Textbox(value=_shown(EXAMPLE_QUESTIONS), label="Questions: file or dataset id")
+            upload = gr.File(label="…or upload questions (.jsonl)", file_types=[".jsonl", ".json"], height=120)
     with gr.Row():
         judges = gr.CheckboxGroup([("Reference (key facts)", "reference"), ("LLM pairwise, both orders", "llm")],
                                   value=["reference"], label="Judges")

@@ -136,7 +136,7 @@ def build(ctx: AppContext, state: gr.State) -> None:
             gr.Markdown("### Adapter")
             with gr.Row():
                 a_run = gr.Dropdown([], label="Training run")
-                a_refresh = gr.Button("↻", scale=0, size="sm")
+                a_refresh = gr.Button("↻", scale=0, size="sm", min_width=60)
             a_repo = gr.Textbox(label="Model repo", placeholder="my-clinic-expert-lora or org/name")
             a_merged = gr.Textbox(label="Also push the merged model to (optional)")
             with gr.Row():

@@ -153,8 +153,8 @@ def build(ctx: AppContext, state: gr.State) -> None:
         with gr.Column(scale=2):
             with gr.Row():
                 dataset = gr.Dropdown([], label="Training data (from this workspace)", allow_custom_value=True, scale=3)
-                refresh = gr.Button("↻", scale=0, size="sm")
-            upload = gr.File(label="…or upload a JSONL of chat `messages` records", file_types=[".jsonl"])
+                refresh = gr.Button("↻", scale=0, size="sm", min_width=60)
+            upload = gr.File(label="…or upload a JSONL of chat `messages` records", file_types=[".jsonl"], height=120)
             name = gr.Textbox(value="mimir-lora", label="Run name (same name = resume)")
             base_model = gr.Textbox(value="embedded", label="Base model (embedded, a folder or a Hub id)")
         with gr.Column(scale=3):
