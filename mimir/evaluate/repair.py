@@ -24,7 +24,7 @@ from mimir.evaluate.judges.normalize import contains_fact
 from mimir.types import Dialogue, stable_id
 
 QUESTION_FORMS = [
-    'Could you tell me this: "{hint}"',
+    'Could you tell me this: "{hint}"?',
     'I need one detail. "{hint}" What goes in the blank?',
     'What is the missing part here: "{hint}"?',
 ]

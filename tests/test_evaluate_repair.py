@@ -1,0 +1,51 @@
+"""Extractive grounding repair: turns that miss their focus fact are replaced, counted, and cut on repeats."""
+
+from __future__ import annotations
+
+from mimir.evaluate.repair import answer_ok, repair_counts, repair_dialogue
+from mimir.types import Dialogue, Scenario, Turn
+
+FOCUS = ["The laboratory lead is Tomasz Wierzbicki.", "The courier collects specimens at 10:15 and 15:40."]
+HINTS = ["The laboratory lead is ___.", "The courier collects specimens at ___ and 15:40."]
+
+
+def _dialogue(turns: list[Turn]) -> Dialogue:
+    scenario = Scenario(id="s", topic="Lab", roles=["patient", "doctor"], target_role="doctor", chunk_ids=["c1"],
+                        focus=list(FOCUS), focus_hints=list(HINTS))
+    return Dialogue(id="d1", scenario=scenario, turns=turns)
+
+
+def test_good_turns_are_kept_and_bad_ones_replaced_by_the_focus():
+    d = _dialogue([
+        Turn("patient", "user", "Who leads the lab?", meta={"focus": 0}),
+        Turn("doctor", "assistant", "That is Tomasz Wierzbicki.", meta={"focus": FOCUS[0]}),
+        Turn("patient", "user", "I am a patient. I am a patient. I am a patient.", meta={"focus": 1}),
+        Turn("doctor", "assistant", "<<<DATA chunk>>> specimens are nice", meta={"focus": FOCUS[1]}),
+        Turn("patient", "user", "Thanks!"),
+    ])
+    repair_dialogue(d)
+    texts = [t.content for t in d.turns]
+    assert texts[0] == "Who leads the lab?" and texts[1] == "That is Tomasz Wierzbicki."
+    assert "The courier collects specimens at ___ and 15:40" in texts[2] and "?" in texts[2]
+    assert texts[3] == FOCUS[1]
+    assert len(d.turns) == 4  # the trailing thanks teaches the expert nothing
+    assert d.turns[3].meta["generated"].startswith("<<<DATA")
+    assert repair_counts([d]) == {"turns": 4, "question_from_cloze": 1, "expert_extractive": 1}
+
+
+def test_an_answer_must_state_the_blanked_fact():
+    assert answer_ok("At 10:15 in the morning.", FOCUS[1], HINTS[1])
+    assert not answer_ok("At 15:40 only.", FOCUS[1], HINTS[1])  # 15:40 was given in the question
+    assert not answer_ok("It is 10:15. " * 30, FOCUS[1], HINTS[1])  # a loop
+
+
+def test_a_repeated_expert_answer_ends_the_dialogue():
+    d = _dialogue([
+        Turn("patient", "user", "Who leads the lab?", meta={"focus": 0}),
+        Turn("doctor", "assistant", "Nobody knows.", meta={"focus": FOCUS[0]}),
+        Turn("patient", "user", "And who leads it again?", meta={"focus": 0}),
+        Turn("doctor", "assistant", "Still nobody.", meta={"focus": FOCUS[0]}),
+    ])
+    repair_dialogue(d)
+    assert [t.content for t in d.turns] == ["Who leads the lab?", FOCUS[0]]
+    assert d.meta["repairs"]["cut_repeats"] == 1  # the repeat; the then-trailing question goes too
