@@ -246,3 +246,16 @@ def test_keys_are_held_not_echoed(session):
     assert out[:3] == ("", "", "") and "tvly-" not in out[3] and session.has_secret("tavily")
     roles_tab.clear_keys(session)
     assert not session.has_secret("tavily")
+
+
+def test_original_data_baseline_streams_and_exports(tmp_path, session):
+    from mimir.ui import generate_tab
+
+    ctx = AppContext(runs_root=tmp_path / "runs", models=ModelCache(lambda spec: pytest.fail("original needs no model")))
+    knowledge_tab.load_example(session)
+    updates = list(generate_tab.run_baseline(ctx, session, "original", 5, 0))
+    line, rows, latest, _ = updates[-1]
+    assert "done" in line and 0 < len(rows) <= 5 and latest
+    records, export = generate_tab.paths(session, "original")
+    assert records.exists() and export.exists()
+    assert generate_tab.show_dialogue(session, rows[0][0], "original")
