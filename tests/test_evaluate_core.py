@@ -188,3 +188,21 @@ def test_answering_is_closed_book_batched_and_resumable(tmp_path):
     assert all(len(conv) == 2 and conv[0]["role"] == "system" for conv, _ in model.calls)
     more = answer_questions(model, QUESTIONS[:8], side="a", cache=cache)
     assert len(model.calls) == 8 and [a.question_id for a in more] == [q.id for q in QUESTIONS[:8]]
+
+
+def test_dataset_questions_from_local_files_and_saved_datasets(tmp_path):
+    import datasets
+
+    from mimir.evaluate.evalsets import load_dataset_questions
+
+    rows = [{"prompt": f"Question {i}?", "reference": f"Answer {i}.", "facts": [f"{i} mg"]} for i in range(5)]
+    fields = {"question": "prompt", "answer": "reference", "key_facts": "facts"}
+    path = tmp_path / "eval.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    qs = load_dataset_questions(str(path), fields=fields, limit=3)
+    assert [q.question for q in qs] == ["Question 0?", "Question 1?", "Question 2?"] and qs[2].key_facts == ["2 mg"]
+    saved = tmp_path / "saved"
+    datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)}).save_to_disk(str(saved))
+    assert len(load_dataset_questions(str(saved), split="test", fields=fields)) == 5
+    with pytest.raises(InputFileError, match="no column 'question'"):
+        load_dataset_questions(str(path))

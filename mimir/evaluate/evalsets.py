@@ -97,7 +97,7 @@ def load_dataset_questions(
         if kind is None:
             raise InputFileError(f"{local}: unsupported dataset file type {local.suffix!r} (use jsonl, json, csv or parquet)")
         ds = datasets.load_dataset(kind, data_files=str(local), split="train")
-    elif local.is_dir() and (local / "dataset_info.json").exists():
+    elif local.is_dir() and any((local / n).exists() for n in ("dataset_info.json", "dataset_dict.json")):
         ds = datasets.load_from_disk(str(local))
         ds = ds[split] if isinstance(ds, datasets.DatasetDict) else ds
     else:
