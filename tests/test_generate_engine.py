@@ -31,9 +31,8 @@ def roleplay(conversation: list[dict]) -> str:
     if "Who should speak next?" in last:
         names = last.rsplit("Reply with exactly one name from:", 1)[1]
         return "I think " + names.split(",")[-1].strip(" .") + " should speak."
-    if "missing part (___)" in last:
-        hint = re.search(r'of this: "(.*)"', last).group(1)
-        return "Could you tell me: " + hint.replace("___", "what") + "?"
+    if "in your own words" in last:
+        return "Please, " + re.search(r'\n"(.*)"\s*$', last, re.S).group(1)
     if "Your questions are answered" in last:
         return "Thank you, that is all. <END>"
     if "helpful remark" in last:
@@ -200,16 +199,26 @@ def test_retry_failed_reruns_only_failed(tmp_path):
     assert sum(1 for _ in (tmp_path / "d.jsonl").open()) == 4  # 3 + 1 retry
 
 
-def test_holdout_question_copied_by_asker_fails_the_dialogue(tmp_path):
+def test_holdout_questions_never_enter_the_dialogue(tmp_path):
+    from mimir.generate.facts import fact_sentences, question_for
+
+    held = "When does the clinic open on weekdays, from what time to 19:00?"
+    template = question_for(fact_sentences(CHUNKS[0].text)[0])
     holdout = tmp_path / "q.jsonl"
-    holdout.write_text(json.dumps({"id": "q1", "question": "What are the Saturday opening hours?"}) + "\n")
+    holdout.write_text(json.dumps({"id": "q1", "question": held}) + "\n")
 
     def copier(conversation):
-        if "missing part (___)" in conversation[-1]["content"]:
-            return "What are the Saturday opening hours?"
+        if "in your own words" in conversation[-1]["content"]:
+            return held  # on topic, a clean question: it would pass, but it is an evaluation question
         return roleplay(conversation)
 
     d = generate_dialogues(CHUNKS[:1], config(tmp_path, holdout_questions=str(holdout)), ScriptedModel(default=copier))[0]
+    assert d.status == "ok" and not any(t.content == held for t in d.turns)
+    assert d.turns[0].content == template and d.turns[0].meta["rejected_holdout_copy"]
+    # a rule-built question that equals an evaluation question fails the dialogue instead
+    holdout.write_text(json.dumps({"id": "q2", "question": template}) + "\n")
+    cfg = config(tmp_path, holdout_questions=str(holdout), question_style="template", output=str(tmp_path / "e.jsonl"))
+    d = generate_dialogues(CHUNKS[:1], cfg, ScriptedModel(default=roleplay))[0]
     assert d.status == "failed" and "held-out evaluation question" in d.error
 
 

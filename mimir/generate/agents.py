@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,14 +82,38 @@ class Agent:
 
 
 def knowledge_text(focus: str, chunks: list[Chunk], max_chars: int = 900) -> str:
-    """The data an expert sees for one answer: the key fact first, then the source chunks."""
+    """The data an expert sees for one answer: the source chunks, then the key fact last.
+
+    Small models copy from the data nearest to where they write, so the focus fact goes last.
+    """
     template = load_prompts()["data_block"]
-    blocks = [data_block(focus, "key fact", template)] if focus else []
+    blocks = []
     for chunk in chunks:
         text = chunk.text if len(chunk.text) <= max_chars else chunk.text[:max_chars] + " …"
         label = f"chunk id={chunk.id} source={chunk.source}" + (f" heading={chunk.heading}" if chunk.heading else "")
         blocks.append(data_block(text, label, template))
+    if focus:
+        blocks.append(data_block(focus, "key fact", template))
     return "\n".join(blocks)
+
+
+def window(chunk: Chunk, focus: str, size: int) -> Chunk:
+    """``chunk`` cut to the ``size`` sentences either side of ``focus`` (size 0: unchanged)."""
+    from mimir.generate.facts import sentences
+
+    if size <= 0 or not focus:
+        return chunk
+    parts = sentences(chunk.text)
+    if focus not in parts:
+        return chunk
+    i = parts.index(focus)
+    return replace(chunk, text=" ".join(parts[max(0, i - size) : i + size + 1]))
+
+
+def fact_line(focus: str) -> str:
+    from mimir.generate.safety import neutralise
+
+    return render("fact_line", fact=neutralise(focus).replace('"', "'")) if focus else ""
 
 
 def clean_turn(text: str, speaker: str, roles: list[str], stop_token: str) -> tuple[str, bool]:

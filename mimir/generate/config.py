@@ -27,11 +27,17 @@ class GenerateConfig:
     facts_per_dialogue: int = option(2, help="Fact sentences the asker works through in one dialogue.")
     max_turns: int = option(6, help="Turn budget per dialogue (spoken turns; tool steps do not count).")
     max_dialogues: int = option(0, help="Cap on dialogues (0: every planned scenario). Scenarios are spread over all chunks.")
-    frameworks: list[Framework] = option(["cot"], help="Reasoning frameworks of the expert, cycled: none, cot, react, reflexion.")
+    frameworks: list[Framework] = option(["none"], help="Reasoning frameworks of the expert, cycled: none, cot, react, reflexion (the 135M embedded model does best with none).")
     tools: list[str] = option(["knowledge_retriever"], help="Tools the expert may call: knowledge_retriever, tavily_search, google_search.")
     speaker_selection: Literal["auto", "round_robin", "moderator"] = option(
         "auto", help="Next speaker: round_robin, moderator (a model step), or auto (moderator when > 2 roles)."
     )
+    question_style: Literal["model", "template"] = option(
+        "model",
+        help="model: the asker agent words each question itself (a reply that is not a clean question on the topic "
+        "falls back to the rule-built one); template: always the rule-built question (no model call).",
+    )
+    passage_window: int = option(1, help="Sentences of the source chunk shown around the focus fact (0: the whole chunk).")
     retrieval_k: int = option(1, help="Chunks retrieved for each expert turn (besides the scenario's own chunk).")
     react_max_steps: int = option(3, help="ReAct: tool calls allowed per expert turn before it must answer.")
     max_new_tokens: int = option(96, help="Longest generated message in tokens.")

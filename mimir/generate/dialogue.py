@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Generator
 
 from mimir.errors import MimirError
-from mimir.generate.agents import Agent, clean_turn, display, knowledge_text, render
+from mimir.generate.agents import Agent, clean_turn, display, fact_line, knowledge_text, render, window
+from mimir.generate.facts import fact_strings
 from mimir.generate.frameworks import FRAMEWORKS, TurnContext
 from mimir.generate.holdout import Holdout
 from mimir.generate.roles import Role
@@ -41,6 +42,8 @@ class Setup:
     react_max_steps: int = 3
     stop_token: str = "<END>"
     holdout: Holdout = field(default_factory=Holdout)
+    question_style: str = "model"  # model | template
+    passage_window: int = 1
 
 
 def run_dialogue(dialogue_id: str, scenario: Scenario, setup: Setup) -> DialogueRun:
@@ -64,7 +67,7 @@ def run_dialogue(dialogue_id: str, scenario: Scenario, setup: Setup) -> Dialogue
         if speaker == target:
             new = yield from _expert(dialogue_id, scenario, agents[speaker], asker_of(turns, asker), source, setup, focus_index, meta)
         elif speaker == asker:
-            new, asked = yield from _seeker(scenario, agents[speaker], asked, setup, meta)
+            new, asked = yield from _seeker(scenario, agents[speaker], target, asked, setup, meta)
         else:
             knowledge = knowledge_text("", source) if role.sees_knowledge else ""
             reply = yield agents[speaker].request(render("peer_cue", name=display(speaker)), knowledge)
@@ -152,29 +155,63 @@ def pick_name(text: str, candidates: list[str]) -> str | None:
     return best[1] if best else None
 
 
-def _seeker(scenario: Scenario, agent: Agent, asked: int, setup: Setup, meta: dict[str, Any]):
+def _seeker(scenario: Scenario, agent: Agent, expert: str, asked: int, setup: Setup, meta: dict[str, Any]):
     hints = scenario.focus_hints or scenario.focus
     if asked == 0 and scenario.seed_question:
         return [Turn(speaker=agent.name, role="user", content=scenario.seed_question, meta={"seed": True})], 1
     if asked < len(hints):
-        key = "seeker_first_cue" if asked == 0 else "seeker_next_cue"
-        reply = yield agent.request(render(key, name=display(agent.name), cloze=hints[asked]))
-        _tally(meta, reply)
-        return [Turn(speaker=agent.name, role="user", content=reply.text, meta={"focus": asked})], asked + 1
+        question = hints[asked]
+        turn_meta: dict[str, Any] = {"focus": asked, "question_source": "template"}
+        if setup.question_style == "model":
+            key = "seeker_first_cue" if asked == 0 else "seeker_next_cue"
+            reply = yield agent.request(render(key, name=display(agent.name), expert=display(expert), question=question))
+            _tally(meta, reply)
+            worded = acceptable_question(reply.text, question, scenario.focus[asked] if asked < len(scenario.focus) else "")
+            if worded and setup.holdout.match(worded):
+                worded, turn_meta["rejected_holdout_copy"] = None, True
+            if worded:
+                question, turn_meta["question_source"] = worded, "model"
+            else:
+                meta["template_questions"] = meta.get("template_questions", 0) + 1
+        return [Turn(speaker=agent.name, role="user", content=question, meta=turn_meta)], asked + 1
     reply = yield agent.request(render("seeker_done_cue", stop=setup.stop_token))
     _tally(meta, reply)
     return [Turn(speaker=agent.name, role="user", content=reply.text)], asked
 
 
+_STOPWORDS = set("a an the is are was were be of to in on at for by with and or what which who when how many much "
+                 "does do did can could would you your i me my it its this that there from about please tell".split())
+
+
+def acceptable_question(text: str, template: str, focus: str) -> str | None:
+    """The model's wording of ``template`` if it is a short question on the same topic that does not
+    give the answer away; otherwise None (the caller then asks the rule-built question)."""
+    first = text.strip().split("\n")[0].strip().strip('"')
+    end = first.find("?")
+    if end < 0:
+        return None
+    question = first[: end + 1].strip()
+    words = re.findall(r"[a-z0-9']+", question.lower())
+    if not 3 <= len(words) <= 35:
+        return None
+    wanted = {w for w in re.findall(r"[a-z0-9']+", template.lower()) if w not in _STOPWORDS}
+    if wanted and len(wanted & set(words)) < max(1, len(wanted) // 2):
+        return None
+    answers = [f for f in fact_strings(focus) if f.lower() not in template.lower()]
+    if any(f.lower() in question.lower() for f in answers):
+        return None  # the asker would be stating the answer
+    return question
+
+
 def _expert(dialogue_id: str, scenario: Scenario, agent: Agent, asker: str, source: list[Chunk], setup: Setup,
             focus_index: int, meta: dict[str, Any]):
     question = agent.memory[-1]["content"] if agent.memory else scenario.topic
-    chunks = list(source)
+    focus = scenario.focus[focus_index] if scenario.focus else ""
+    chunks = [window(c, focus, setup.passage_window) for c in source]
     if setup.search is not None and setup.retrieval_k > 0:
         for chunk in setup.search(question, setup.retrieval_k + len(source)):
             if chunk.id not in {c.id for c in chunks} and len(chunks) < len(source) + setup.retrieval_k:
                 chunks.append(chunk)
-    focus = scenario.focus[focus_index] if scenario.focus else ""
     ctx = TurnContext(
         agent=agent,
         asker=asker,
@@ -182,6 +219,7 @@ def _expert(dialogue_id: str, scenario: Scenario, agent: Agent, asker: str, sour
         tools={n: setup.tools[n] for n in scenario.tools if n in setup.tools},
         max_steps=setup.react_max_steps,
         call_prefix=f"{dialogue_id}:{len(agent.memory)}",
+        fact_line=fact_line(focus),
     )
     framework = FRAMEWORKS[scenario.framework]
     gen = framework(ctx)

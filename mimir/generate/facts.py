@@ -25,7 +25,7 @@ _PATTERNS = [
     re.compile(r"\b\d{1,2}:\d{2}\b"),  # times
     re.compile(r"\b\d{3}-\d{4}\b"),  # phone numbers
     re.compile(r"\b[A-Z]\d{1,3}\b"),  # room / form codes (B7, C3)
-    re.compile(r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent|minutes?|hours?|days?|weeks?|months?|years?|mg|ml|kg|°C)"),
+    re.compile(r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent|minutes?|hours?|days?|weeks?|months?|years?|mg|ml|kg|km|°C)"),
     re.compile(r"(?<![\d:.,-])\d[\d,]*(?:\.\d+)?(?![\d:-])"),  # other numbers (filtered below)
 ]
 _NAME = re.compile(r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.\s)?[A-Z][a-zA-Z'’-]+(?:\s(?:of\s|de\s|van\s)?[A-Z][a-zA-Z'’-]+)*")
@@ -134,3 +134,72 @@ def contains_fact(answer: str, facts: list[str]) -> list[str]:
     """The fact strings that ``answer`` restates (case- and whitespace-insensitive)."""
     low = _norm(answer)
     return [f for f in facts if _norm(f) in low]
+
+
+_WH_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^\d{1,2}:\d{2}$"), "what time"),
+    (re.compile(rf"^(\d{{1,2}}(st|nd|rd|th)? ({_MONTHS})|({_MONTHS}) \d)|^\d{{4}}-\d{{2}}-\d{{2}}$"), "what date"),
+    (re.compile(r"^\d{3}-\d{4}$"), "what number"),
+    (re.compile(r"^[\d,.]+\s?(%|percent)$"), "what percentage"),
+    (re.compile(r"^[\d,.]+\s?([a-zA-Z°]+)$"), "how many {unit}"),
+    (re.compile(r"^[A-Z]\d{1,3}$"), "which room"),
+    (re.compile(r"^[\d,.]+$"), "what number"),
+    (re.compile(r"^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?$"), "which day"),
+    (re.compile(r"^((Dr|Mr|Mrs|Ms|Prof)\.\s)?[A-Z][a-z'’-]+ [A-Z][a-z'’-]+$"), "who"),
+]
+# Capitalised words that make a name a title or a place, not a person.
+_NOT_PEOPLE = re.compile(r"\b(Director|Manager|Officer|Lead|Nurse|Room|Wing|Lot|Road|Clinic|Ledger|Reminder|Code|Health|"
+                         r"Control|Scale|Handbook|Hospital|Desk|Suite|Platform|Portal|Team|Unit|Office)\b")
+
+
+def _priority(fact: str) -> int:
+    """Concrete values make better questions than titles and terms: ask about them first."""
+    phrase = wh_phrase(fact)
+    order = ["what time", "what date", "how many", "which room", "what number", "who", "what percentage", "which day"]
+    return next((i for i, p in enumerate(order) if phrase.startswith(p)), len(order))
+
+
+def wh_phrase(fact: str) -> str:
+    """The question phrase that asks for ``fact`` ("what time" for 07:30, "who" for a person ...)."""
+    for pattern, phrase in _WH_RULES:
+        match = pattern.match(fact)
+        if match and phrase == "who" and _NOT_PEOPLE.search(fact):
+            return "what"
+        if match:
+            unit = match.group(match.lastindex) if "{unit}" in phrase and match.lastindex else ""
+            return phrase.format(unit=unit)
+    return "what"
+
+
+def question_for(sentence: str, which: int = 0) -> str:
+    """A plain question whose answer is one fact string of ``sentence`` (rule-built, no model).
+
+    Only the clause holding the blanked fact is kept; "key: value; key: value" records become
+    "For <first key> <first value>, what is the <key>?".
+    """
+    facts = fact_strings(sentence)
+    if not facts:
+        return f"Can you tell me about this: {sentence.rstrip('.')}?"
+    ranked = sorted(facts, key=_priority)
+    target = ranked[which % len(ranked)]
+    fields = [f.split(":", 1) for f in sentence.rstrip(". ").split(";")]
+    if len(fields) > 2 and all(len(f) == 2 for f in fields):  # a table row / CSV record
+        keys = [k.strip().replace("_", " ") for k, _ in fields]
+        values = [v.strip() for _, v in fields]
+        hit = next((i for i, v in enumerate(values) if target in v and i > 0), len(values) - 1)
+        return f"For {keys[0]} {values[0]}, what is the {keys[hit]}?"
+    clauses = [c for c in re.split(r";\s+", sentence) if c.strip()]
+    clause = next((c for c in clauses if target in c), sentence).strip().rstrip(".")
+    phrase = wh_phrase(target)
+    label = re.match(r"^([^:]{3,60}):\s*extension\s+" + re.escape(target) + r"\b", clause)
+    if label:  # "Triage nurse line: extension 2147" -> "What is the extension of the triage nurse line?"
+        return f"What is the extension of the {label.group(1)[0].lower() + label.group(1)[1:]}?"
+    if phrase == "which room":
+        clause = re.sub(r"\b[Rr]oom\s+" + re.escape(target), target, clause)
+    blanked = clause.replace(target, "___", 1)
+    if blanked.startswith("___"):
+        text = phrase.capitalize() + blanked[3:]
+    else:
+        text = blanked.replace("___", phrase)
+        text = text[0].upper() + text[1:]
+    return re.sub(r"\s+", " ", text).strip(" ,;") + "?"

@@ -14,7 +14,7 @@ from itertools import cycle
 
 from mimir.errors import ConfigError
 from mimir.generate.config import GenerateConfig
-from mimir.generate.facts import cloze, fact_sentences
+from mimir.generate.facts import fact_sentences, question_for
 from mimir.generate.holdout import Holdout
 from mimir.generate.roles import Role, RoleBook
 from mimir.types import Chunk, Scenario, stable_id
@@ -78,7 +78,7 @@ def plan_scenarios(chunks: list[Chunk], book: RoleBook, config: GenerateConfig, 
             rotated = facts[p % len(facts) :] + facts[: p % len(facts)]
             for j, start in enumerate(range(0, len(rotated), k)):
                 focus = rotated[start : start + k]
-                hints = [cloze(f, which=p) for f in focus]
+                hints = [question_for(f, which=p) for f in focus]
                 plan.append((p, j, chunk, focus, hints, seed if j == 0 else ""))
     plan.sort(key=lambda item: (item[0], item[1]))  # stable: chunk order kept inside a (pass, group)
 
