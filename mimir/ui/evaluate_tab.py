@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from mimir.ui.common import guard, md_table, shorten, status
+from mimir.ui.common import guard, shorten, status
 from mimir.ui.context import ASSETS, AppContext, session_model
 from mimir.ui.session import Session
 

@@ -89,12 +89,15 @@ def stream_stage(
     started = time.monotonic()
     worker = threading.Thread(target=run, name=f"mimir-ui-{key}", daemon=True)
     worker.start()
-    shown = -1
+    size, records, last_yield = -1, [], 0.0
     while True:
         alive = worker.is_alive()
-        records = list(read_records(output))
-        if len(records) != shown or not alive:
-            shown = len(records)
+        now_size = output.stat().st_size if output.exists() else 0
+        changed = now_size != size
+        if changed:  # re-read only when the stage appended something
+            size, records = now_size, list(read_records(output))
+        if changed or not alive or time.monotonic() - last_yield >= 2.0:
+            last_yield = time.monotonic()
             failed = sum(1 for r in records if r.get("status") == "failed")
             elapsed = time.monotonic() - started
             if alive:
@@ -106,10 +109,13 @@ def stream_stage(
                 line = status(f"stopped after {elapsed:.0f} s: {len(records)} dialogue(s) saved; run again to resume", "warn")
             else:
                 line = status(f"done in {elapsed:.0f} s: {len(records)} dialogue(s) ({failed} failed) in {output.name}", "ok")
-            rows = [dialogue_row(r) for r in records]
-            latest = dialogue_messages(records[-1]) if records else []
-            ids = [r.get("id") for r in records]
-            yield line, rows, latest, gr.Dropdown(choices=ids, value=ids[-1] if ids else None)
+            if changed or not alive:
+                rows = [dialogue_row(r) for r in records]
+                latest = dialogue_messages(records[-1]) if records else []
+                ids = [r.get("id") for r in records]
+                yield line, rows, latest, gr.Dropdown(choices=ids, value=ids[-1] if ids else None)
+            else:  # only the clock moved: leave the table, preview and picker as they are
+                yield line, gr.skip(), gr.skip(), gr.skip()
         if not alive:
             break
         worker.join(POLL_S)
