@@ -206,3 +206,15 @@ def test_dataset_questions_from_local_files_and_saved_datasets(tmp_path):
     assert len(load_dataset_questions(str(saved), split="test", fields=fields)) == 5
     with pytest.raises(InputFileError, match="no column 'question'"):
         load_dataset_questions(str(path))
+
+
+@pytest.mark.slow
+def test_embedded_model_against_itself_ties_for_both_judges(embedded_model):
+    questions = QUESTIONS[:3]
+    answers = answer_questions(embedded_model, questions, side="a", max_new_tokens=12)
+    assert all(a.text and a.completion_tokens > 0 for a in answers)
+    same = [Answer(question_id=a.question_id, side="b", model=a.model, text=a.text) for a in answers]
+    for judge in (make_judge("reference"), make_judge("llm", model=embedded_model, max_new_tokens=8)):
+        judgements = judge.judge(questions, answers, same)
+        valid = [j for j in judgements if j.valid]
+        assert all(j.winner == "tie" for j in valid), judge.name  # identical answers: never a win
