@@ -1,7 +1,7 @@
 """The real app on 127.0.0.1, driven by headless Debian Chromium through playwright.
 
-Loads the example knowledge, sees its chunks and a search hit, then runs a tiny generation on
-the scripted model and watches the dialogues appear. Set ``MIMIR_SCREENSHOT=path.png`` to also
+Loads the example knowledge, sees its chunks and a search hit, runs a tiny generation on the
+scripted model and watches the dialogues appear, then verifies them and sees the verdicts. Set ``MIMIR_SCREENSHOT=path.png`` to also
 save a screenshot of the Generate tab (that is how ``assets/screenshot.png`` is made).
 """
 
@@ -72,7 +72,7 @@ def _set_number(page, elem_id: str, value: int) -> None:
     box.press("Enter")
 
 
-def test_load_example_search_and_generate_in_the_browser(app_url, page, tmp_path):
+def test_load_example_search_generate_and_verify_in_the_browser(app_url, page, tmp_path):
     expect = playwright.expect
     page.goto(app_url)
     expect(page.get_by_text("MIMIR — personalized agent tuning")).to_be_visible()
@@ -96,6 +96,12 @@ def test_load_example_search_and_generate_in_the_browser(app_url, page, tmp_path
     expect(page.locator("#gen-chat")).to_contain_text("08:00 to 13:00")
     expect(page.locator("#gen-table")).to_contain_text("doctor")
 
+    page.get_by_role("tab", name="4 · Verify").click()
+    page.locator("#verify-run").click()
+    expect(page.locator("#verify-totals")).to_contain_text("2 dialogue(s)", timeout=TIMEOUT_MS)
+    expect(page.locator("#verify-table")).to_contain_text("dlg-")
+
+    page.get_by_role("tab", name="3 · Generate").click()
     shot = os.environ.get("MIMIR_SCREENSHOT")
     page.screenshot(path=shot or str(tmp_path / "generate.png"), full_page=True)
     assert Path(shot or tmp_path / "generate.png").stat().st_size > 10_000
