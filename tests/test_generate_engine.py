@@ -48,7 +48,8 @@ def roleplay(conversation: list[dict]) -> str:
 
 
 def config(tmp_path, **overrides) -> GenerateConfig:
-    base = dict(output=str(tmp_path / "d.jsonl"), frameworks=["cot"], questions_per_fact=1, facts_per_dialogue=2, max_turns=6)
+    base = dict(output=str(tmp_path / "d.jsonl"), frameworks=["cot"], questions_per_fact=1, facts_per_dialogue=2, max_turns=6,
+                closing_turn=True)
     base.update(overrides)
     return GenerateConfig(**base)
 
@@ -87,6 +88,12 @@ def test_every_round_is_one_batched_call(tmp_path):
     generate_dialogues(CHUNKS, config(tmp_path, max_active=16), Recording(default=roleplay))
     # 3 dialogues advance in lockstep: every model call carries all of them (5 turns each)
     assert calls == [3] * 5
+
+
+def test_without_closing_turn_the_dialogue_ends_after_the_last_answer(tmp_path):
+    d = generate_dialogues(CHUNKS[:1], config(tmp_path, closing_turn=False), ScriptedModel(default=roleplay))[0]
+    assert [t.speaker for t in d.turns] == ["patient", "doctor", "patient", "doctor"]
+    assert d.meta["ended_by"] == "all questions answered"
 
 
 def test_four_roles_with_moderator(tmp_path):

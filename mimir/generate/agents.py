@@ -89,6 +89,8 @@ def knowledge_text(focus: str, chunks: list[Chunk], max_chars: int = 900) -> str
     template = load_prompts()["data_block"]
     blocks = []
     for chunk in chunks:
+        if chunk.text.strip() == focus.strip():
+            continue  # the key fact block below already shows it
         text = chunk.text if len(chunk.text) <= max_chars else chunk.text[:max_chars] + " …"
         label = f"chunk id={chunk.id} source={chunk.source}" + (f" heading={chunk.heading}" if chunk.heading else "")
         blocks.append(data_block(text, label, template))

@@ -45,6 +45,10 @@ class GenerateConfig:
     seed: int = option(0, help="Seed for planning and sampling; part of every record id.")
     max_active: int = option(16, help="Dialogues advanced together; their next steps share one batched model call.")
     stop_token: str = option("<END>", help="A role that writes this ends the dialogue.")
+    closing_turn: bool = option(
+        False, help="After its last question is answered the asker gets a closing turn (and may send the stop token); "
+        "off: the dialogue ends right after the last answer (best for small models, whose small talk is noise)."
+    )
     holdout_questions: str = option(
         "", help="JSONL of evaluation questions (field `question`) that must never enter training data."
     )

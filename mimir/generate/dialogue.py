@@ -43,6 +43,7 @@ class Setup:
     stop_token: str = "<END>"
     holdout: Holdout = field(default_factory=Holdout)
     question_style: str = "model"  # model | template
+    closing_turn: bool = False
     passage_window: int = 1
 
 
@@ -94,6 +95,10 @@ def run_dialogue(dialogue_id: str, scenario: Scenario, setup: Setup) -> Dialogue
         last = speaker
         if stop and any(t.speaker == target for t in turns):
             meta["ended_by"] = f"stop signal from {speaker}"
+            break
+        agenda = len(scenario.focus_hints or scenario.focus)
+        if speaker == target and agenda and asked >= agenda and not setup.closing_turn:
+            meta["ended_by"] = "all questions answered"
             break
     else:
         meta["ended_by"] = "turn budget"

@@ -186,7 +186,7 @@ def question_for(sentence: str, which: int = 0) -> str:
     if len(fields) > 2 and all(len(f) == 2 for f in fields):  # a table row / CSV record
         keys = [k.strip().replace("_", " ") for k, _ in fields]
         values = [v.strip() for _, v in fields]
-        hit = next((i for i, v in enumerate(values) if target in v and i > 0), len(values) - 1)
+        hit = which % (len(values) - 1) + 1  # ask about a field other than the first (the record's key)
         return f"For {keys[0]} {values[0]}, what is the {keys[hit]}?"
     clauses = [c for c in re.split(r";\s+", sentence) if c.strip()]
     clause = next((c for c in clauses if target in c), sentence).strip().rstrip(".")

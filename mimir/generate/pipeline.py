@@ -132,7 +132,8 @@ def generate_dialogues(
 
     setup = Setup(roles=book.roles, chunks=by_id, search=search, tools=tools, retrieval_k=config.retrieval_k,
                   react_max_steps=config.react_max_steps, stop_token=config.stop_token, holdout=holdout,
-                  question_style=config.question_style, passage_window=config.passage_window)
+                  question_style=config.question_style, passage_window=config.passage_window,
+                  closing_turn=config.closing_turn)
     settings = GenerationSettings(max_new_tokens=config.max_new_tokens, temperature=config.temperature, seed=config.seed)
     results = dict(existing)
     done = len(plan) - len(todo)

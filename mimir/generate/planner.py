@@ -78,7 +78,11 @@ def plan_scenarios(chunks: list[Chunk], book: RoleBook, config: GenerateConfig, 
             rotated = facts[p % len(facts) :] + facts[: p % len(facts)]
             for j, start in enumerate(range(0, len(rotated), k)):
                 focus = rotated[start : start + k]
-                hints = [question_for(f, which=p) for f in focus]
+                blanks = [p] * len(focus)
+                while len(focus) < k:  # a short chunk: ask about other facts of the same sentences
+                    focus.append(focus[len(focus) % len(rotated)])
+                    blanks.append(p + len(focus) - 1)
+                hints = [question_for(f, which=b) for f, b in zip(focus, blanks)]
                 plan.append((p, j, chunk, focus, hints, seed if j == 0 else ""))
     plan.sort(key=lambda item: (item[0], item[1]))  # stable: chunk order kept inside a (pass, group)
 

@@ -1,0 +1,33 @@
+"""The real engine on the real embedded model (small and greedy, so it stays quick on CPU)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mimir.generate import GenerateConfig, export_for_training, fact_share, generate_dialogues
+from mimir.types import Chunk
+
+CHUNKS = [
+    Chunk(id="c1", source="handbook.md", heading="Laboratory", text="The laboratory lead is Tomasz Wierzbicki. Specimens are collected at 10:15."),
+    Chunk(id="c2", source="handbook.md", heading="Registration", text="Walk-in registration closes at 17:45 on weekdays."),
+]
+
+
+@pytest.mark.slow
+def test_embedded_model_generates_grounded_dialogues(tmp_path, embedded_model):
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # on a shared CPU one thread is many times faster than two fighting
+    try:
+        config = GenerateConfig(output=str(tmp_path / "d.jsonl"), max_new_tokens=32, max_turns=3, facts_per_dialogue=1,
+                                questions_per_fact=1, question_style="template", retrieval_k=0)
+        dialogues = generate_dialogues(CHUNKS, config, embedded_model)
+    finally:
+        torch.set_num_threads(threads)
+    assert len(dialogues) == 2 and all(d.status == "ok" for d in dialogues), [d.error for d in dialogues]
+    assert all(sum(t.role != "tool" for t in d.turns) == 3 for d in dialogues)
+    assert all(t.content for d in dialogues for t in d.turns)
+    assert fact_share(dialogues, CHUNKS)["expert_turns"] >= 2
+    rows = export_for_training(dialogues)
+    assert len(rows) == 2 and rows[0]["messages"][2]["role"] == "assistant"
