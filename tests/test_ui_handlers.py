@@ -259,3 +259,16 @@ def test_original_data_baseline_streams_and_exports(tmp_path, session):
     records, export = generate_tab.paths(session, "original")
     assert records.exists() and export.exists()
     assert generate_tab.show_dialogue(session, rows[0][0], "original")
+
+
+def test_questions_made_from_the_knowledge_feed_the_comparison(eval_ctx, session):
+    from mimir.ui import evaluate_tab
+
+    with pytest.raises(gr.Error, match="No knowledge yet"):
+        evaluate_tab.questions_from_knowledge(session, 10)
+    knowledge_tab.load_example(session)
+    path, line = evaluate_tab.questions_from_knowledge(session, 10)
+    assert path.endswith("knowledge_questions.jsonl") and "10 questions" in line
+    summary, _, rows = evaluate_tab.run_pairwise(eval_ctx, session, "guesses", "guesses", "x", "y", path, None,
+                                                 ["reference"], "guesses", 32, 0)
+    assert len(rows) == 10 and {r[3] for r in rows} == {"tie"}

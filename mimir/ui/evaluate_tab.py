@@ -94,6 +94,21 @@ def run_pairwise(
     return summary, str(chart) if chart.exists() else None, rows
 
 
+def questions_from_knowledge(session: Session, n: float) -> tuple[str, str]:
+    """Fill-in-the-blank questions (with key facts) spread over this workspace's knowledge."""
+    from mimir.evaluate.evalsets import save_questions
+    from mimir.evaluate.knowledge_questions import questions_from_knowledge as make
+    from mimir.knowledge import KnowledgeBase
+
+    if not (session.knowledge_dir / "manifest.json").exists():
+        raise gr.Error("No knowledge yet: add files or load the example in the Knowledge tab first.")
+    questions, counts = make(KnowledgeBase.open(session.knowledge_dir).chunks(), n=int(n), style="cloze")
+    if not questions:
+        raise gr.Error("The knowledge has no fact sentences (numbers, dates, names) to ask about.")
+    path = save_questions(questions, session.path("evaluate", "knowledge_questions.jsonl"))
+    return str(path), status(f"{len(questions)} questions written ({', '.join(f'{k} {v}' for k, v in counts.items())})", "ok")
+
+
 # -- human judging -------------------------------------------------------------------------------
 def start_human(session: Session, seed: float) -> tuple[str, str, str, str]:
     """Side-by-side tasks from the last comparison's answers; which side is A stays server-side."""
@@ -174,6 +189,10 @@ def build(ctx: AppContext, state: gr.State) -> None:
         with gr.Column():
             source = gr.Textbox(value=_shown(EXAMPLE_QUESTIONS), label="Questions: file or dataset id")
             upload = gr.File(label="…or upload questions (.jsonl)", file_types=[".jsonl", ".json"], height=120)
+            with gr.Row():
+                n_q = gr.Number(value=40, precision=0, label="…or make N questions", min_width=80)
+                make_q = gr.Button("From my knowledge", size="sm")
+            made = gr.Markdown()
     with gr.Row():
         judges = gr.CheckboxGroup([("Reference (key facts)", "reference"), ("LLM pairwise, both orders", "llm")],
                                   value=["reference"], label="Judges")
@@ -207,6 +226,7 @@ def build(ctx: AppContext, state: gr.State) -> None:
 
     run_btn.click(guard(run), inputs=[state, spec_a, spec_b, label_a, label_b, source, upload, judges, judge_spec, max_new, limit],
                   outputs=[summary, chart, per_q])
+    make_q.click(guard(questions_from_knowledge), inputs=[state, n_q], outputs=[source, made])
     refresh.click(guard(lambda s: (gr.Dropdown(choices=adapter_choices(s)), gr.Dropdown(choices=adapter_choices(s)))),
                   inputs=state, outputs=[spec_a, spec_b])
     human_out = [question, left, right, human_status]
