@@ -9,7 +9,7 @@ from mimir.types import Chunk
 
 CHUNKS = [
     Chunk(id="c1", source="handbook.md", heading="Laboratory", text="The laboratory lead is Tomasz Wierzbicki. Specimens are collected at 10:15."),
-    Chunk(id="c2", source="handbook.md", heading="Registration", text="Walk-in registration closes at 17:45 on weekdays."),
+    Chunk(id="c2", source="handbook.md", heading="Registration", text="Walk-in registration closes at 17:45 on weekdays and at 12:00 on Saturdays."),
 ]
 
 
@@ -20,13 +20,14 @@ def test_embedded_model_generates_grounded_dialogues(tmp_path, embedded_model):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # on a shared CPU one thread is many times faster than two fighting
     try:
-        config = GenerateConfig(output=str(tmp_path / "d.jsonl"), max_new_tokens=32, max_turns=3, facts_per_dialogue=1,
+        config = GenerateConfig(output=str(tmp_path / "d.jsonl"), max_new_tokens=32, max_turns=4, facts_per_dialogue=2,
                                 questions_per_fact=1, question_style="template", retrieval_k=0)
         dialogues = generate_dialogues(CHUNKS, config, embedded_model)
     finally:
         torch.set_num_threads(threads)
     assert len(dialogues) == 2 and all(d.status == "ok" for d in dialogues), [d.error for d in dialogues]
-    assert all(sum(t.role != "tool" for t in d.turns) == 3 for d in dialogues)
+    assert all(sum(t.role != "tool" for t in d.turns) == 4 for d in dialogues)
+    assert len({t.content for t in dialogues[1].turns if t.role == "user"}) == 2  # two different questions
     assert all(t.content for d in dialogues for t in d.turns)
     assert fact_share(dialogues, CHUNKS)["expert_turns"] >= 2
     rows = export_for_training(dialogues)

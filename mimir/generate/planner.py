@@ -74,15 +74,19 @@ def plan_scenarios(chunks: list[Chunk], book: RoleBook, config: GenerateConfig, 
     plan: list[tuple[int, int, Chunk, list[str], list[str], str]] = []  # (pass, group, chunk, focus, hints, seed)
     for p in range(config.questions_per_fact):
         for chunk, facts, seed in per_chunk:
-            k = min(config.facts_per_dialogue, len(facts))
+            k = config.facts_per_dialogue
             rotated = facts[p % len(facts) :] + facts[: p % len(facts)]
-            for j, start in enumerate(range(0, len(rotated), k)):
+            for j, start in enumerate(range(0, len(rotated), min(k, len(rotated)))):
                 focus = rotated[start : start + k]
-                blanks = [p] * len(focus)
-                while len(focus) < k:  # a short chunk: ask about other facts of the same sentences
-                    focus.append(focus[len(focus) % len(rotated)])
-                    blanks.append(p + len(focus) - 1)
-                hints = [question_for(f, which=b) for f, b in zip(focus, blanks)]
+                hints = [question_for(f, which=p) for f in focus]
+                for extra in range(1, 4 * k):  # a short chunk: also ask about other facts of its sentences
+                    if len(focus) >= k:
+                        break
+                    sentence = focus[extra % len(focus)]
+                    question = question_for(sentence, which=p + extra)
+                    if question not in hints:
+                        focus.append(sentence)
+                        hints.append(question)
                 plan.append((p, j, chunk, focus, hints, seed if j == 0 else ""))
     plan.sort(key=lambda item: (item[0], item[1]))  # stable: chunk order kept inside a (pass, group)
 
