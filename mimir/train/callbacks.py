@@ -54,6 +54,7 @@ class MetricsCallback(TrainerCallback):
         self._emit(
             {
                 "step": state.global_step,
+                "max_steps": state.max_steps,
                 "epoch": round(state.epoch or 0.0, 4),
                 "loss": logs["loss"],
                 "lr": logs.get("learning_rate"),
