@@ -92,3 +92,31 @@ def test_cli_job_flag_submits(fake_jobs, tmp_path, monkeypatch, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["job_id"] == "job0001" and printed["status"] == "RUNNING"
     assert [r.body["flavor"] for r in fake_jobs.requests if r.method == "POST"] == ["a10g-small"]
+
+
+from tests.fakes.hub_server import fake_hub  # noqa: E402,F401
+
+
+def test_job_side_data_download_and_adapter_push_use_the_hub(fake_hub, tmp_path, monkeypatch):
+    """Inside a job: the dataset comes from hf://datasets/..., the adapter goes to push_to_hub (token from HF_TOKEN)."""
+    from huggingface_hub import HfApi
+
+    from mimir.train.data import load_conversations
+    from mimir.train.trainer import _push
+    from tests.test_train_data import write_dataset
+
+    fake_hub.add_user("alice", TOKEN)
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    api = HfApi(token=TOKEN)
+    api.create_repo("alice/clinic", repo_type="dataset")
+    api.upload_file(path_or_fileobj=str(write_dataset(tmp_path / "d.jsonl", 3)), path_in_repo="data/dialogues.jsonl",
+                    repo_id="alice/clinic", repo_type="dataset")
+    assert len(load_conversations("hf://datasets/alice/clinic/data/dialogues.jsonl")) == 3
+
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    for name, text in (("adapter_config.json", "{}"), ("README.md", "---\nlibrary_name: peft\n---\n")):
+        (adapter / name).write_text(text)
+    _push(adapter, "alice/clinic-lora")
+    repo = fake_hub.repo("alice/clinic-lora")
+    assert repo.private and set(repo.files) >= {"adapter_config.json", "README.md"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -99,13 +100,17 @@ class NanGuard(TrainerCallback):
 
 
 class StopFlag(TrainerCallback):
-    """Save a checkpoint and stop at the next step boundary once :meth:`request` was called."""
+    """Save a checkpoint and stop at the next step boundary once the event is set (SIGTERM, UI stop)."""
 
-    def __init__(self) -> None:
-        self.requested = False
+    def __init__(self, event: threading.Event | None = None) -> None:
+        self.event = event or threading.Event()
 
-    def request(self, *_: Any) -> None:  # usable as a signal handler
-        self.requested = True
+    @property
+    def requested(self) -> bool:
+        return self.event.is_set()
+
+    def request(self, *_: Any) -> None:
+        self.event.set()
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.requested:

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import signal
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -80,11 +81,24 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / CONFIG_FILE)
     write_status(out, "starting")
+    # SIGTERM (TrainingRun.stop) from here on means: checkpoint at the next step boundary, then exit,
+    # even when it arrives while the libraries and the model are still loading.
+    stop_event = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop_event.set()) if _main_thread() else None
+    try:
+        return _guarded(config, out, progress, stop, stop_event)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _guarded(config, out, progress, stop, stop_event) -> TrainResult:
+    """Run, turning every failure into a recorded status with a message the UI can show."""
     from mimir.train.callbacks import MetricsCallback
 
     metrics = MetricsCallback(out, progress)
     try:
-        result = _run(config, out, metrics, stop)
+        result = _run(config, out, metrics, stop, stop_event)
     except BaseException as exc:
         if isinstance(exc, TrainingError):
             message = str(exc)
@@ -145,25 +159,19 @@ def last_checkpoint(output_dir: str | Path) -> str | None:
     return str(max(found)[1]) if found else None
 
 
-def _run(config: TrainConfig, out: Path, metrics: Any, stop: Callable[[], bool] | None) -> TrainResult:
+def _run(config: TrainConfig, out: Path, metrics: Any, stop: Callable[[], bool] | None, stop_event: Any) -> TrainResult:
     from mimir.train.callbacks import NanGuard, PollStop, StopFlag
 
-    stop_flag = StopFlag()
+    stop_flag = StopFlag(stop_event)
     callbacks = [metrics, NanGuard(config.learning_rate), stop_flag]
     if stop is not None:
         callbacks.append(PollStop(stop, stop_flag))
-    # From here SIGTERM (TrainingRun.stop) means: checkpoint at the next step boundary, then exit.
-    previous = signal.signal(signal.SIGTERM, stop_flag.request) if _main_thread() else None
-    try:
-        trainer, tokenizer, base_path = prepare_trainer(config, out, callbacks)
-        checkpoint = last_checkpoint(out) if config.resume else None
-        if checkpoint:
-            log.info("resuming from %s", checkpoint)
-        write_status(out, "running", resumed_from=checkpoint)
-        output = trainer.train(resume_from_checkpoint=checkpoint)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+    trainer, tokenizer, base_path = prepare_trainer(config, out, callbacks)
+    checkpoint = last_checkpoint(out) if config.resume else None
+    if checkpoint:
+        log.info("resuming from %s", checkpoint)
+    write_status(out, "running", resumed_from=checkpoint)
+    output = trainer.train(resume_from_checkpoint=checkpoint)
     n_train, has_eval = len(trainer.train_dataset), trainer.eval_dataset is not None
     steps = trainer.state.global_step
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
@@ -216,12 +224,20 @@ def _set_adapter_base(adapter: Path, base_name: str) -> None:
 
 
 def _push(adapter: Path, repo_id: str) -> None:
-    """Upload the adapter folder; the token comes from HF_TOKEN / the local login, never from the config."""
-    from huggingface_hub import HfApi
+    """Upload the adapter folder as a private model repo; the token comes from HF_TOKEN / the local
+    login (never from the config) and is passed explicitly on each call."""
+    from huggingface_hub import HfApi, get_token
 
+    from mimir.errors import AuthError
+    from mimir.secrets import remember
+
+    token = remember(get_token())
+    if not token:
+        raise AuthError(f"push_to_hub {repo_id!r} needs a token: set HF_TOKEN or run `hf auth login`")
     api = HfApi()
-    api.create_repo(repo_id, repo_type="model", exist_ok=True, private=True)
-    api.upload_folder(repo_id=repo_id, folder_path=str(adapter), repo_type="model", commit_message="MIMIR adapter")
+    api.create_repo(repo_id, repo_type="model", exist_ok=True, private=True, token=token)
+    api.upload_folder(repo_id=repo_id, folder_path=str(adapter), repo_type="model", commit_message="MIMIR adapter",
+                      token=token)
 
 
 def _main_thread() -> bool:
