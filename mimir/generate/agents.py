@@ -131,5 +131,7 @@ def clean_turn(text: str, speaker: str, roles: list[str], stop_token: str) -> tu
         match = re.search(rf"(^|\n)\s*\**({others})\**\s*:", text, flags=re.I)
         if match:
             text = text[: match.start()]
+    # small models like to announce what they copy: "The data is: \"...\""
+    text = re.sub(r"^\s*(the (reference |key )?(data|fact) (is|says)|according to the (reference )?data)\s*[:,]?\s*", "", text, flags=re.I)
     text = re.sub(r"[ \t]+", " ", text).strip().strip('"').strip()
     return text, stopped
