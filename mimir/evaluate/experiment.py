@@ -215,7 +215,8 @@ def format_table(r: dict[str, Any]) -> str:
                 cells.append(f"{'n/a' if not s else 'no valid verdicts (' + str(s['invalid']) + ')'}")
                 continue
             lo, hi = s["win_or_equal_ci"]
-            cells.append(f"{s['win_or_equal']:.0%} [{lo:.0%}, {hi:.0%}] ({s['wins']}/{s['ties']}/{s['losses']})")
+            cell = f"{s['win_or_equal']:.0%} [{lo:.0%}, {hi:.0%}] ({s['wins']}/{s['ties']}/{s['losses']})"
+            cells.append(cell + (f" {s['invalid']} unparsed" if s.get("invalid") else ""))
         flips = c["summaries"].get("llm", {}).get("position_flip_rate")
         paper = PAPER.get(kind)
         lines.append(f"{kind:<14} {cells[0]:<34} {cells[1]:<34} {_pct(flips):>6} {_pct(paper):>6}")
