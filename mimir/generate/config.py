@@ -40,7 +40,7 @@ class GenerateConfig:
     passage_window: int = option(1, help="Sentences of the source chunk shown around the focus fact (0: the whole chunk).")
     retrieval_k: int = option(1, help="Chunks retrieved for each expert turn (besides the scenario's own chunk).")
     react_max_steps: int = option(3, help="ReAct: tool calls allowed per expert turn before it must answer.")
-    max_new_tokens: int = option(96, help="Longest generated message in tokens.")
+    max_new_tokens: int = option(64, help="Longest generated message in tokens (a batch runs until its longest reply ends).")
     temperature: float = option(0.0, help="0 = greedy (the embedded model is most reliable greedy).")
     seed: int = option(0, help="Seed for planning and sampling; part of every record id.")
     max_active: int = option(16, help="Dialogues advanced together; their next steps share one batched model call.")
