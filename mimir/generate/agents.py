@@ -37,6 +37,11 @@ def render(key: str, prompts: dict[str, str] | None = None, **fields: Any) -> st
     return prompts[key].format(**fields)
 
 
+def inline(persona: str) -> str:
+    """'A physician ...' -> 'a physician ...' so it reads after "You are doctor, "."""
+    return persona[0].lower() + persona[1:] if persona[:2].istitle() and not persona[:2].isupper() else persona
+
+
 def display(name: str) -> str:
     """'new_staff_member' -> 'new staff member' (how roles are named inside prompts)."""
     return name.replace("_", " ")
@@ -56,7 +61,7 @@ class Agent:
         return render(
             "role_system",
             name=display(self.role.name),
-            persona=self.role.persona,
+            persona=inline(self.role.persona),
             goals=self.role.goals or "help the conversation move forward",
             others=", ".join(display(o) for o in self.others),
         )

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mimir.generate.agents import display, render
+from mimir.generate.agents import display, inline, render
 from mimir.generate.facts import contains_fact, fact_strings
 from mimir.generate.roles import RoleBook, load_roles
 from mimir.types import Chunk, Dialogue
@@ -25,7 +25,7 @@ def training_system_prompt(role_name: str, roles: RoleBook | None = None) -> str
     """The closed-book system prompt of the tuned role (also what to use when evaluating it)."""
     book = roles or load_roles(DEFAULT_ROLES)
     role = book.get(role_name)
-    return render("training_system", name=display(role.name), persona=role.persona)
+    return render("training_system", name=display(role.name), persona=inline(role.persona))
 
 
 def export_for_training(
