@@ -39,7 +39,9 @@ def render(key: str, prompts: dict[str, str] | None = None, **fields: Any) -> st
 
 def inline(persona: str) -> str:
     """'A physician ...' -> 'a physician ...' so it reads after "You are doctor, "."""
-    return persona[0].lower() + persona[1:] if persona[:2].istitle() and not persona[:2].isupper() else persona
+    if persona[:1].isupper() and not persona[1:2].isupper() and persona.split(" ", 1)[0] in {"A", "An", "The"}:
+        return persona[0].lower() + persona[1:]
+    return persona
 
 
 def display(name: str) -> str:
