@@ -69,7 +69,8 @@ def run_mimir(config: TrainConfig) -> float:
 
 
 def run_plain_trl(config: TrainConfig) -> float:
-    """What a user would write by hand: SFTTrainer + LoraConfig on the rendered dialogues."""
+    """What a user would write by hand: SFTTrainer + LoraConfig on the conversations, with trl's own
+    assistant-only loss (given MIMIR's template, since SmolLM2's has no generation markers)."""
     from datasets import Dataset
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, TrainerCallback
@@ -80,8 +81,7 @@ def run_plain_trl(config: TrainConfig) -> float:
     from mimir.train.modeling import load_tokenizer
 
     path = resolve_model(None)
-    tokenizer, template = load_tokenizer(path)
-    texts = [tokenizer.apply_chat_template(m, chat_template=template, tokenize=False) for m in load_conversations(config.dataset)]
+    tokenizer, _ = load_tokenizer(path)  # base tokenizer + the training template with generation markers
     stamps: list[float] = []
 
     class Clock(TrainerCallback):
@@ -91,10 +91,11 @@ def run_plain_trl(config: TrainConfig) -> float:
     args = SFTConfig(output_dir=config.output_dir, max_steps=config.max_steps, per_device_train_batch_size=config.batch_size,
                      learning_rate=config.learning_rate, lr_scheduler_type=config.lr_scheduler, max_length=config.max_length,
                      logging_steps=1, save_strategy="no", report_to="none", use_cpu=True, seed=config.seed, disable_tqdm=True,
-                     warmup_steps=config.warmup_ratio, weight_decay=config.weight_decay,
+                     warmup_steps=config.warmup_ratio, weight_decay=config.weight_decay, assistant_only_loss=True,
                      activation_checkpointing=config.gradient_checkpointing)  # trl defaults to True: match ours
     trainer = SFTTrainer(model=AutoModelForCausalLM.from_pretrained(path), args=args,
-                         train_dataset=Dataset.from_dict({"text": texts}), processing_class=tokenizer,
+                         train_dataset=Dataset.from_dict({"messages": load_conversations(config.dataset)}),
+                         processing_class=tokenizer,
                          peft_config=LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
                                                 target_modules="all-linear", task_type="CAUSAL_LM"),
                          callbacks=[Clock()])
@@ -102,15 +103,15 @@ def run_plain_trl(config: TrainConfig) -> float:
     return median_interval(stamps)
 
 
-def speed(work: Path, steps: int) -> None:
+def speed(work: Path, steps: int, rounds: int) -> None:
     data = make_data(work / "data.jsonl")
     ours, plain = [], []
-    for round_ in range(2):
+    for round_ in range(rounds):
         ours.append(run_mimir(config_for(data, work / f"mimir{round_}", steps)))
         plain.append(run_plain_trl(config_for(data, work / f"plain{round_}", steps)))
         print(f"round {round_}: mimir {ours[-1]:.3f} s/step, plain trl {plain[-1]:.3f} s/step", flush=True)
     ratio = min(ours) / min(plain)
-    print(f"step time mimir train / plain SFTTrainer = {ratio:.3f}x (best of 2 rounds; target <= 1.05x)")
+    print(f"step time mimir train / plain SFTTrainer = {ratio:.3f}x (best of {rounds} rounds; target <= 1.05x)")
 
 
 def rss_child(method: str, steps: int) -> None:
@@ -138,6 +139,7 @@ def memory(steps: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2, help="a-b rounds of the speed comparison")
     parser.add_argument("--only", choices=["speed", "memory"])
     parser.add_argument("--rss-child", choices=["lora", "qlora"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -145,7 +147,7 @@ def main() -> None:
         return rss_child(args.rss_child, args.steps)
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "speed"):
-            speed(Path(tmp), args.steps)
+            speed(Path(tmp), args.steps, args.rounds)
     if args.only in (None, "memory"):
         memory(args.steps)
 
