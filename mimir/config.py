@@ -9,6 +9,7 @@ that names the key.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from pathlib import Path
@@ -17,6 +18,9 @@ from typing import Any, Literal, TypeVar
 from mimir.errors import ConfigError
 
 C = TypeVar("C")
+
+# YAML 1.1 (PyYAML) reads "1e-4" as text; a float field accepts such text when it is a number.
+_FLOAT_TEXT = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def option(default: Any = dataclasses.MISSING, help: str = "", **kwargs: Any) -> Any:
@@ -94,6 +98,8 @@ def _check(hint: Any, value: Any, key: str) -> Any:
         return config_from_dict(hint, value, where=key)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint is float and isinstance(value, str) and _FLOAT_TEXT.match(value.strip()):
+        return float(value)
     if hint is int and isinstance(value, bool):
         raise ConfigError(f"{key}: expected an integer, got a boolean {value!r}")
     if isinstance(hint, type) and not isinstance(value, hint):
@@ -109,8 +115,9 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
-def load_config(cls: type[C], path: str | Path, *, section: str | None = None) -> C:
-    """Load ``cls`` from a YAML file (optionally one top-level section of it)."""
+def read_yaml_mapping(path: str | Path, *, section: str | None = None) -> dict[str, Any]:
+    """The mapping in a YAML file; with ``section``, that top-level key's mapping if present,
+    else the whole file (so ``gen.yaml`` may hold the keys bare or under ``generate:``)."""
     import yaml
 
     path = Path(path)
@@ -122,9 +129,15 @@ def load_config(cls: type[C], path: str | Path, *, section: str | None = None) -
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    if section is not None:
-        data = data.get(section, {})
-    return config_from_dict(cls, data, where=f"{path.name}" + (f":{section}" if section else ""))
+    if section is not None and isinstance(data.get(section), dict):
+        return data[section]
+    return data
+
+
+def load_config(cls: type[C], path: str | Path, *, section: str | None = None) -> C:
+    """Load ``cls`` from a YAML file (its ``section`` mapping where the file has one)."""
+    data = read_yaml_mapping(path, section=section)
+    return config_from_dict(cls, data, where=Path(path).name + (f":{section}" if section else ""))
 
 
 def save_config(config: Any, path: str | Path) -> Path:

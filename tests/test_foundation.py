@@ -150,3 +150,13 @@ def test_explicit_model_path_wins(tmp_path):
 
     assert resolve_model(str(tmp_path)) == str(tmp_path)
     assert resolve_model("org/some-model") == "org/some-model"
+
+
+def test_yaml_scientific_floats_and_sections(tmp_path):
+    (tmp_path / "t.yaml").write_text("stage:\n  lr: 1e-4\n  name: x\n")
+    cfg = load_config(_Stage, tmp_path / "t.yaml", section="stage")
+    assert cfg.lr == 1e-4 and cfg.name == "x"
+    (tmp_path / "bare.yaml").write_text("lr: 2e-3\n")
+    assert load_config(_Stage, tmp_path / "bare.yaml", section="stage").lr == 2e-3
+    with pytest.raises(ConfigError, match="lr"):
+        config_from_dict(_Stage, {"lr": "1e-4x"})

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from mimir.config import config_from_dict, merge_overrides
+from mimir.config import load_config, merge_overrides
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -21,22 +20,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import yaml
-
-    from mimir.errors import ConfigError
     from mimir.generate.baselines import build_baseline
     from mimir.generate.config import BaselineConfig
     from mimir.generate.export import export_for_training, write_export
 
-    data = {}
-    if args.config:
-        path = Path(args.config)
-        if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist")
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if isinstance(data, dict) and isinstance(data.get("baseline"), dict):
-            data = data["baseline"]
-    config = config_from_dict(BaselineConfig, data, where=args.config or "config")
+    config = load_config(BaselineConfig, args.config, section="baseline") if args.config else BaselineConfig()
     config = merge_overrides(config, {"kind": args.kind, "knowledge": args.knowledge, "output": args.output, "export": args.export,
                                       "model": args.model, "n": args.n, "holdout_questions": args.holdout_questions})
     model = None

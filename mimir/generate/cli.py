@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mimir.config import config_from_dict, merge_overrides, save_config
+from mimir.config import load_config, merge_overrides, save_config
 from mimir.generate.config import GenerateConfig
 
 
@@ -25,19 +25,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def load(args: argparse.Namespace) -> GenerateConfig:
-    import yaml
-
-    data = {}
-    if args.config:
-        from mimir.errors import ConfigError
-
-        path = Path(args.config)
-        if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist")
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if isinstance(data, dict) and isinstance(data.get("generate"), dict):
-            data = data["generate"]
-    config = config_from_dict(GenerateConfig, data, where=args.config or "config")
+    config = load_config(GenerateConfig, args.config, section="generate") if args.config else GenerateConfig()
     overrides = {"knowledge": args.knowledge, "output": args.output, "export": args.export, "model": args.model,
                  "max_dialogues": args.max_dialogues, "domain": args.domain, "target_role": args.target_role}
     return merge_overrides(config, overrides)
