@@ -205,7 +205,7 @@ def format_table(r: dict[str, Any]) -> str:
         f"Run time: {r['total_stage_seconds'] / 60:.1f} min over all stages ({r['this_run_seconds'] / 60:.1f} min in this invocation)",
         "",
         "Win-or-equal of the MIMIR-data model, 95% bootstrap CI (W/T/L)",
-        f"{'vs':<14} {'reference judge (key facts)':<34} {'LLM judge, both orders':<34} {'flips':>6} {'paper':>6}",
+        f"{'vs':<14} {'reference judge (key facts)':<30} {'LLM judge, both orders':<40} {'flips':>6} {'paper':>6}",
     ]
     for kind, c in r["comparisons"].items():
         cells = []
@@ -219,7 +219,7 @@ def format_table(r: dict[str, Any]) -> str:
             cells.append(cell + (f" {s['invalid']} unparsed" if s.get("invalid") else ""))
         flips = c["summaries"].get("llm", {}).get("position_flip_rate")
         paper = PAPER.get(kind)
-        lines.append(f"{kind:<14} {cells[0]:<34} {cells[1]:<34} {_pct(flips):>6} {_pct(paper):>6}")
+        lines.append(f"{kind:<14} {cells[0]:<30} {cells[1]:<40} {_pct(flips):>6} {_pct(paper):>6}")
     lines += ["", "Closed-book key-fact recall (mean share of key facts stated / questions with all key facts)"]
     for name, rec in r["recall"].items():
         size = r["data"].get(name, {})
