@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 import sys
 
 from mimir.errors import MimirError
+from mimir.runtime import prefer_passive_openmp
 
 # name -> (module, one-line help). Order is the pipeline's order.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -56,9 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     name, rest = argv[0], argv[1:]
-    # Before torch loads: OpenMP threads that spin-wait collapse throughput ~9x when the CPU is
-    # shared (measured on the shared 2-core box: 16 tokens in 38.7 s spinning vs 4.3 s passive).
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    prefer_passive_openmp()  # before any stage module imports torch
     module = importlib.import_module(COMMANDS[name][0])
     parser = argparse.ArgumentParser(prog=f"python -m mimir {name}", description=COMMANDS[name][1])
     module.configure(parser)

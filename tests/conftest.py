@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from mimir.runtime import prefer_passive_openmp
+
+prefer_passive_openmp()  # before any test imports torch (pytest does not go through mimir.cli)
+
 from mimir.models.scripted import ScriptedModel
 
 

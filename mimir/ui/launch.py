@@ -52,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from mimir.runtime import prefer_passive_openmp
+
+    prefer_passive_openmp()  # app.py does not pass through mimir.cli
     parser = argparse.ArgumentParser(prog="python -m mimir app", description=__doc__)
     configure(parser)
     return run(parser.parse_args(argv))
