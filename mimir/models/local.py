@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from typing import Any
@@ -109,10 +110,24 @@ class LocalModel(ChatModel):
 
 
 def _plain(message: dict) -> dict:
-    """Chat templates of small models know role/content only: fold names and tool calls into text."""
+    """Chat templates of small models know role/content only: fold names, tool calls and tool
+    results into text — exactly as the training template (mimir/train/chatml_train.jinja) does,
+    so a tuned model sees at inference what it was trained on."""
     role, content = message["role"], message.get("content") or ""
     if message.get("name") and role == "user":
         content = f"{message['name']}: {content}"
     if role == "tool":
         return {"role": "user", "content": f"Observation: {content}"}
+    if role == "assistant" and message.get("tool_calls"):
+        content = content + "".join(
+            ("\n" if content or i else "") + _tool_call_text(call) for i, call in enumerate(message["tool_calls"])
+        )
     return {"role": role, "content": content}
+
+
+def _tool_call_text(call: dict) -> str:
+    function = call.get("function", call)
+    arguments = function.get("arguments", {})
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return '<tool_call>{"name": ' + json.dumps(function["name"], ensure_ascii=False) + ', "arguments": ' + arguments + "}</tool_call>"
