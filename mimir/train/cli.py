@@ -12,20 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import dataclasses
 import sys
-import typing
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from mimir.config import config_from_dict, merge_overrides
+from mimir.config import config_from_dict, load_config, merge_overrides
 from mimir.errors import ConfigError
 from mimir.train.config import TrainConfig
-
-FLOAT_FIELDS = [f.name for f in dataclasses.fields(TrainConfig) if typing.get_type_hints(TrainConfig)[f.name] is float]
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="YAML file with TrainConfig keys (see docs of mimir.train.config).")
@@ -45,29 +40,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def read_train_config(path: str | Path) -> TrainConfig:
-    """Load a train YAML; like ``load_config`` but reads ``1e-4`` as a number (YAML 1.1 reads it as text)."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of TrainConfig keys")
-    return config_from_dict(TrainConfig, _numbers(data), where=path.name)
-
-
-def _numbers(data: dict[str, Any]) -> dict[str, Any]:
-    out = dict(data)
-    for name in FLOAT_FIELDS:
-        value = out.get(name)
-        if isinstance(value, str):
-            try:
-                out[name] = float(value)
-            except ValueError:
-                pass  # left as text: config_from_dict names the key
-    return out
+    """Load a train YAML (keys bare or under ``train:``); ``1e-4`` reads as a number."""
+    return load_config(TrainConfig, path, section="train")
 
 
 def _config(args: argparse.Namespace) -> TrainConfig:
@@ -78,7 +52,7 @@ def _config(args: argparse.Namespace) -> TrainConfig:
         if not sep:
             raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
         overrides[key.strip()] = yaml.safe_load(value)
-    return merge_overrides(config, _numbers(overrides))
+    return merge_overrides(config, overrides)
 
 
 def run(args: argparse.Namespace) -> int:
