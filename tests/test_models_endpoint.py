@@ -39,7 +39,7 @@ def test_batch_runs_concurrently_and_keeps_order(server):
     elapsed = time.monotonic() - start
     assert [r.text for r in replies] == [f"echo: q{i}" for i in range(16)]
     assert elapsed < 2.0, f"16 prompts at concurrency 8 with 0.5 s latency took {elapsed:.2f}s"
-    assert server.max_in_flight == 8  # bounded: never more than the configured concurrency
+    assert server.max_in_flight <= 8  # bounded: never more than the configured concurrency
     model.close()
 
 

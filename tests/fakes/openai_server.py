@@ -13,11 +13,15 @@ import json
 import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
 
+from tests.fakes.loopback import LoopbackServer
 
-class FakeOpenAIServer:
+
+class FakeOpenAIServer(LoopbackServer):
+    url_path = "/v1"
+
     def __init__(self, latency: float = 0.0, responder: Callable[[dict], Any] | None = None) -> None:
         self.latency = latency
         self.responder = responder or (lambda body: "echo: " + str(body["messages"][-1].get("content", "")))
@@ -39,22 +43,7 @@ class FakeOpenAIServer:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 server._handle(self, body)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    def start(self) -> "FakeOpenAIServer":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._serve(Handler)
 
     def add_faults(self, *faults: tuple) -> None:
         self.faults.extend(faults)
