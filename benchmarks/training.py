@@ -92,7 +92,8 @@ def run_plain_trl(config: TrainConfig) -> float:
                      learning_rate=config.learning_rate, lr_scheduler_type=config.lr_scheduler, max_length=config.max_length,
                      logging_steps=1, save_strategy="no", report_to="none", use_cpu=True, seed=config.seed, disable_tqdm=True,
                      warmup_steps=config.warmup_ratio, weight_decay=config.weight_decay, assistant_only_loss=True,
-                     activation_checkpointing=config.gradient_checkpointing)  # trl defaults to True: match ours
+                     activation_checkpointing=config.gradient_checkpointing,  # trl defaults to True: match ours
+                     bf16=False)  # trl defaults to bf16 autocast even on CPU; ours runs fp32 there: same precision
     trainer = SFTTrainer(model=AutoModelForCausalLM.from_pretrained(path), args=args,
                          train_dataset=Dataset.from_dict({"messages": load_conversations(config.dataset)}),
                          processing_class=tokenizer,
