@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from mimir.config import config_from_dict, merge_overrides
-from mimir.errors import ConfigError
+from mimir.config import load_config, merge_overrides
 from mimir.verify.config import VerifyConfig
 
 
@@ -23,20 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def load(args: argparse.Namespace) -> VerifyConfig:
-    data: dict = {}
-    if args.config:
-        import yaml
-
-        path = Path(args.config)
-        if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-        if isinstance(data, dict) and isinstance(data.get("verify"), dict):
-            data = data["verify"]
-    config = config_from_dict(VerifyConfig, data, where=args.config or "config")
+    config = load_config(VerifyConfig, args.config, section="verify") if args.config else VerifyConfig()
     return merge_overrides(config, {"mode": args.mode, "judge": args.judge, "language": args.language, "grounding": args.grounding})
 
 
