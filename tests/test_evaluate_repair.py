@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mimir.evaluate.repair import answer_ok, repair_counts, repair_dialogue
+from mimir.evaluate.repair import ANSWER_FORMS, answer_ok, repair_counts, repair_dialogue, restate
 from mimir.types import Dialogue, Scenario, Turn
 
 FOCUS = ["The laboratory lead is Tomasz Wierzbicki.", "The courier collects specimens at 10:15 and 15:40."]
@@ -27,7 +27,7 @@ def test_good_turns_are_kept_and_bad_ones_replaced_by_the_focus():
     texts = [t.content for t in d.turns]
     assert texts[0] == "Who leads the lab?" and texts[1] == "That is Tomasz Wierzbicki."
     assert "The courier collects specimens at ___ and 15:40" in texts[2] and "?" in texts[2]
-    assert texts[3] == FOCUS[1]
+    assert FOCUS[1].rstrip(".") in texts[3]  # the focus sentence, in one of the answer forms
     assert len(d.turns) == 4  # the trailing thanks teaches the expert nothing
     assert d.turns[3].meta["generated"].startswith("<<<DATA")
     assert repair_counts([d]) == {"turns": 4, "question_from_cloze": 1, "expert_extractive": 1}
@@ -47,5 +47,19 @@ def test_a_repeated_expert_answer_ends_the_dialogue():
         Turn("doctor", "assistant", "Still nobody.", meta={"focus": FOCUS[0]}),
     ])
     repair_dialogue(d)
-    assert [t.content for t in d.turns] == ["Who leads the lab?", FOCUS[0]]
+    assert len(d.turns) == 2 and FOCUS[0].rstrip(".") in d.turns[1].content
     assert d.meta["repairs"]["cut_repeats"] == 1  # the repeat; the then-trailing question goes too
+
+
+def test_replaced_answers_restate_the_fact_in_several_forms():
+    sentence = "Standard appointments last 20 minutes; new-patient intakes last 40 minutes."
+    forms = [restate(sentence, ["20 minutes"], k) for k in range(len(ANSWER_FORMS))]
+    assert len(set(forms)) == len(ANSWER_FORMS)
+    assert all("20 minutes" in f for f in forms)
+    assert "Standard appointments last 20 minutes." in forms  # the clause alone
+    assert any(f.startswith("20 minutes. ") for f in forms)  # the direct answer first
+
+
+def test_an_answer_that_talks_about_its_data_is_not_kept():
+    assert not answer_ok('The data for this question is: "The laboratory lead is Tomasz Wierzbicki."', FOCUS[0])
+    assert answer_ok("The laboratory lead is Tomasz Wierzbicki.", FOCUS[0])

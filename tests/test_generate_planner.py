@@ -84,3 +84,16 @@ def test_react_scenarios_carry_tools_others_do_not():
     scenarios = plan_scenarios(CHUNKS, load_roles("assets/roles.yaml"),
                                GenerateConfig(frameworks=["react", "cot"], tools=["knowledge_retriever", "tavily_search"]))
     assert all((s.tools == ["knowledge_retriever", "tavily_search"]) == (s.framework == "react") for s in scenarios)
+
+
+def test_each_exposure_of_a_fact_asks_in_another_form_without_giving_the_answer():
+    from mimir.generate.facts import QUESTION_FORMS, question_for, subject_of
+
+    sentence = "The infusion suite is Room B7 and has four reclining chairs."
+    questions = [question_for(sentence, form=k) for k in range(len(QUESTION_FORMS))]
+    assert len(set(questions)) == len(QUESTION_FORMS)
+    assert all("B7" not in q and q.endswith("?") for q in questions)
+    assert all("infusion suite" in q for q in questions)  # keyed on the same content words
+    assert subject_of("The Medical Director is Dr. Amara Okafor and the Nurse Manager is Delphine Moreau",
+                      "Delphine Moreau") == "the Nurse Manager"
+    assert subject_of("Triage nurse line: extension 2147", "2147") == "Triage nurse line"

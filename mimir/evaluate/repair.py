@@ -6,7 +6,7 @@ many question/answer turns that restate each fact; so before verification, every
 not do its job is replaced deterministically:
 
 - an expert answer that restates none of its focus sentence's fact strings (or leaks data
-  markers, loops, or runs long) becomes the focus sentence itself;
+  markers, loops, or runs long) becomes the focus sentence, in one of several answer forms;
 - an asker turn that is no short question becomes a question built from the focus cloze;
 - a rambling peer turn becomes a short acknowledgement.
 
@@ -33,6 +33,24 @@ QUESTION_MAX_WORDS = 35
 CLOSING_MAX_WORDS = 20
 
 
+# Restatement forms of a replaced answer. Every exposure of a fact in the same words teaches the
+# words, not the fact; the direct answer first, then its sentence, is also how the eval asks.
+ANSWER_FORMS = ("{sentence}", "{facts}. {sentence}", "{clause}", "It is {facts}. {sentence}")
+_META = re.compile(r"\b(the (exact |key )?data (for|of|is)|reference data|key fact|data block)\b", re.I)
+
+
+def restate(focus: str, facts: list[str], form: int) -> str:
+    """The focus sentence restated in answer form ``form`` (see :data:`ANSWER_FORMS`)."""
+    sentence = _clean_sentence(focus)
+    clauses = [c for c in re.split(r";\s+", sentence.rstrip(".")) if c.strip()]
+    clause = next((c for c in clauses if all(contains_fact(c, f) for f in facts)), sentence)
+    template = ANSWER_FORMS[form % len(ANSWER_FORMS)]
+    if not facts and "{facts}" in template:
+        template = "{sentence}"
+    text = template.format(sentence=sentence, facts=" and ".join(facts), clause=_clean_sentence(clause))
+    return text[0].upper() + text[1:]
+
+
 def _loops(text: str) -> bool:
     """A sentence said twice, or the data block markers the prompt used."""
     if "<<<" in text or ">>>" in text:
@@ -56,7 +74,7 @@ def needed_facts(focus: str, hint: str) -> list[str]:
 
 
 def answer_ok(text: str, focus: str, hint: str = "") -> bool:
-    if not text.strip() or _loops(text) or len(text.split()) > ANSWER_MAX_WORDS:
+    if not text.strip() or _loops(text) or len(text.split()) > ANSWER_MAX_WORDS or _META.search(text):
         return False
     return all(contains_fact(text, f) for f in needed_facts(focus, hint))
 
@@ -84,15 +102,18 @@ def repair_dialogue(dialogue: Dialogue) -> Dialogue:
         if turn.speaker == s.target_role:
             focus = str(turn.meta.get("focus") or s.focus[0])
             hint = hints[s.focus.index(focus)] if focus in s.focus and len(hints) == len(s.focus) else ""
+            key = turn.content
             if not answer_ok(turn.content, focus, hint):
                 turn.meta["generated"] = turn.content
-                turn.content = _clean_sentence(focus)
+                form = int(stable_id(dialogue.id, i), 16) % len(ANSWER_FORMS)
+                turn.content = restate(focus, needed_facts(focus, hint), form)
+                key = f"focus:{focus}"  # two replacements of one focus repeat it, whatever their form
                 counts["expert_extractive"] += 1
-            if turn.content in seen_expert:
+            if key in seen_expert:
                 counts["cut_repeats"] += len(dialogue.turns) - i
                 dialogue.turns = dialogue.turns[:i]
                 break
-            seen_expert.add(turn.content)
+            seen_expert.add(key)
         elif turn.speaker == asker and isinstance(turn.meta.get("focus"), int):
             if not question_ok(turn.content):
                 hint = hints[min(turn.meta["focus"], len(hints) - 1)]

@@ -171,12 +171,86 @@ def wh_phrase(fact: str) -> str:
     return "what"
 
 
-def question_for(sentence: str, which: int = 0) -> str:
+# Surface forms of one question. A fact asked about in one wording only is learned as that
+# wording: a tuned 135M model answered "What is the extension of the security desk?" (its training
+# question) but not "What extension does the security desk use?". So each exposure of a fact
+# asks in another form, keyed on the same content words.
+QUESTION_FORMS = (
+    "{inplace}",
+    "About {subject}: {phrase}?",
+    "{Phrase}, for {subject}?",
+    "Quick question about {subject} - {inplace_lower}",
+    "Do you know {phrase} for {subject}?",
+)
+_EDGE_WORDS = set(
+    "a an the is are was were be been being has have had of to in on at for by with and or from within into every "
+    "each per than as last lasts opened opens open closes close must should can may will which who that it its "
+    "this there also only no not room extension ext more than".split()
+)
+
+
+def _content_words(text: str) -> int:
+    values = [f for f in fact_strings(text) if wh_phrase(f) != "what"]
+    for value in values:
+        text = text.replace(value, " ")
+    return sum(1 for w in re.findall(r"[A-Za-z][A-Za-z'’-]{2,}", text) if w.lower() not in _EDGE_WORDS)
+
+
+def subject_of(clause: str, target: str) -> str:
+    """The words a clause says ``target`` about: the clause without its fact strings, trimmed
+    to content words ("The infusion suite is Room B7 and ..." -> "the infusion suite")."""
+    before, _, after = clause.partition(target)
+    # the last part of what comes before ("X is A and the Y is <target>" -> "the Y is")
+    parts = re.split(r",\s+|;\s+|:\s+(?=[A-Z])|\s+and\s+", before)
+    before = next((p for p in reversed(parts) if _content_words(p) >= 2), parts[-1])
+    text = before if _content_words(before) >= 2 else before + " " + after
+    for fact in fact_strings(text):
+        if wh_phrase(fact) != "what":  # values go; titles and terms ("Medical Director") are the subject
+            text = text.replace(fact, " ")
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]*", text)
+    while words and words[-1].lower() in _EDGE_WORDS:
+        words.pop()
+    while words and words[0].lower() in _EDGE_WORDS - {"the"}:
+        words.pop(0)
+    words = words[-7:]
+    if not words:
+        return "this"
+    subject = " ".join(words)
+    return subject[0].lower() + subject[1:] if subject.split()[0] in {"The", "A", "An"} else subject
+
+
+def question_for(sentence: str, which: int = 0, form: int = 0) -> str:
     """A plain question whose answer is one fact string of ``sentence`` (rule-built, no model).
 
-    Only the clause holding the blanked fact is kept; "key: value; key: value" records become
-    "For <first key> <first value>, what is the <key>?".
+    ``form`` picks one of :data:`QUESTION_FORMS` (0: the sentence's own clause with the fact
+    replaced by its question phrase; others: the clause's subject with the question phrase).
     """
+    inplace = _inplace_question(sentence, which)
+    facts = fact_strings(sentence)
+    if form % len(QUESTION_FORMS) == 0 or not facts or inplace.startswith("For "):
+        return inplace
+    target = sorted(facts, key=_priority)[which % len(facts)]
+    clause = next((c for c in re.split(r";\s+", sentence) if target in c), sentence).strip().rstrip(".")
+    phrase = wh_phrase(target)
+    subject = subject_of(clause, target)
+    if subject == "this":
+        return inplace
+    text = QUESTION_FORMS[form % len(QUESTION_FORMS)].format(
+        inplace=inplace, inplace_lower=_lower_first(inplace), subject=subject, phrase=phrase,
+        Phrase=phrase.capitalize(),
+    )
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _lower_first(text: str) -> str:
+    """'The clinic ...' -> 'the clinic ...', but names keep their capital."""
+    first = text.split(" ", 1)[0]
+    return text[0].lower() + text[1:] if first in {"The", "A", "An", "What", "Which", "Who", "How", "When", "For"} else text
+
+
+def _inplace_question(sentence: str, which: int = 0) -> str:
+    """Only the clause holding the blanked fact is kept; "key: value; key: value" records become
+    "For <first key> <first value>, what is the <key>?"."""
     facts = fact_strings(sentence)
     if not facts:
         return f"Can you tell me about this: {sentence.rstrip('.')}?"

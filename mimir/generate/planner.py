@@ -1,8 +1,8 @@
 """Scenario planning: spread dialogues over every chunk and every fact sentence in it.
 
 Each fact sentence of each chunk is asked about in ``questions_per_fact`` dialogues, each time
-paired with different neighbouring facts, a different asker and a different blank (the fact the
-asker wants to find out), so the tuned model sees every fact restated in several contexts.
+paired with different neighbouring facts, a different asker, a different blank (the fact the
+asker wants to find out) and another question form, so the tuned model sees every fact restated in several contexts.
 Scenarios are ordered pass by pass and chunk by chunk, so a cap on the number of dialogues still
 covers all chunks before it repeats any.
 """
@@ -78,12 +78,12 @@ def plan_scenarios(chunks: list[Chunk], book: RoleBook, config: GenerateConfig, 
             rotated = facts[p % len(facts) :] + facts[: p % len(facts)]
             for j, start in enumerate(range(0, len(rotated), min(k, len(rotated)))):
                 focus = rotated[start : start + k]
-                hints = [question_for(f, which=p) for f in focus]
+                hints = [question_for(f, which=p, form=p) for f in focus]
                 for extra in range(1, 4 * k):  # a short chunk: also ask about other facts of its sentences
                     if len(focus) >= k:
                         break
                     sentence = focus[extra % len(focus)]
-                    question = question_for(sentence, which=p + extra)
+                    question = question_for(sentence, which=p + extra, form=p)
                     if question not in hints:
                         focus.append(sentence)
                         hints.append(question)

