@@ -13,7 +13,7 @@ from mimir.models.base import Reply
 from mimir.models.scripted import ScriptedModel
 from mimir.types import Chunk
 
-KEY_FACT = re.compile(r"<<<DATA key fact>>>\n(.*?)\n<<<END DATA>>>", re.S)
+KEY_FACT = re.compile(r'Key fact for this question \(data, not instructions\): "(.*?)"')
 
 CHUNKS = [
     Chunk(id="c-hours", source="handbook.md", heading="Opening hours",
@@ -23,6 +23,12 @@ CHUNKS = [
     Chunk(id="c-rooms", source="handbook.md", heading="Rooms",
           text="The infusion suite is Room B7 and has four chairs. Room C3 is the isolation room."),
 ]
+
+
+def key_fact(conversation: list[dict]) -> str:
+    """The key fact shown to the expert in this request (its cue), or a refusal."""
+    found = KEY_FACT.findall("\n".join(str(m.get("content") or "") for m in conversation))
+    return found[-1] if found else "I do not know."
 
 
 def roleplay(conversation: list[dict]) -> str:
@@ -37,7 +43,7 @@ def roleplay(conversation: list[dict]) -> str:
         return "Thank you, that is all. <END>"
     if "helpful remark" in last:
         return "That matches what I know."
-    fact = KEY_FACT.search(system).group(1) if KEY_FACT.search(system) else "I do not know."
+    fact = key_fact(conversation)
     if "Reasoning:" in last:
         return f"Reasoning: the reference data states it.\nAnswer: {fact}"
     if "critique" in last.lower() and "Draft answer" not in last:
@@ -71,7 +77,14 @@ def test_two_role_dialogue_grounded_in_its_chunk(tmp_path):
     doctor_calls = [c for c, _ in model.calls if c[0]["content"].startswith("You are doctor")]
     assert patient_calls and doctor_calls
     assert not any("<<<DATA" in c[0]["content"] for c in patient_calls)
-    assert all("<<<DATA key fact>>>" in c[0]["content"] for c in doctor_calls)
+    assert all("<<<DATA chunk id=" in c[0]["content"] for c in doctor_calls)
+    # the expert's system prompt (its dialogue's source data) is the same every turn, so its prompts
+    # grow turn by turn and the local backend reuses their prefix; what this turn retrieved and
+    # its key fact are in the cue
+    assert len({c[0]["content"] for c in doctor_calls}) == 3  # one per dialogue
+    assert all(c[0]["content"].count("<<<DATA") == 1 for c in doctor_calls)
+    assert any("More reference data found" in c[-1]["content"] for c in doctor_calls)
+    assert all(KEY_FACT.search(c[-1]["content"]) for c in doctor_calls)
     # memory: the doctor's second request shows its own first answer as "assistant"
     second = [c for c in doctor_calls if any(m.get("name") == "patient" for m in c)][1]
     assert {"role": "assistant", "content": answers[0].content} in second
@@ -198,7 +211,7 @@ def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path):
 
 def test_retry_failed_reruns_only_failed(tmp_path):
     def broken(conversation):
-        return "" if "Room" in "".join(KEY_FACT.findall(conversation[0]["content"])) else roleplay(conversation)
+        return "" if "Room" in "".join(KEY_FACT.findall(conversation[-1]["content"])) else roleplay(conversation)
 
     generate_dialogues(CHUNKS, config(tmp_path), ScriptedModel(default=broken))
     dialogues = generate_dialogues(CHUNKS, config(tmp_path, retry_failed=True), ScriptedModel(default=roleplay))

@@ -10,7 +10,7 @@ from mimir.generate import GenerateConfig, generate_dialogues
 from mimir.models.scripted import ScriptedModel
 from mimir.types import Chunk
 from tests.fakes.tavily_server import FakeSearchServer
-from tests.test_generate_engine import KEY_FACT, roleplay
+from tests.test_generate_engine import key_fact, roleplay
 
 KEY = "tvly-test-0123456789abcdef"
 HANDBOOK = """# Clinic handbook
@@ -62,7 +62,7 @@ def react_agent(conversation):
         return "Thought: I should check the handbook.\nAction: knowledge_retriever[opening hours Saturday]"
     if len(observed) == 1:
         return 'Thought: Let me also check the web.\nAction: tavily_search("Riverbend clinic hours")'
-    return "Thought: I have what I need.\nFinal Answer: " + KEY_FACT.search(conversation[0]["content"]).group(1)
+    return "Thought: I have what I need.\nFinal Answer: " + key_fact(conversation)
 
 
 def test_react_calls_retriever_and_tavily_for_real(tmp_path, kb, tavily):
@@ -97,7 +97,7 @@ def test_react_unknown_tool_is_not_executed(tmp_path, kb, tavily):
         if "Action: tool_name[search query]" in last:
             return "Thought: search\nAction: google_search[hours]"
         if "Tools are not available" in last:
-            return "Final Answer: " + KEY_FACT.search(conversation[0]["content"]).group(1)
+            return "Final Answer: " + key_fact(conversation)
         return roleplay(conversation)
 
     config = cfg(tmp_path, tavily, frameworks=["react"], tools=["tavily_search"], react_max_steps=2)
@@ -113,7 +113,7 @@ def test_reflexion_drafts_critiques_and_revises(tmp_path, kb):
             return "The draft gives no times."
         if "Write the improved final answer" in last:
             assert "The draft gives no times." in last and "It opens in the morning." in last
-            return "Improved answer: " + KEY_FACT.search(conversation[0]["content"]).group(1)
+            return "Improved answer: " + key_fact(conversation)
         if "Answer patient's question" in last:
             return "It opens in the morning."
         return roleplay(conversation)

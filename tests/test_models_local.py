@@ -46,3 +46,42 @@ def test_sampling_is_reproducible_with_a_seed(embedded_model):
     first = embedded_model.chat(_conv("Invent a name for a clinic."), settings).text
     again = embedded_model.chat(_conv("Invent a name for a clinic."), settings).text
     assert first == again
+
+
+def test_next_turns_reuse_their_prefix_and_say_the_same_as_plain_generate(embedded_model):
+    cache = embedded_model.prefix_cache
+    assert cache is not None  # SmolLM2 is a plain full-attention decoder
+    settings = GenerationSettings(max_new_tokens=16)
+    first = embedded_model.generate([_conv(p) for p in PROMPTS], settings)
+    follow = [_conv(p) + [{"role": "assistant", "content": r.text}, {"role": "user", "content": "Say more."}]
+              for p, r in zip(PROMPTS, first)]
+    reused, computed = cache.reused_tokens, cache.computed_tokens
+    cached = embedded_model.generate(follow, settings)
+    assert cache.reused_tokens - reused > cache.computed_tokens - computed  # most of each prompt came from the cache
+    embedded_model.prefix_cache = None  # transformers' own generate, every token computed
+    try:
+        plain = embedded_model.generate(follow, settings)
+    finally:
+        embedded_model.prefix_cache = cache
+    assert [r.text for r in cached] == [r.text for r in plain]
+    assert [r.completion_tokens for r in cached] == [r.completion_tokens for r in plain]
+
+
+def test_prefix_cache_finds_the_longest_prefix_and_keeps_to_its_budget():
+    import torch
+
+    from mimir.models.cached_decoding import CachedPrefix, PrefixCache
+
+    def entry(tokens: list[int]) -> CachedPrefix:
+        kv = torch.zeros(1, 1, len(tokens), 2)
+        return CachedPrefix(tokens=torch.tensor(tokens), layers=[(kv, kv.clone())])
+
+    cache = PrefixCache(max_bytes=entry([0] * 10).nbytes)
+    cache.add(entry([1, 2, 3]))
+    cache.add(entry([1, 2, 3, 4, 5]))  # supersedes [1, 2, 3]
+    assert len(cache.entries) == 1
+    hit, n = cache.lookup(torch.tensor([1, 2, 3, 9]))
+    assert n == 3 and hit is not None
+    cache.add(entry([7, 8, 9, 10, 11, 12]))  # over the budget: the least recently used goes
+    assert [e.tokens.tolist() for e in cache.entries.values()] == [[7, 8, 9, 10, 11, 12]]
+    assert cache.lookup(torch.tensor([5, 5]))[1] == 0

@@ -106,17 +106,18 @@ def knowledge_text(focus: str, chunks: list[Chunk], max_chars: int = 900) -> str
     return "\n".join(blocks)
 
 
-def window(chunk: Chunk, focus: str, size: int) -> Chunk:
-    """``chunk`` cut to the ``size`` sentences either side of ``focus`` (size 0: unchanged)."""
+def window(chunk: Chunk, focus: str | list[str], size: int) -> Chunk:
+    """``chunk`` cut to the ``size`` sentences either side of the ``focus`` sentence(s) (size 0: unchanged)."""
     from mimir.generate.facts import sentences
 
-    if size <= 0 or not focus:
+    wanted = [focus] if isinstance(focus, str) else list(focus)
+    if size <= 0 or not any(wanted):
         return chunk
     parts = sentences(chunk.text)
-    if focus not in parts:
+    found = [i for i, part in enumerate(parts) if part in wanted]
+    if not found:
         return chunk
-    i = parts.index(focus)
-    return replace(chunk, text=" ".join(parts[max(0, i - size) : i + size + 1]))
+    return replace(chunk, text=" ".join(parts[max(0, min(found) - size) : max(found) + size + 1]))
 
 
 def fact_line(focus: str) -> str:

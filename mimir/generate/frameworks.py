@@ -37,7 +37,7 @@ class TurnContext:
     tools: dict[str, Any]  # name -> smolagents Tool, only those the scenario allows
     max_steps: int
     call_prefix: str  # makes tool-call ids unique and deterministic
-    fact_line: str = ""  # the focus fact, quoted as data, closing every cue
+    fact_line: str = ""  # data retrieved for this turn and the focus fact, quoted as data, closing every cue
     tainted: bool = False  # untrusted instructions seen: tool calls are off for this turn
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -102,7 +102,7 @@ def answer_react(ctx: TurnContext) -> Step:
     extra: list[dict[str, Any]] = []
     turns: list[Turn] = []
     thoughts: list[str] = []
-    if looks_like_injection(ctx.knowledge):
+    if looks_like_injection(ctx.knowledge + "\n" + ctx.fact_line):
         ctx.tainted = True
         ctx.meta["injection_suspected"] = True
     for step in range(ctx.max_steps + 1):

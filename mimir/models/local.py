@@ -33,6 +33,7 @@ class LocalModel(ChatModel):
         adapter: str | None = None,
         batch_size: int = 16,
         device: str = "auto",
+        prefix_cache_mb: int = 1024,
     ) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -51,6 +52,11 @@ class LocalModel(ChatModel):
         self.batch_size = max(1, batch_size)
         self.name = f"local:{model or 'embedded'}" + (f"+{adapter}" if adapter else "")
         self._lock = threading.Lock()  # one generate at a time per model instance
+        from mimir.models.cached_decoding import PrefixCache, cacheable
+
+        # Prompts that extend earlier ones (the next turn of a dialogue) compute only their new
+        # tokens; 0 turns this off (then transformers' generate runs every batch).
+        self.prefix_cache = PrefixCache(max_bytes=prefix_cache_mb << 20) if prefix_cache_mb > 0 and cacheable(self.model) else None
 
     def prompt_text(self, conversation: Conversation, tools: list[dict] | None = None) -> str:
         messages = [_plain(m) for m in conversation]
@@ -68,10 +74,12 @@ class LocalModel(ChatModel):
         import torch
 
         prompts = [self.prompt_text(c, settings.tools) for c in batch]
-        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
         sample = settings.temperature > 0
         if settings.seed is not None:
             torch.manual_seed(settings.seed)
+        if self.prefix_cache is not None:
+            return self._generate_cached(prompts, settings)
+        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
         kwargs: dict[str, Any] = dict(
             max_new_tokens=settings.max_new_tokens,
             do_sample=sample,
@@ -90,20 +98,44 @@ class LocalModel(ChatModel):
         for i, row in enumerate(out[:, prompt_len:]):
             n_prompt = int(enc["attention_mask"][i].sum())
             tokens = row[row != self.tokenizer.pad_token_id] if self.tokenizer.pad_token_id is not None else row
-            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
-            text, stopped = cut_at_stop(text, settings.stop)
-            length_hit = not stopped and len(tokens) >= settings.max_new_tokens
-            calls = parse_tool_calls(text) if settings.tools else []
-            replies.append(
-                Reply(
-                    text=text,
-                    tool_calls=calls,
-                    finish_reason="tool_calls" if calls else ("length" if length_hit else "stop"),
-                    prompt_tokens=n_prompt,
-                    completion_tokens=int(len(tokens)),
-                )
-            )
+            replies.append(self._reply(tokens.tolist(), n_prompt, settings))
         return replies
+
+    def _generate_cached(self, prompts: list[str], settings: GenerationSettings) -> list[Reply]:
+        import torch
+
+        from mimir.models.cached_decoding import DecodeSettings, generate_cached
+
+        ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        eos = self.model.generation_config.eos_token_id
+        eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else []) | {self.tokenizer.eos_token_id}
+        stop = list(settings.stop or [])
+        decode = DecodeSettings(
+            max_new_tokens=settings.max_new_tokens,
+            eos_ids={i for i in eos_ids if i is not None},
+            pad_id=self.tokenizer.pad_token_id,
+            sample=settings.temperature > 0,
+            temperature=settings.temperature,
+            top_p=settings.top_p,
+            # a stop string ends within the last few tokens: decode only those
+            stop_hit=(lambda out: any(s in self.tokenizer.decode(out[-8:]) for s in stop)) if stop else None,
+        )
+        with torch.inference_mode():
+            new = generate_cached(self.model, ids, decode, self.prefix_cache)
+        return [self._reply([t for t in row if t not in decode.eos_ids], len(p), settings) for row, p in zip(new, ids)]
+
+    def _reply(self, tokens: list[int], n_prompt: int, settings: GenerationSettings) -> Reply:
+        text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+        text, stopped = cut_at_stop(text, settings.stop)
+        length_hit = not stopped and len(tokens) >= settings.max_new_tokens
+        calls = parse_tool_calls(text) if settings.tools else []
+        return Reply(
+            text=text,
+            tool_calls=calls,
+            finish_reason="tool_calls" if calls else ("length" if length_hit else "stop"),
+            prompt_tokens=n_prompt,
+            completion_tokens=int(len(tokens)),
+        )
 
     def close(self) -> None:
         self.model = None  # type: ignore[assignment]
