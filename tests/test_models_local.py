@@ -85,3 +85,16 @@ def test_prefix_cache_finds_the_longest_prefix_and_keeps_to_its_budget():
     cache.add(entry([7, 8, 9, 10, 11, 12]))  # over the budget: the least recently used goes
     assert [e.tokens.tolist() for e in cache.entries.values()] == [[7, 8, 9, 10, 11, 12]]
     assert cache.lookup(torch.tensor([5, 5]))[1] == 0
+
+
+def test_a_system_prompt_shared_by_a_batch_is_computed_once(embedded_model):
+    cache = embedded_model.prefix_cache
+    cache.clear()
+    reused, computed = cache.reused_tokens, cache.computed_tokens
+    system = "You are a nurse at the Riverbend clinic. Answer the patient's question in one short sentence."
+    batch = [[{"role": "system", "content": system}, {"role": "user", "content": p}] for p in PROMPTS]
+    replies = embedded_model.generate(batch, GenerationSettings(max_new_tokens=4))
+    shared = len(embedded_model.tokenizer(embedded_model.prompt_text(batch[0][:1]), add_special_tokens=False)["input_ids"]) - 8
+    assert cache.reused_tokens - reused >= len(PROMPTS) * shared  # every row reused the system prompt ...
+    prompt_tokens = sum(r.prompt_tokens for r in replies)
+    assert cache.computed_tokens - computed <= prompt_tokens - (len(PROMPTS) - 1) * shared  # ... computed once

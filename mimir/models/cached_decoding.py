@@ -110,6 +110,7 @@ def generate_cached(model: Any, prompts: list[list[int]], settings: DecodeSettin
 
     device = next(model.parameters()).device
     ids = [torch.tensor(p, dtype=torch.long) for p in prompts]
+    _prefill_shared_prefixes(model, ids, cache)
     found = [cache.lookup(t) for t in ids]
     # keep at least one prompt token to compute: its logits give the first new token
     reuse = [min(n, len(t) - 1) if e is not None else 0 for (e, n), t in zip(found, ids)]
@@ -125,7 +126,7 @@ def generate_cached(model: Any, prompts: list[list[int]], settings: DecodeSettin
         mask[i, c - r : c] = 1
         mask[i, c + n - (len(t) - r) :] = 1
         new[i, n - (len(t) - r) :] = t[r:]
-    past = DynamicCache(config=model.config)
+    past = _empty_cache(model)
     if c > 0:
         past = DynamicCache(_stack_prefixes([e for e, _ in found], reuse, c))
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
@@ -175,6 +176,46 @@ def _forward(model: Any, input_ids: Any, mask: Any, positions: Any, past: Any) -
 
 
 _CACHE_ARG: dict[type, str] = {}
+
+
+def _prefill_shared_prefixes(model: Any, ids: list[Any], cache: PrefixCache, min_tokens: int = 16) -> None:
+    """Compute once the prefixes that several rows of this batch share and the cache lacks.
+
+    Dialogues that start together share their roles' system prompts (and the expert's sources,
+    when two dialogues are about one chunk); without this, each row would compute them again.
+    """
+    import torch
+
+    shared: dict[tuple[int, ...], int] = {}
+    for i, a in enumerate(ids):
+        best = 0
+        for j, b in enumerate(ids):
+            if i == j:
+                continue
+            m = min(len(a), len(b)) - 1  # a prompt's last token is always computed with the batch
+            differ = (a[:m] != b[:m]).nonzero()
+            best = max(best, int(differ[0]) if len(differ) else m)
+        if best >= min_tokens and cache.lookup(a)[1] < best:
+            shared[tuple(a[:best].tolist())] = best
+    if not shared:
+        return
+    prefixes = [list(p) for p in shared]
+    ordered = sorted(prefixes, key=len, reverse=True)
+    kept = [p for k, p in enumerate(ordered) if not any(q[: len(p)] == p for q in ordered[:k])]  # longest of each family
+    for prefix in kept:
+        tokens = torch.tensor(prefix, dtype=torch.long)
+        device = next(model.parameters()).device
+        mask = torch.ones(1, len(prefix), dtype=torch.long, device=device)
+        past, _ = _forward(model, tokens[None].to(device), mask, torch.arange(len(prefix), device=device)[None],
+                           _empty_cache(model))
+        cache.computed_tokens += len(prefix)
+        _remember(cache, past, mask[0], tokens, 0)
+
+
+def _empty_cache(model: Any) -> Any:
+    from transformers import DynamicCache
+
+    return DynamicCache(config=model.config)
 
 
 def _pick(logits: Any, settings: DecodeSettings) -> Any:
