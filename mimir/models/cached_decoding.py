@@ -167,7 +167,8 @@ def _forward(model: Any, input_ids: Any, mask: Any, positions: Any, past: Any) -
     if _CACHE_ARG.get(type(model)) is None:
         import inspect
 
-        params = inspect.signature(model.forward).parameters
+        inner = model.get_base_model() if hasattr(model, "get_base_model") else model  # peft passes kwargs through
+        params = inspect.signature(inner.forward).parameters
         _CACHE_ARG[type(model)] = "cache" if "cache" in params else "past_key_values"  # renamed in transformers 5.x
     kwargs[_CACHE_ARG[type(model)]] = past
     out = model(**kwargs)

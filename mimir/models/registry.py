@@ -31,6 +31,8 @@ class ModelConfig:
     max_retries: int = option(5, help="Endpoint: retries on 429/5xx/timeouts, with exponential backoff.")
     batch_size: int = option(16, help="Local: conversations per generate() call.")
     device: str = option("auto", help="Local: auto (CUDA with bf16 if present, else CPU), cpu or cuda.")
+    prefix_cache_mb: int = option(1024, help="Local: memory for keys/values of recent prompts, reused by the turns "
+                                  "that extend them (0: off, every prompt computed in full).")
     adapter: str = option("", help="Local: a peft adapter folder (or Hub id) loaded on top of the model.")
 
     @classmethod
@@ -86,7 +88,8 @@ def load_model(spec: str | ModelConfig = "local") -> ChatModel:
 def _local(config: ModelConfig) -> ChatModel:
     from mimir.models.local import LocalModel
 
-    return LocalModel(config.model or None, adapter=config.adapter or None, batch_size=config.batch_size, device=config.device)
+    return LocalModel(config.model or None, adapter=config.adapter or None, batch_size=config.batch_size, device=config.device,
+                      prefix_cache_mb=config.prefix_cache_mb)
 
 
 @register_backend("endpoint")
