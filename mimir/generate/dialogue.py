@@ -215,23 +215,23 @@ def _expert(dialogue_id: str, scenario: Scenario, agent: Agent, asker: str, sour
     # One window over all of the dialogue's focus facts, the same every turn: the expert's prompt
     # then grows turn by turn and the local backend reuses its prefix. This turn's fact is in the cue.
     chunks = [window(c, scenario.focus, setup.passage_window) for c in source]
-    retrieved: list[Chunk] = []
     if setup.search is not None and setup.retrieval_k > 0:
-        for chunk in setup.search(question, setup.retrieval_k + len(source)):
-            if chunk.id not in {c.id for c in chunks + retrieved} and len(retrieved) < setup.retrieval_k:
-                retrieved.append(chunk)
-    # What is retrieved for this question goes into this turn's cue, beside the key fact, so the
-    # system prompt (the dialogue's own sources) stays the same and its prefix stays reusable.
-    cue_data = render("retrieved_intro") + "\n" + knowledge_text("", retrieved) + "\n" if retrieved else ""
-    chunks = chunks + retrieved
+        # retrieved once for the dialogue's whole agenda (the same query every turn), so the
+        # expert's reference data, its system prompt, is fixed and its prompts only grow: the
+        # local backend reuses their prefix. Per-question data placed nearer the answer was
+        # copied instead of the key fact by the 135M model (focus-fact share 77% -> 48%).
+        agenda = " ".join(scenario.focus_hints or scenario.focus) or question
+        for chunk in setup.search(agenda, setup.retrieval_k + len(source)):
+            if chunk.id not in {c.id for c in chunks} and len(chunks) < len(source) + setup.retrieval_k:
+                chunks.append(chunk)
     ctx = TurnContext(
         agent=agent,
         asker=asker,
-        knowledge=knowledge_text("", chunks[: len(source)]),
+        knowledge=knowledge_text("", chunks),
         tools={n: setup.tools[n] for n in scenario.tools if n in setup.tools},
         max_steps=setup.react_max_steps,
         call_prefix=f"{dialogue_id}:{len(agent.memory)}",
-        fact_line=cue_data + fact_line(focus),
+        fact_line=fact_line(focus),
     )
     framework = FRAMEWORKS[scenario.framework]
     gen = framework(ctx)

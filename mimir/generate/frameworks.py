@@ -37,9 +37,13 @@ class TurnContext:
     tools: dict[str, Any]  # name -> smolagents Tool, only those the scenario allows
     max_steps: int
     call_prefix: str  # makes tool-call ids unique and deterministic
-    fact_line: str = ""  # data retrieved for this turn and the focus fact, quoted as data, closing every cue
+    fact_line: str = ""  # the focus fact, quoted as data, closing every cue
     tainted: bool = False  # untrusted instructions seen: tool calls are off for this turn
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def request(self, cue: str, extra: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """The agent's request for this step: its reference data in the system prompt, ``cue`` last."""
+        return self.agent.request(cue, self.knowledge, extra)
 
     def count(self, key: str, n: float = 1) -> None:
         self.meta[key] = self.meta.get(key, 0) + n
@@ -50,12 +54,12 @@ def strip_label(text: str, label: str) -> str:
 
 
 def answer_plain(ctx: TurnContext) -> Step:
-    reply = yield ctx.agent.request(render("expert_cue", name=display(ctx.agent.name), asker=display(ctx.asker), fact_line=ctx.fact_line), ctx.knowledge)
+    reply = yield ctx.request(render("expert_cue", name=display(ctx.agent.name), asker=display(ctx.asker), fact_line=ctx.fact_line))
     return [Turn(speaker=ctx.agent.name, role="assistant", content=reply.text)]
 
 
 def answer_cot(ctx: TurnContext) -> Step:
-    reply = yield ctx.agent.request(render("cot_cue", name=display(ctx.agent.name), asker=display(ctx.asker), fact_line=ctx.fact_line), ctx.knowledge)
+    reply = yield ctx.request(render("cot_cue", name=display(ctx.agent.name), asker=display(ctx.asker), fact_line=ctx.fact_line))
     match = _ANSWER.search(reply.text)
     if match and match.group(1).strip():
         reasoning = strip_label(reply.text[: match.start()], "Reasoning")
@@ -66,9 +70,9 @@ def answer_cot(ctx: TurnContext) -> Step:
 
 def answer_reflexion(ctx: TurnContext) -> Step:
     name, asker = display(ctx.agent.name), display(ctx.asker)
-    draft = (yield ctx.agent.request(render("expert_cue", name=name, asker=asker, fact_line=ctx.fact_line), ctx.knowledge)).text.strip()
-    critique = (yield ctx.agent.request(render("reflexion_critique", asker=asker, draft=draft), ctx.knowledge)).text.strip()
-    revised = (yield ctx.agent.request(render("reflexion_revise", asker=asker, draft=draft, critique=critique, fact_line=ctx.fact_line), ctx.knowledge)).text
+    draft = (yield ctx.request(render("expert_cue", name=name, asker=asker, fact_line=ctx.fact_line))).text.strip()
+    critique = (yield ctx.request(render("reflexion_critique", asker=asker, draft=draft))).text.strip()
+    revised = (yield ctx.request(render("reflexion_revise", asker=asker, draft=draft, critique=critique, fact_line=ctx.fact_line))).text
     revised = strip_label(revised, "(?:Improved |Final |Revised )?answer")
     if not revised:
         ctx.count("reflexion_empty_revision")
@@ -102,14 +106,14 @@ def answer_react(ctx: TurnContext) -> Step:
     extra: list[dict[str, Any]] = []
     turns: list[Turn] = []
     thoughts: list[str] = []
-    if looks_like_injection(ctx.knowledge + "\n" + ctx.fact_line):
+    if looks_like_injection(ctx.knowledge):
         ctx.tainted = True
         ctx.meta["injection_suspected"] = True
     for step in range(ctx.max_steps + 1):
         can_act = bool(ctx.tools) and not ctx.tainted and step < ctx.max_steps
         cue = (render("react_cue", name=name, asker=asker, tool_list=tool_list, fact_line=ctx.fact_line) if can_act
                else render("react_no_tools_cue", fact_line=ctx.fact_line))
-        reply = yield ctx.agent.request(cue, ctx.knowledge, extra)
+        reply = yield ctx.request(cue, extra)
         thought, call, final = parse_react(reply)
         if thought:
             thoughts.append(thought)
