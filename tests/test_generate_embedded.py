@@ -32,3 +32,20 @@ def test_embedded_model_generates_grounded_dialogues(tmp_path, embedded_model):
     assert fact_share(dialogues, CHUNKS)["expert_turns"] >= 2
     rows = export_for_training(dialogues)
     assert len(rows) == 2 and rows[0]["messages"][2]["role"] == "assistant"
+
+
+@pytest.mark.slow
+def test_continuous_batching_writes_the_same_dialogues_as_rounds(tmp_path, embedded_model):
+    """Turns join and leave the local backend's batch as they come; with greedy decoding the
+    dialogues are the same as when every round waits for its slowest reply."""
+    config = dict(max_new_tokens=24, max_turns=4, facts_per_dialogue=2, questions_per_fact=2, question_style="model",
+                  retrieval_k=0, frameworks=["none"])
+    continuous = generate_dialogues(CHUNKS, GenerateConfig(output=str(tmp_path / "a.jsonl"), **config), embedded_model)
+    cache = embedded_model.prefix_cache
+    embedded_model.prefix_cache = None  # rounds of transformers' generate
+    try:
+        rounds = generate_dialogues(CHUNKS, GenerateConfig(output=str(tmp_path / "b.jsonl"), **config), embedded_model)
+    finally:
+        embedded_model.prefix_cache = cache
+    assert len(continuous) == 4 and all(d.status == "ok" for d in continuous)
+    assert [[t.content for t in d.turns] for d in continuous] == [[t.content for t in d.turns] for d in rounds]

@@ -202,7 +202,7 @@ def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path):
     assert len(ids) == len(set(ids)) == 3 and all(r["status"] == "ok" for r in records)
     assert [d.id for d in dialogues] == [dialogue_id(d.scenario, "scripted", 0) for d in dialogues]
     # the finished dialogue was not generated again
-    assert not any("07:30" in "".join(KEY_FACT.findall(c[0]["content"])) for c, _ in model.calls)
+    assert not any("07:30" in key_fact(c) for c, _ in model.calls)
     # and a third run has nothing left to do
     again = ScriptedModel()
     assert len(generate_dialogues(CHUNKS, cfg, again)) == 3 and again.calls == []

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from mimir.generate.dialogue import DialogueRun
-from mimir.models.base import ChatModel, GenerationSettings
+from mimir.models.base import ChatModel, GenerationSettings, Reply
 from mimir.secrets import redact
 from mimir.types import Dialogue, Scenario
 
@@ -61,11 +61,18 @@ def drive(
     max_active: int = 16,
     on_finished: Callable[[Dialogue], None] | None = None,
 ) -> DriveStats:
-    """Run ``jobs`` to completion with batched model calls; ``on_finished`` gets each record."""
+    """Run ``jobs`` to completion with batched model calls; ``on_finished`` gets each record.
+
+    Requests reach the model through :meth:`ChatModel.serve`: in rounds (every active dialogue's
+    next request in one ``generate`` call) by default, or continuously where the backend lets a
+    dialogue's next turn join the batch in flight (the local one).
+    """
     stats = DriveStats()
     started = time.perf_counter()
     pending = iter(jobs)
-    active: dict[str, tuple[Job, list[dict[str, Any]]]] = {}
+    active: dict[str, Job] = {}
+    waiting: list[tuple[Job, list[dict[str, Any]]]] = []  # requests not yet handed to the model
+    sent_at: dict[str, float] = {}
 
     def finish(job: Job, record: Dialogue) -> None:
         active.pop(job.id, None)
@@ -75,43 +82,56 @@ def drive(
 
     def step(job: Job, send: Callable[[], list[dict[str, Any]]]) -> None:
         try:
-            active[job.id] = (job, send())
+            request = send()
         except StopIteration as done:
             finish(job, done.value)
         except Exception as exc:  # noqa: BLE001 - recorded as a failed dialogue, never dropped
             log.warning("dialogue %s failed: %s", job.id, redact(exc))
             finish(job, failed_record(job, exc))
+        else:
+            waiting.append((job, request))
 
-    while True:
+    def admit() -> list[tuple[str, list[dict[str, Any]]]]:
         while len(active) < max(1, max_active):
             job = next(pending, None)
             if job is None:
                 break
+            active[job.id] = job
             step(job, lambda j=job: next(j.run))
-        if not active:
-            break
-        batch = list(active.values())
+        batch = [(job.id, request) for job, request in waiting]
+        waiting.clear()
+        if batch:
+            now = time.perf_counter()
+            sent_at.update((key, now) for key, _ in batch)
+            stats.model_calls += 1
+            stats.requests += len(batch)
+            stats.batch_sizes.append(len(batch))
+        return batch
+
+    def reply_to(key: str, reply: Reply) -> None:
+        job = active[key]
+        job.model_seconds += time.perf_counter() - sent_at.pop(key)
+        stats.completion_tokens += reply.completion_tokens
+        stats.prompt_tokens += reply.prompt_tokens
+        step(job, lambda: job.run.send(reply))
+
+    while True:
         t0 = time.perf_counter()
         try:
-            replies = model.generate([request for _, request in batch], settings)
-            if len(replies) != len(batch):
-                raise RuntimeError(f"model returned {len(replies)} replies for {len(batch)} requests")
-        except Exception as exc:  # noqa: BLE001 - a failed batch fails its dialogues, with the error recorded
-            log.warning("model call failed for %d dialogues: %s", len(batch), redact(exc))
-            for job, _ in batch:
+            model.serve(admit, reply_to, settings)
+        except Exception as exc:  # noqa: BLE001 - a failed call fails the dialogues in flight, with the error recorded
+            if not sent_at:
+                raise  # nothing was in flight: the backend cannot serve at all
+            log.warning("model call failed for %d dialogues: %s", len(sent_at), redact(exc))
+            for key in list(sent_at):
+                sent_at.pop(key)
+                job = active[key]
                 job.run.close()
                 finish(job, failed_record(job, exc))
-            continue
-        elapsed = time.perf_counter() - t0
-        stats.model_calls += 1
-        stats.requests += len(batch)
-        stats.batch_sizes.append(len(batch))
-        stats.model_seconds += elapsed
-        log.info("model call %d: %d requests in %.1f s", stats.model_calls, len(batch), elapsed)
-        for (job, _), reply in zip(batch, replies):
-            job.model_seconds += elapsed / len(batch)
-            stats.completion_tokens += reply.completion_tokens
-            stats.prompt_tokens += reply.prompt_tokens
-            step(job, lambda j=job, r=reply: j.run.send(r))
+            stats.model_seconds += time.perf_counter() - t0
+            continue  # follow-ups already queued by the other dialogues go out in the next call
+        stats.model_seconds += time.perf_counter() - t0
+        if not active and not waiting:
+            break
     stats.wall_seconds = time.perf_counter() - started
     return stats

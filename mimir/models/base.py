@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from mimir.config import option
 from mimir.types import ToolCall
@@ -47,6 +47,23 @@ class ChatModel(abc.ABC):
     @abc.abstractmethod
     def generate(self, conversations: list[Conversation], settings: GenerationSettings | None = None) -> list[Reply]:
         """Reply to every conversation; ``result[i]`` answers ``conversations[i]``."""
+
+    def serve(
+        self,
+        admit: Callable[[], list[tuple[Any, Conversation]]],
+        finish: Callable[[Any, Reply], None],
+        settings: GenerationSettings | None = None,
+    ) -> None:
+        """Answer requests as they come: ``admit()`` hands over (key, conversation) pairs, ``finish(key,
+        reply)`` gets each answer (and may queue follow-ups for the next ``admit()``); returns when
+        ``admit()`` has nothing left. Here: rounds of :meth:`generate`. Backends that can let a
+        request join a batch in flight (the local one) override it."""
+        while batch := admit():
+            replies = self.generate([conversation for _, conversation in batch], settings)
+            if len(replies) != len(batch):
+                raise RuntimeError(f"{self.name} returned {len(replies)} replies for {len(batch)} requests")
+            for (key, _), reply in zip(batch, replies):
+                finish(key, reply)
 
     def chat(self, messages: Conversation, settings: GenerationSettings | None = None) -> Reply:
         """Reply to a single conversation."""

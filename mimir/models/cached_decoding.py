@@ -105,6 +105,105 @@ def cacheable(model: Any) -> bool:
 
 def generate_cached(model: Any, prompts: list[list[int]], settings: DecodeSettings, cache: PrefixCache) -> list[list[int]]:
     """New token ids for each prompt (greedy or sampled), reusing and filling ``cache``."""
+    results: dict[int, list[int]] = {}
+    todo = [list(enumerate(prompts))]
+    serve_cached(model, settings, cache, admit=lambda: todo.pop() if todo else [],
+                 finish=lambda key, tokens: results.__setitem__(key, tokens))
+    return [results[i] for i in range(len(prompts))]
+
+
+@dataclass
+class _Rows:
+    """Rows decoding together: their cache, attention mask, last positions and next-token logits."""
+
+    keys: list[Any]
+    ids: list[Any]  # each row's prompt tokens
+    generated: list[list[int]]
+    past: Any
+    mask: Any  # [rows, length]; 0 where a row has padding
+    last_pos: Any  # [rows]
+    logits: Any  # [rows, vocab]: what the next token is picked from
+
+
+def serve_cached(model: Any, settings: DecodeSettings, cache: PrefixCache,
+                 admit: Callable[[], list[tuple[Any, list[int]]]], finish: Callable[[Any, list[int]], None]) -> None:
+    """Continuous batching: decode every admitted prompt, one step for all rows at a time.
+
+    Before each step, ``admit()`` hands over new (key, prompt ids) pairs; they are prefilled and
+    join the rows in flight. A row that finishes leaves at once and ``finish(key, new_ids)`` gets
+    its tokens, so the caller can admit the next turn of that dialogue while the others decode:
+    rows stay full instead of draining to the longest reply of a round.
+    """
+    import torch
+
+    rows: _Rows | None = None
+    while True:
+        new = admit()
+        if new:
+            joined = _prefill(model, [k for k, _ in new], [p for _, p in new], settings, cache)
+            rows = joined if rows is None else _merge(rows, joined)
+        if rows is None:
+            return
+        token = _pick(rows.logits, settings)
+        finished = []
+        for j in range(len(rows.keys)):
+            out_ids = rows.generated[j]
+            out_ids.append(int(token[j]))
+            if (out_ids[-1] in settings.eos_ids or len(out_ids) >= settings.max_new_tokens
+                    or (settings.stop_hit is not None and settings.stop_hit(out_ids))):
+                finished.append(j)
+        for j in finished:  # remember prompt + reply (all but the last token, which was never fed)
+            fed = torch.cat([rows.ids[j], torch.tensor(rows.generated[j][:-1], dtype=torch.long)])
+            _remember(cache, rows.past, rows.mask[j], fed, j)
+        done = [(rows.keys[j], rows.generated[j]) for j in finished]
+        if finished:
+            keep = [j for j in range(len(rows.keys)) if j not in set(finished)]
+            rows = _select(rows, keep, token) if keep else None
+            token = token[keep] if keep else token
+        for key, out_ids in done:
+            finish(key, out_ids)  # may queue the dialogue's next turn for admit()
+        if rows is None:
+            continue
+        device = rows.mask.device
+        rows.mask = torch.cat([rows.mask, torch.ones(len(rows.keys), 1, dtype=rows.mask.dtype, device=device)], dim=1)
+        rows.last_pos = rows.last_pos + 1
+        rows.past, rows.logits = _forward(model, token[:, None], rows.mask, rows.last_pos[:, None], rows.past)
+
+
+def _select(rows: _Rows, keep: list[int], token: Any) -> _Rows:
+    import torch
+
+    index = torch.tensor(keep, device=rows.mask.device)
+    rows.past.batch_select_indices(index)
+    return _Rows(keys=[rows.keys[j] for j in keep], ids=[rows.ids[j] for j in keep],
+                 generated=[rows.generated[j] for j in keep], past=rows.past, mask=rows.mask[index],
+                 last_pos=rows.last_pos[index], logits=rows.logits[index])
+
+
+def _merge(a: _Rows, b: _Rows) -> _Rows:
+    """One set of rows from two: the shorter side's cache and mask are left-padded to the longer."""
+    import torch
+    from transformers import DynamicCache
+
+    width = max(a.mask.shape[1], b.mask.shape[1])
+
+    def pad(t: Any, dim: int) -> Any:
+        missing = width - t.shape[dim]
+        if missing == 0:
+            return t
+        shape = list(t.shape)
+        shape[dim] = missing
+        return torch.cat([t.new_zeros(shape), t], dim=dim)
+
+    layers = [(torch.cat([pad(x.keys, 2), pad(y.keys, 2)]), torch.cat([pad(x.values, 2), pad(y.values, 2)]))
+              for x, y in zip(a.past.layers, b.past.layers)]
+    return _Rows(keys=a.keys + b.keys, ids=a.ids + b.ids, generated=a.generated + b.generated,
+                 past=DynamicCache(layers), mask=torch.cat([pad(a.mask, 1), pad(b.mask, 1)]),
+                 last_pos=torch.cat([a.last_pos, b.last_pos]), logits=torch.cat([a.logits, b.logits]))
+
+
+def _prefill(model: Any, keys: list[Any], prompts: list[list[int]], settings: DecodeSettings, cache: PrefixCache) -> _Rows:
+    """Rows for new prompts: cached prefixes reused, the rest computed, logits of each last token."""
     import torch
 
     device = next(model.parameters()).device
@@ -130,33 +229,9 @@ def generate_cached(model: Any, prompts: list[list[int]], settings: DecodeSettin
     past = cache_from(model, [e for e, _ in found], reuse, c)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     mask, new, positions = mask.to(device), new.to(device), positions.to(device)
-
     past, logits = _forward(model, new, mask, positions[:, c:], past)
-    last_pos = positions[:, -1]
-    rows = list(range(b))  # original index of each row still in the batch
-    generated: list[list[int]] = [[] for _ in range(b)]
-    while True:
-        token = _pick(logits, settings)
-        finished = []
-        for j, row in enumerate(rows):
-            generated[row].append(int(token[j]))
-            out_ids = generated[row]
-            if (out_ids[-1] in settings.eos_ids or len(out_ids) >= settings.max_new_tokens
-                    or (settings.stop_hit is not None and settings.stop_hit(out_ids))):
-                finished.append(j)
-        for j in finished:  # remember prompt + reply (all but the last token, which was never fed)
-            _remember(cache, past, mask[j], torch.cat([ids[rows[j]], torch.tensor(generated[rows[j]][:-1], dtype=torch.long)]), j)
-        if len(finished) == len(rows):
-            break
-        if finished:
-            keep = torch.tensor([j for j in range(len(rows)) if j not in set(finished)], device=device)
-            past.batch_select_indices(keep)
-            mask, token, last_pos = mask[keep], token[keep], last_pos[keep]
-            rows = [rows[j] for j in keep.tolist()]
-        mask = torch.cat([mask, torch.ones(len(rows), 1, dtype=mask.dtype, device=device)], dim=1)
-        last_pos = last_pos + 1
-        past, logits = _forward(model, token[:, None], mask, last_pos[:, None], past)
-    return generated
+    return _Rows(keys=list(keys), ids=ids, generated=[[] for _ in ids], past=past, mask=mask,
+                 last_pos=positions[:, -1], logits=logits)
 
 
 def _forward(model: Any, input_ids: Any, mask: Any, positions: Any, past: Any) -> tuple[Any, Any]:

@@ -101,16 +101,54 @@ class LocalModel(ChatModel):
             replies.append(self._reply(tokens.tolist(), n_prompt, settings))
         return replies
 
+    def serve(self, admit, finish, settings: GenerationSettings | None = None) -> None:  # type: ignore[no-untyped-def]
+        """Continuous batching (see :func:`mimir.models.cached_decoding.serve_cached`): a request
+        joins the rows in flight, a finished one leaves at once and its follow-up can join."""
+        settings = settings or GenerationSettings()
+        if self.prefix_cache is None:
+            return super().serve(admit, finish, settings)
+        import torch
+
+        from mimir.models.cached_decoding import serve_cached
+
+        if settings.seed is not None:
+            torch.manual_seed(settings.seed)
+        lengths: dict[Any, int] = {}
+
+        def admit_ids() -> list[tuple[Any, list[int]]]:
+            batch = [(key, self._prompt_ids(self.prompt_text(c, settings.tools))) for key, c in admit()]
+            lengths.update((key, len(ids)) for key, ids in batch)
+            return batch
+
+        decode = self._decode_settings(settings)
+
+        def finish_ids(key: Any, tokens: list[int]) -> None:
+            finish(key, self._reply([t for t in tokens if t not in decode.eos_ids], lengths.pop(key), settings))
+
+        with self._lock, torch.inference_mode():
+            serve_cached(self.model, decode, self.prefix_cache, admit_ids, finish_ids)
+
+    def _prompt_ids(self, prompt: str) -> list[int]:
+        return self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
+
     def _generate_cached(self, prompts: list[str], settings: GenerationSettings) -> list[Reply]:
         import torch
 
-        from mimir.models.cached_decoding import DecodeSettings, generate_cached
+        from mimir.models.cached_decoding import generate_cached
 
-        ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in prompts]
+        ids = [self._prompt_ids(p) for p in prompts]
+        decode = self._decode_settings(settings)
+        with torch.inference_mode():
+            new = generate_cached(self.model, ids, decode, self.prefix_cache)
+        return [self._reply([t for t in row if t not in decode.eos_ids], len(p), settings) for row, p in zip(new, ids)]
+
+    def _decode_settings(self, settings: GenerationSettings):  # type: ignore[no-untyped-def]
+        from mimir.models.cached_decoding import DecodeSettings
+
         eos = self.model.generation_config.eos_token_id
         eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else []) | {self.tokenizer.eos_token_id}
         stop = list(settings.stop or [])
-        decode = DecodeSettings(
+        return DecodeSettings(
             max_new_tokens=settings.max_new_tokens,
             eos_ids={i for i in eos_ids if i is not None},
             pad_id=self.tokenizer.pad_token_id,
@@ -120,9 +158,6 @@ class LocalModel(ChatModel):
             # a stop string ends within the last few tokens: decode only those
             stop_hit=(lambda out: any(s in self.tokenizer.decode(out[-8:]) for s in stop)) if stop else None,
         )
-        with torch.inference_mode():
-            new = generate_cached(self.model, ids, decode, self.prefix_cache)
-        return [self._reply([t for t in row if t not in decode.eos_ids], len(p), settings) for row, p in zip(new, ids)]
 
     def _reply(self, tokens: list[int], n_prompt: int, settings: GenerationSettings) -> Reply:
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
