@@ -126,22 +126,28 @@ class _Rows:
 
 
 def serve_cached(model: Any, settings: DecodeSettings, cache: PrefixCache,
-                 admit: Callable[[], list[tuple[Any, list[int]]]], finish: Callable[[Any, list[int]], None]) -> None:
+                 admit: Callable[[], list[tuple[Any, list[int]]]], finish: Callable[[Any, list[int]], None],
+                 admit_every: int = 16) -> None:
     """Continuous batching: decode every admitted prompt, one step for all rows at a time.
 
-    Before each step, ``admit()`` hands over new (key, prompt ids) pairs; they are prefilled and
-    join the rows in flight. A row that finishes leaves at once and ``finish(key, new_ids)`` gets
+    ``admit()`` hands over new (key, prompt ids) pairs; they are prefilled and join the rows in
+    flight (asked when the rows are down to half their peak, or every ``admit_every`` steps). A row that finishes leaves at once and ``finish(key, new_ids)`` gets
     its tokens, so the caller can admit the next turn of that dialogue while the others decode:
     rows stay full instead of draining to the longest reply of a round.
     """
     import torch
 
     rows: _Rows | None = None
+    peak, idle_steps = 1, 0
     while True:
-        new = admit()
+        # Joining costs a copy of the whole cache: let rows in once the batch is down to half
+        # (or after a while), not one by one, so each copy brings several rows.
+        new = admit() if rows is None or len(rows.keys) <= peak // 2 or idle_steps >= admit_every else []
+        idle_steps = 0 if new or rows is None else idle_steps + 1
         if new:
             joined = _prefill(model, [k for k, _ in new], [p for _, p in new], settings, cache)
             rows = joined if rows is None else _merge(rows, joined)
+            peak = max(peak, len(rows.keys))
         if rows is None:
             return
         token = _pick(rows.logits, settings)
