@@ -52,6 +52,12 @@ def test_model_specs():
         ModelConfig.from_spec("gpt:4")
     with pytest.raises(ConfigError, match="endpoint:MODEL"):
         ModelConfig.from_spec("endpoint:")
+    tuned = ModelConfig.from_spec("local@runs/a/adapter?dtype=bf16&prefix_cache_mb=0")
+    assert (tuned.adapter, tuned.dtype, tuned.prefix_cache_mb) == ("runs/a/adapter", "bf16", 0)
+    with pytest.raises(ConfigError, match="dtype: 'bf17' is not one of"):
+        ModelConfig.from_spec("local?dtype=bf17")
+    with pytest.raises(ConfigError, match="unknown key"):
+        ModelConfig.from_spec("local?colour=red")
 
 
 def test_scripted_model_records_and_fails_loudly():

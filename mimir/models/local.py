@@ -14,13 +14,15 @@ from mimir.models.toolcalls import parse_tool_calls
 log = logging.getLogger(__name__)
 
 
-def pick_device(preference: str = "auto") -> tuple[str, Any]:
-    """(device, dtype): CUDA with bf16 where present, else CPU fp32."""
+def pick_device(preference: str = "auto", dtype: str = "auto") -> tuple[str, Any]:
+    """(device, dtype): CUDA with bf16 where present, else CPU fp32; ``dtype`` overrides the
+    precision ("bf16" on a CPU with AVX512-BF16 or AMX computes prompts about 2x faster)."""
     import torch
 
-    if preference == "cpu" or (preference == "auto" and not torch.cuda.is_available()):
-        return "cpu", torch.float32
-    return "cuda", torch.bfloat16
+    device = "cpu" if preference == "cpu" or (preference == "auto" and not torch.cuda.is_available()) else "cuda"
+    if dtype == "auto":
+        return device, torch.float32 if device == "cpu" else torch.bfloat16
+    return device, {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[dtype]
 
 
 class LocalModel(ChatModel):
@@ -34,16 +36,17 @@ class LocalModel(ChatModel):
         batch_size: int = 16,
         device: str = "auto",
         prefix_cache_mb: int = 1024,
+        dtype: str = "auto",
     ) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = resolve_model(model)
-        self.device, dtype = pick_device(device)
+        self.device, torch_dtype = pick_device(device, dtype)
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.tokenizer.padding_side = "left"  # generation appends on the right
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(self.device)
+        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype).to(self.device)
         if adapter:
             from peft import PeftModel
 

@@ -6,12 +6,16 @@ Spec strings:
 - ``endpoint:MODEL@BASE_URL`` — an OpenAI-compatible server (vLLM, TGI, Ollama, llama.cpp)
 - ``endpoint:MODEL`` — Hugging Face Inference Providers
 - ``scripted`` — replies enqueued by tests
+
+Any spec takes options after ``?``: ``local?dtype=bf16&prefix_cache_mb=2048`` (fields of
+:class:`ModelConfig`, checked like a config file; tokens never go into a spec).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Literal
 
 from mimir.config import option
 from mimir.errors import ConfigError
@@ -31,12 +35,27 @@ class ModelConfig:
     max_retries: int = option(5, help="Endpoint: retries on 429/5xx/timeouts, with exponential backoff.")
     batch_size: int = option(16, help="Local: conversations per generate() call.")
     device: str = option("auto", help="Local: auto (CUDA with bf16 if present, else CPU), cpu or cuda.")
+    dtype: Literal["auto", "fp32", "bf16", "fp16"] = option(
+        "auto", help="Local: weights and compute precision; auto is bf16 on CUDA, fp32 on CPU ('bf16' on a CPU with "
+        "AVX512-BF16 or AMX computes prompts ~2x faster).")
     prefix_cache_mb: int = option(1024, help="Local: memory for keys/values of recent prompts, reused by the turns "
                                   "that extend them (0: off, every prompt computed in full).")
     adapter: str = option("", help="Local: a peft adapter folder (or Hub id) loaded on top of the model.")
 
     @classmethod
     def from_spec(cls, spec: str) -> "ModelConfig":
+        """'local', 'local:PATH', 'local@ADAPTER', 'endpoint:MODEL[@URL]', 'scripted', each optionally
+        followed by '?option=value&...' with fields of this config (e.g. 'local?dtype=bf16')."""
+        spec, options = _split_options(spec)
+        config = cls._from_plain_spec(spec)
+        if options:
+            from mimir.config import config_from_dict, config_to_dict
+
+            config = config_from_dict(cls, {**config_to_dict(config), **options}, where=f"model spec {spec!r} options")
+        return config
+
+    @classmethod
+    def _from_plain_spec(cls, spec: str) -> "ModelConfig":
         backend, _, rest = spec.partition(":")
         if "@" in backend:  # "local@ADAPTER": no model part
             backend, _, adapter = backend.partition("@")
@@ -58,6 +77,22 @@ class ModelConfig:
         if self.backend == "endpoint":
             return f"endpoint:{self.model}" + (f"@{self.base_url}" if self.base_url else "")
         return self.backend + (f":{self.model}" if self.model else "") + (f"@{self.adapter}" if self.adapter else "")
+
+
+def _split_options(spec: str) -> tuple[str, dict[str, Any]]:
+    """'local?dtype=bf16&batch_size=8' -> ('local', {'dtype': 'bf16', 'batch_size': 8})."""
+    import yaml
+
+    head, sep, tail = spec.rpartition("?")
+    if not sep or not re.fullmatch(r"\w+=[^&=]*(&\w+=[^&=]*)*", tail):
+        return spec, {}
+    options = {}
+    for pair in tail.split("&"):
+        key, _, value = pair.partition("=")
+        if key in {"api_key", "token"}:
+            raise ConfigError(f"model spec options: {key!r} cannot be given in a spec; set the environment variable named by api_key_env")
+        options[key] = yaml.safe_load(value) if value else ""
+    return head, options
 
 
 Factory = Callable[[ModelConfig], ChatModel]
@@ -89,7 +124,7 @@ def _local(config: ModelConfig) -> ChatModel:
     from mimir.models.local import LocalModel
 
     return LocalModel(config.model or None, adapter=config.adapter or None, batch_size=config.batch_size, device=config.device,
-                      prefix_cache_mb=config.prefix_cache_mb)
+                      prefix_cache_mb=config.prefix_cache_mb, dtype=config.dtype)
 
 
 @register_backend("endpoint")
