@@ -1,4 +1,4 @@
-"""Batched decoding that reuses prompt prefixes and lets finished rows leave the batch.
+"""Batched decoding that reuses prompt prefixes, with rows joining and leaving as they come.
 
 Dialogue prompts grow turn by turn: a role's next prompt starts with its previous one (system
 prompt, source data, earlier turns). Recomputing that prefix every turn was most of the CPU time
@@ -9,7 +9,8 @@ of each row is left-padded to the longest, its new tokens too, and explicit posi
 every token at its true position, so a row's result does not depend on its batch.
 
 Rows that finish (end of turn, stop string, token budget) leave the batch at once, so one long
-reply no longer keeps fifteen finished rows decoding.
+reply no longer keeps fifteen finished rows decoding, and (:func:`serve_cached`) the next turns
+of their dialogues join the rows in flight instead of waiting for the slowest reply of a round.
 """
 
 from __future__ import annotations
