@@ -259,3 +259,13 @@ def test_reply_objects_and_token_counts_are_tallied(tmp_path):
 
     d = generate_dialogues(CHUNKS[:1], config(tmp_path), ScriptedModel(default=counted))[0]
     assert d.meta["completion_tokens"] == 5 * d.meta["model_calls"] and d.timings["model_seconds"] >= 0
+
+
+def test_a_backend_that_drops_requests_fails_them_instead_of_hanging(tmp_path):
+    class Dropping(ScriptedModel):
+        def serve(self, admit, finish, settings=None):
+            admit()  # takes the requests, answers none
+
+    dialogues = generate_dialogues(CHUNKS, config(tmp_path), Dropping())
+    assert len(dialogues) == 3 and {d.status for d in dialogues} == {"failed"}
+    assert all("without answering" in d.error for d in dialogues)

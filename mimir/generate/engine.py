@@ -115,6 +115,13 @@ def drive(
         stats.prompt_tokens += reply.prompt_tokens
         step(job, lambda: job.run.send(reply))
 
+    def fail_in_flight(exc: BaseException) -> None:
+        for key in list(sent_at):
+            sent_at.pop(key)
+            job = active[key]
+            job.run.close()
+            finish(job, failed_record(job, exc))
+
     while True:
         t0 = time.perf_counter()
         try:
@@ -123,14 +130,12 @@ def drive(
             if not sent_at:
                 raise  # nothing was in flight: the backend cannot serve at all
             log.warning("model call failed for %d dialogues: %s", len(sent_at), redact(exc))
-            for key in list(sent_at):
-                sent_at.pop(key)
-                job = active[key]
-                job.run.close()
-                finish(job, failed_record(job, exc))
+            fail_in_flight(exc)
             stats.model_seconds += time.perf_counter() - t0
             continue  # follow-ups already queued by the other dialogues go out in the next call
         stats.model_seconds += time.perf_counter() - t0
+        if sent_at:  # a backend that returns with requests unanswered must not hang the run
+            fail_in_flight(RuntimeError(f"{model.name} returned without answering {len(sent_at)} requests"))
         if not active and not waiting:
             break
     stats.wall_seconds = time.perf_counter() - started
