@@ -285,13 +285,7 @@ def _prefill_shared_prefixes(model: Any, ids: list[Any], cache: PrefixCache, min
     ordered = sorted(prefixes, key=len, reverse=True)
     kept = [p for k, p in enumerate(ordered) if not any(q[: len(p)] == p for q in ordered[:k])]  # longest of each family
     for prefix in kept:
-        tokens = torch.tensor(prefix, dtype=torch.long)
-        device = next(model.parameters()).device
-        mask = torch.ones(1, len(prefix), dtype=torch.long, device=device)
-        past, _ = _forward(model, tokens[None].to(device), mask, torch.arange(len(prefix), device=device)[None],
-                           _empty_cache(model))
-        cache.computed_tokens += len(prefix)
-        _remember(cache, past, mask[0], tokens, 0)
+        _compute_into_cache(model, cache, torch.tensor(prefix, dtype=torch.long))
 
 
 def _prefill_long_rows(model: Any, ids: list[Any], cache: PrefixCache, min_new: int = 48) -> None:
@@ -301,23 +295,30 @@ def _prefill_long_rows(model: Any, ids: list[Any], cache: PrefixCache, min_new: 
     in a 16-dialogue run was padding). Alone, a row computes only its own; the batched pass then
     finds all but its last token in the cache.
     """
-    import torch
-
     if len(ids) < 2:
         return
-    device = next(model.parameters()).device
     for tokens in ids:
         entry, reuse = cache.lookup(tokens)
-        reuse = reuse if entry is not None else 0
-        end = len(tokens) - 1  # the last token is computed with the batch: its logits start decoding
-        if end - reuse < min_new:
-            continue
-        past = cache_from(model, [entry] if reuse else [None], [reuse], reuse)
-        mask = torch.ones(1, end, dtype=torch.long, device=device)
-        positions = torch.arange(reuse, end, device=device)[None]
-        past, _ = _forward(model, tokens[None, reuse:end].to(device), mask, positions, past)
-        cache.computed_tokens += end - reuse
-        _remember(cache, past, mask[0], tokens[:end], 0)
+        # the last token is computed with the batch: its logits start decoding
+        if len(tokens) - 1 - (reuse if entry is not None else 0) >= min_new:
+            _compute_into_cache(model, cache, tokens[:-1])
+
+
+def _compute_into_cache(model: Any, cache: PrefixCache, tokens: Any) -> None:
+    """Keys/values of ``tokens`` into ``cache``, computing only what no cached prefix covers."""
+    import torch
+
+    device = next(model.parameters()).device
+    entry, reuse = cache.lookup(tokens)
+    reuse = min(reuse, len(tokens)) if entry is not None else 0
+    if reuse == len(tokens):
+        return
+    past = cache_from(model, [entry], [reuse], reuse)
+    mask = torch.ones(1, len(tokens), dtype=torch.long, device=device)
+    positions = torch.arange(reuse, len(tokens), device=device)[None]
+    past, _ = _forward(model, tokens[None, reuse:].to(device), mask, positions, past)
+    cache.computed_tokens += len(tokens) - reuse
+    _remember(cache, past, mask[0], tokens, 0)
 
 
 def cache_from(model: Any, entries: list[CachedPrefix | None], reuse: list[int], width: int) -> Any:
@@ -325,14 +326,8 @@ def cache_from(model: Any, entries: list[CachedPrefix | None], reuse: list[int],
     from transformers import DynamicCache
 
     if width <= 0:
-        return _empty_cache(model)
+        return DynamicCache(config=model.config)
     return DynamicCache(_stack_prefixes(entries, reuse, width))
-
-
-def _empty_cache(model: Any) -> Any:
-    from transformers import DynamicCache
-
-    return DynamicCache(config=model.config)
 
 
 def _pick(logits: Any, settings: DecodeSettings) -> Any:
