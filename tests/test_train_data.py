@@ -11,7 +11,7 @@ import pytest
 from mimir.config import config_from_dict
 from mimir.errors import ConfigError, InputFileError, TrainingError
 from mimir.train.config import TrainConfig
-from mimir.train.data import IGNORE, encode, load_conversations, normalize_messages
+from mimir.train.data import IGNORE, build_dataset, encode, load_conversations, normalize_messages, split_to_fit
 from mimir.train.template import build_training_template, default_system_prompt
 
 FACTS = [
@@ -93,6 +93,37 @@ def test_mask_covers_exactly_the_assistant_turns_token_by_token(tokenizer, templ
     starts = [i for i in range(1, len(enc.labels)) if enc.labels[i] != IGNORE and enc.labels[i - 1] == IGNORE]
     for i in starts:
         assert tokenizer.decode(enc.input_ids[:i]).endswith("<|im_start|>assistant\n")
+
+
+def long_dialogue() -> list[dict]:
+    """Three exchanges, the first with a tool call and its observation."""
+    messages = dialogue(*FACTS[0])["messages"][:5]
+    for topic, fact in FACTS[1:3]:
+        messages += [{"role": "user", "name": "patient", "content": f"And {topic}?"}, {"role": "assistant", "content": fact}]
+    return normalize_messages(messages, "test")
+
+
+def test_long_dialogue_is_split_at_exchanges_so_no_answer_is_cut(tokenizer, template):
+    messages = long_dialogue()
+    whole = encode(messages, tokenizer, template)
+    limit = len(whole.input_ids) - 10  # truncation would cut the last answer
+    pieces = split_to_fit(messages, tokenizer, template, limit)
+    assert len(pieces) > 1 and all(len(p.input_ids) <= limit for p in pieces)
+    trained = [tokenizer.decode(r) for p in pieces for r in _runs(p.labels)]
+    assert trained == [tokenizer.decode(r) for r in _runs(whole.labels)]  # every answer once, in order
+    for piece in pieces:  # each window repeats the system prompt and opens with a user turn
+        text = tokenizer.decode(piece.input_ids)
+        assert text.startswith("<|im_start|>system\nYou are the nurse of the Lindenhof clinic.<|im_end|>\n<|im_start|>user\n")
+    # The tool call stays with its observation and answer in one window.
+    first = tokenizer.decode(pieces[0].input_ids)
+    assert "<tool_call>" in first and "Handbook: The clinic opens" in first and "closes at 18:00.<|im_end|>" in first
+    # A dialogue that fits is left whole; a limit below one exchange keeps that exchange whole.
+    assert split_to_fit(messages, tokenizer, template, len(whole.input_ids)) == [whole]
+    tiny = split_to_fit(messages, tokenizer, template, 8)
+    assert [len(_runs(p.labels)) for p in tiny] == [2, 1, 1]
+    # build_dataset splits only when given the limit.
+    assert len(build_dataset([messages], tokenizer, template, limit)) == len(pieces)
+    assert len(build_dataset([messages], tokenizer, template)) == 1
 
 
 def test_training_template_renders_prompts_exactly_like_inference(tokenizer, template):

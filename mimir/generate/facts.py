@@ -18,6 +18,8 @@ _STOP = {
     "Please", "Only", "No", "Not", "After", "Before", "During", "Outside", "Inside", "With", "Without", "By",
     "Staff", "Patients", "Extensions", "Room", "Rooms",
 }
+_UNIT_QUALIFIERS = "business|working|calendar|consecutive|school|clear"
+_NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty"
 _PATTERNS = [
     re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})(?: \d{{4}})?\b"),  # 14 March 2009
     re.compile(rf"\b(?:{_MONTHS}) \d{{1,2}}(?:, \d{{4}})?\b"),  # March 14, 2009
@@ -25,7 +27,9 @@ _PATTERNS = [
     re.compile(r"\b\d{1,2}:\d{2}\b"),  # times
     re.compile(r"\b\d{3}-\d{4}\b"),  # phone numbers
     re.compile(r"\b[A-Z]\d{1,3}\b"),  # room / form codes (B7, C3)
-    re.compile(r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent|minutes?|hours?|days?|weeks?|months?|years?|mg|ml|kg|km|°C)"),
+    re.compile(rf"\b\d[\d,]*(?:\.\d+)?\s?(?:(?:{_UNIT_QUALIFIERS})\s)?(?:%|percent|minutes?|hours?|days?|nights?|weeks?|months?|years?|mg|ml|kg|km|°C)"),
+    re.compile(rf"\b(?:{_NUMBER_WORDS})-(?:quarters?|thirds?|fifths?|halves)\b", re.I),  # three-quarters
+    re.compile(rf"\b(?:{_NUMBER_WORDS}) (?:(?:{_UNIT_QUALIFIERS})\s)?(?:minutes?|hours?|days?|weeks?|months?|years?)\b", re.I),
     re.compile(r"(?<![\d:.,-])\d[\d,]*(?:\.\d+)?(?![\d:-])"),  # other numbers (filtered below)
 ]
 _NAME = re.compile(r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.\s)?[A-Z][a-zA-Z'’-]+(?:\s(?:of\s|de\s|van\s)?[A-Z][a-zA-Z'’-]+)*")
@@ -91,8 +95,8 @@ def fact_strings(text: str) -> list[str]:
     for pattern in _PATTERNS:
         for m in pattern.finditer(text):
             value = m.group(0).strip()
-            if pattern is _PATTERNS[-1] and len(value.replace(",", "")) < 2:
-                continue  # single digits ("1.") are list numbering, not facts
+            if pattern is _PATTERNS[-1] and len(value) < 2 and _list_number(text, m.start(), m.end()):
+                continue  # "1." / "2)" opening an item is numbering, not a fact
             add(m.start(), m.start() + len(m.group(0)), value)
     for m in _NAME.finditer(text):
         words = m.group(0).split()
@@ -108,6 +112,11 @@ def fact_strings(text: str) -> list[str]:
             continue  # a lone capitalised word opening a sentence is usually not a name
         add(start, start + len(value), value)
     return [v for _, v in sorted(found)]
+
+
+def _list_number(text: str, start: int, end: int) -> bool:
+    line_start = start == 0 or text[start - 1] == "\n" or not text[:start].strip(" \t").split("\n")[-1].strip()
+    return line_start or text[end : end + 1] in (".", ")")
 
 
 def fact_sentences(text: str) -> list[str]:
@@ -141,15 +150,25 @@ _WH_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"^(\d{{1,2}}(st|nd|rd|th)? ({_MONTHS})|({_MONTHS}) \d)|^\d{{4}}-\d{{2}}-\d{{2}}$"), "what date"),
     (re.compile(r"^\d{3}-\d{4}$"), "what number"),
     (re.compile(r"^[\d,.]+\s?(%|percent)$"), "what percentage"),
-    (re.compile(r"^[\d,.]+\s?([a-zA-Z°]+)$"), "how many {unit}"),
+    (re.compile(rf"^[\d,.]+\s?((?:(?:{_UNIT_QUALIFIERS})\s)?[a-zA-Z°]+)$"), "how many {unit}"),
     (re.compile(r"^[A-Z]\d{1,3}$"), "which room"),
     (re.compile(r"^[\d,.]+$"), "what number"),
+    (re.compile(rf"^(?:{_NUMBER_WORDS}) ((?:(?:{_UNIT_QUALIFIERS})\s)?[a-z]+)$", re.I), "how many {unit}"),
     (re.compile(r"^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?$"), "which day"),
     (re.compile(r"^((Dr|Mr|Mrs|Ms|Prof)\.\s)?[A-Z][a-z'’-]+ [A-Z][a-z'’-]+$"), "who"),
 ]
 # Capitalised words that make a name a title or a place, not a person.
 _NOT_PEOPLE = re.compile(r"\b(Director|Manager|Officer|Lead|Nurse|Room|Wing|Lot|Road|Clinic|Ledger|Reminder|Code|Health|"
                          r"Control|Scale|Handbook|Hospital|Desk|Suite|Platform|Portal|Team|Unit|Office)\b")
+
+
+def phrase_in(clause: str, fact: str) -> str:
+    """:func:`wh_phrase`, but a bare count before a noun asks "how many" ("3 missed appointments")."""
+    phrase = wh_phrase(fact)
+    if phrase == "what number" and re.fullmatch(r"\d{1,3}", fact):
+        if re.search(r"(?<![\d:.-])" + re.escape(fact) + r"(?: [a-z][a-z-]+)? [a-z][a-z-]{2,}s\b", clause):
+            return "how many"
+    return phrase
 
 
 def _priority(fact: str) -> int:
@@ -231,7 +250,7 @@ def question_for(sentence: str, which: int = 0, form: int = 0) -> str:
         return inplace
     target = sorted(facts, key=_priority)[which % len(facts)]
     clause = next((c for c in re.split(r";\s+", sentence) if target in c), sentence).strip().rstrip(".")
-    phrase = wh_phrase(target)
+    phrase = phrase_in(clause, target)
     subject = subject_of(clause, target)
     if subject == "this":
         return inplace
@@ -264,7 +283,7 @@ def _inplace_question(sentence: str, which: int = 0) -> str:
         return f"For {keys[0]} {values[0]}, what is the {keys[hit]}?"
     clauses = [c for c in re.split(r";\s+", sentence) if c.strip()]
     clause = next((c for c in clauses if target in c), sentence).strip().rstrip(".")
-    phrase = wh_phrase(target)
+    phrase = phrase_in(clause, target)
     label = re.match(r"^([^:]{3,60}):\s*extension\s+" + re.escape(target) + r"\b", clause)
     if label:  # "Triage nurse line: extension 2147" -> "What is the extension of the triage nurse line?"
         return f"What is the extension of the {label.group(1)[0].lower() + label.group(1)[1:]}?"

@@ -45,6 +45,7 @@ def render_card(
         "grad_accumulation": config.grad_accumulation,
         "max_length": config.max_length,
         "packing": config.packing,
+        "split_long_dialogues": config.split_long_dialogues,
         "seed": config.seed,
     }
     lines = [

@@ -47,6 +47,10 @@ class TrainConfig:
     batch_size: int = option(4, help="Sequences per device per forward pass.")
     grad_accumulation: int = option(1, help="Forward passes per optimizer step (effective batch = batch_size x this x devices).")
     max_length: int = option(512, help="Tokens per sequence; longer dialogues are cut at the end.")
+    split_long_dialogues: bool = option(
+        True, help="Split dialogues longer than max_length into windows of whole exchanges (system prompt repeated) "
+        "so no answer is lost to truncation; false cuts them at max_length."
+    )
     packing: bool = option(False, help="Pack several short dialogues into one max_length sequence (faster, same loss mask).")
     gradient_checkpointing: bool = option(False, help="Recompute activations in the backward pass: less memory, ~30% slower.")
     seed: int = option(42, help="Seed for data order, LoRA init and dropout.")

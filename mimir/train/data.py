@@ -123,11 +123,66 @@ def encode(messages: list[dict[str, Any]], tokenizer: Any, template: str) -> Enc
     return Encoded(ids, [t if m else IGNORE for t, m in zip(ids, mask)])
 
 
-def build_dataset(conversations: list[list[dict[str, Any]]], tokenizer: Any, template: str):
-    """A ``datasets.Dataset`` with ``input_ids`` and ``labels`` (trl truncates and packs it)."""
+def exchange_ends(messages: list[dict[str, Any]]) -> list[int]:
+    """Indices just past each assistant turn that a user turn (or the end) follows: safe cut points."""
+    ends = []
+    for i, message in enumerate(messages):
+        following = messages[i + 1]["role"] if i + 1 < len(messages) else None
+        if message["role"] == "assistant" and following in (None, "user"):
+            ends.append(i + 1)
+    return ends
+
+
+def split_to_fit(messages: list[dict[str, Any]], tokenizer: Any, template: str, max_length: int) -> list[Encoded]:
+    """Encode a dialogue; one longer than ``max_length`` becomes several windows that each fit.
+
+    Truncation would drop the last turns' answers from training (on the experiment's dialogues at
+    160 tokens, 21% of the assistant turns were cut). Each window repeats the system prompt and
+    holds whole exchanges (user turn(s) -> assistant turn, tool calls included), so every answer is
+    trained once, after the question it answers. An exchange that alone is too long is kept whole
+    and cut by the trainer as before.
+    """
+    whole = encode(messages, tokenizer, template)
+    if len(whole.input_ids) <= max_length:
+        return [whole]
+    head = messages[:1] if messages and messages[0]["role"] == "system" else []
+    ends = [e for e in exchange_ends(messages) if e > len(head)]
+    windows: list[Encoded] = []
+    start = len(head)
+    while start < len(messages) and ends:
+        fitting = None
+        for end in ends:
+            piece = encode(head + messages[start:end], tokenizer, template)
+            if len(piece.input_ids) > max_length and fitting is not None:
+                break
+            fitting = (end, piece)
+            if len(piece.input_ids) > max_length:
+                break  # one exchange longer than max_length: keep it whole
+        end, piece = fitting  # type: ignore[misc]
+        windows.append(piece)
+        ends = [e for e in ends if e > end]
+        start = end
+    return windows or [whole]
+
+
+def build_dataset(
+    conversations: list[list[dict[str, Any]]], tokenizer: Any, template: str, max_length: int | None = None
+):
+    """A ``datasets.Dataset`` with ``input_ids`` and ``labels`` (trl truncates and packs it).
+
+    With ``max_length``, dialogues longer than it are split into windows at turn boundaries
+    (:func:`split_to_fit`) instead of losing their last turns to truncation.
+    """
     from datasets import Dataset
 
-    rows = [encode(m, tokenizer, template) for m in conversations]
+    rows: list[Encoded] = []
+    split = 0
+    for messages in conversations:
+        pieces = split_to_fit(messages, tokenizer, template, max_length) if max_length else [encode(messages, tokenizer, template)]
+        split += len(pieces) > 1
+        rows.extend(pieces)
+    if split:
+        log.info("split %d dialogue(s) longer than %d tokens into %d training sequences", split, max_length, len(rows))
     empty = sum(1 for r in rows if r.trained_tokens == 0)
     if empty == len(rows):
         raise InputFileError("no assistant tokens to train on after tokenisation (are the assistant turns empty?)")

@@ -131,8 +131,9 @@ def prepare_trainer(config: TrainConfig, output_dir: Path, callbacks: list[Any] 
     set_seed(config.seed)
     base_path = resolve_model(config.base_model)
     tokenizer, template = load_tokenizer(base_path)
-    train_set = build_dataset(load_conversations(config.dataset), tokenizer, template)
-    eval_set = build_dataset(load_conversations(config.eval_dataset), tokenizer, template) if config.eval_dataset else None
+    window = config.max_length if config.split_long_dialogues else None
+    train_set = build_dataset(load_conversations(config.dataset), tokenizer, template, window)
+    eval_set = build_dataset(load_conversations(config.eval_dataset), tokenizer, template, window) if config.eval_dataset else None
     trainer = SFTTrainer(
         model=load_model(base_path, config),
         args=sft_args(config, output_dir),
