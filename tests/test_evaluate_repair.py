@@ -63,3 +63,17 @@ def test_replaced_answers_restate_the_fact_in_several_forms():
 def test_an_answer_that_talks_about_its_data_is_not_kept():
     assert not answer_ok('The data for this question is: "The laboratory lead is Tomasz Wierzbicki."', FOCUS[0])
     assert answer_ok("The laboratory lead is Tomasz Wierzbicki.", FOCUS[0])
+
+
+def test_a_good_answer_loses_the_ramble_after_its_fact():
+    d = _dialogue([
+        Turn("patient", "user", "Who leads the lab?", meta={"focus": 0}),
+        Turn("doctor", "assistant", "The lead is Tomasz Wierzbicki.\n\nThe courier comes at 09:00. The lab is", meta={"focus": FOCUS[0]}),
+        Turn("patient", "user", "When does the courier come?", meta={"focus": 1}),
+        Turn("doctor", "assistant", "At 10:15, then the lab closes.", meta={"focus": FOCUS[1]}),
+    ])
+    repair_dialogue(d)
+    assert d.turns[1].content == "The lead is Tomasz Wierzbicki."  # the wrong courier time is gone
+    assert d.turns[1].meta["generated"].endswith("The lab is")
+    assert d.turns[3].content == "At 10:15, then the lab closes."  # one sentence: nothing to trim
+    assert repair_counts([d]) == {"turns": 4, "expert_trimmed": 1}

@@ -7,6 +7,8 @@ not do its job is replaced deterministically:
 
 - an expert answer that restates none of its focus sentence's fact strings (or leaks data
   markers, loops, or runs long) becomes the focus sentence, in one of several answer forms;
+- an expert answer that does restate them ends with the sentence that completes them (the
+  small model's trailing ramble goes);
 - an asker turn that is no short question becomes a question built from the focus cloze;
 - a rambling peer turn becomes a short acknowledgement.
 
@@ -79,6 +81,20 @@ def answer_ok(text: str, focus: str, hint: str = "") -> bool:
     return all(contains_fact(text, f) for f in needed_facts(focus, hint))
 
 
+def trim_answer(text: str, facts: list[str]) -> str:
+    """``text`` up to the sentence that completes ``facts``; what the model added after it goes.
+
+    The 135M generator answers, then rambles ("The extension is 2147. The 2147 is a 2147 (outside
+    ..."): the tail states other values beside the question and teaches the tuned model to confuse them.
+    """
+    parts = [p for p in re.split(r"(?<=[.!?])\s+|\n+", text.strip()) if p.strip()]
+    for end in range(1, len(parts) + 1):
+        head = " ".join(p.strip() for p in parts[:end])
+        if all(contains_fact(head, f) for f in facts):
+            return head
+    return text
+
+
 def question_ok(text: str) -> bool:
     return "?" in text and len(text.split()) <= QUESTION_MAX_WORDS and not _loops(text)
 
@@ -102,6 +118,12 @@ def repair_dialogue(dialogue: Dialogue) -> Dialogue:
         if turn.speaker == s.target_role:
             focus = str(turn.meta.get("focus") or s.focus[0])
             hint = hints[s.focus.index(focus)] if focus in s.focus and len(hints) == len(s.focus) else ""
+            if answer_ok(turn.content, focus, hint):
+                trimmed = trim_answer(turn.content, needed_facts(focus, hint))
+                if trimmed != turn.content.strip():
+                    turn.meta["generated"] = turn.content
+                    turn.content = trimmed
+                    counts["expert_trimmed"] += 1
             key = turn.content
             if not answer_ok(turn.content, focus, hint):
                 turn.meta["generated"] = turn.content
