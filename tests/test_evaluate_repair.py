@@ -58,6 +58,13 @@ def test_replaced_answers_restate_the_fact_in_several_forms():
     assert all("20 minutes" in f for f in forms)
     assert "Standard appointments last 20 minutes." in forms  # the clause alone
     assert any(f.startswith("20 minutes. ") for f in forms)  # the direct answer first
+    # A long list of values is no direct answer: those forms fall back to the sentence.
+    hours = "Open Monday to Friday 07:30 to 19:00, Saturday 08:00 to 13:00."
+    listed = [restate(hours, ["Monday", "07:30", "19:00", "Saturday", "08:00"], k) for k in range(len(ANSWER_FORMS))]
+    assert all(" and " not in f for f in listed) and hours in listed
+    # Two values that form a range keep the sentence's wording.
+    saturday = "On Saturday the clinic opens 08:00 to 13:00."
+    assert any(f.startswith("08:00 to 13:00. ") for f in (restate(saturday, ["08:00", "13:00"], k) for k in range(4)))
 
 
 def test_an_answer_that_talks_about_its_data_is_not_kept():

@@ -47,10 +47,20 @@ def restate(focus: str, facts: list[str], form: int) -> str:
     clauses = [c for c in re.split(r";\s+", sentence.rstrip(".")) if c.strip()]
     clause = next((c for c in clauses if all(contains_fact(c, f) for f in facts)), sentence)
     template = ANSWER_FORMS[form % len(ANSWER_FORMS)]
-    if not facts and "{facts}" in template:
-        template = "{sentence}"
-    text = template.format(sentence=sentence, facts=" and ".join(facts), clause=_clean_sentence(clause))
+    if not 1 <= len(facts) <= 2 and "{facts}" in template:
+        template = "{sentence}"  # "Monday and 07:30 and 19:00 and Saturday and ..." answers nothing
+    text = template.format(sentence=sentence, facts=_fact_phrase(sentence, facts), clause=_clean_sentence(clause))
     return text[0].upper() + text[1:]
+
+
+def _fact_phrase(sentence: str, facts: list[str]) -> str:
+    """The facts as the sentence words them when they stand close ("08:00 to 13:00" stays a range)."""
+    spans = [(m.start(), m.end()) for f in facts if (m := re.search(re.escape(f), sentence))]
+    if len(spans) == len(facts) > 1:
+        start, end = min(s for s, _ in spans), max(e for _, e in spans)
+        if len(sentence[start:end].split()) <= 2 * len(" ".join(facts).split()) + 2:
+            return sentence[start:end]
+    return " and ".join(facts)
 
 
 def _loops(text: str) -> bool:
