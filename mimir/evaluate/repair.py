@@ -47,9 +47,12 @@ def restate(focus: str, facts: list[str], form: int) -> str:
     clauses = [c for c in re.split(r";\s+", sentence.rstrip(".")) if c.strip()]
     clause = next((c for c in clauses if all(contains_fact(c, f) for f in facts)), sentence)
     template = ANSWER_FORMS[form % len(ANSWER_FORMS)]
-    if not 1 <= len(facts) <= 2 and "{facts}" in template:
-        template = "{sentence}"  # "Monday and 07:30 and 19:00 and Saturday and ..." answers nothing
-    text = template.format(sentence=sentence, facts=_fact_phrase(sentence, facts), clause=_clean_sentence(clause))
+    phrase = _fact_phrase(sentence, facts)
+    if "{facts}" in template and (not 1 <= len(facts) <= 2 or 2 * len(phrase.split()) > len(sentence.split())):
+        # "Monday and 07:30 and 19:00 and Saturday and ..." answers nothing, and a phrase that is
+        # half its sentence or more would be said twice (verification rejects that as a loop)
+        template = "{sentence}"
+    text = template.format(sentence=sentence, facts=phrase, clause=_clean_sentence(clause))
     return text[0].upper() + text[1:]
 
 
@@ -58,7 +61,8 @@ def _fact_phrase(sentence: str, facts: list[str]) -> str:
     spans = [(m.start(), m.end()) for f in facts if (m := re.search(re.escape(f), sentence))]
     if len(spans) == len(facts) > 1:
         start, end = min(s for s, _ in spans), max(e for _, e in spans)
-        if len(sentence[start:end].split()) <= 2 * len(" ".join(facts).split()) + 2:
+        gap = sentence[start:end]
+        if len(gap.split()) <= len(" ".join(facts).split()) + 2 and not re.search(r"[;,:.]\s", gap):
             return sentence[start:end]
     return " and ".join(facts)
 

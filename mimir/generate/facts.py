@@ -198,7 +198,7 @@ QUESTION_FORMS = (
     "{inplace}",
     "About {subject}: {phrase}?",
     "{Phrase}, for {subject}?",
-    "Quick question about {subject} - {inplace_lower}",
+    "Can you tell me {phrase} for {subject}?",
     "Do you know {phrase} for {subject}?",
 )
 _EDGE_WORDS = set(
