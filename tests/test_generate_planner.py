@@ -120,3 +120,16 @@ def test_each_exposure_of_a_fact_asks_in_another_form_without_giving_the_answer(
     assert subject_of("The Medical Director is Dr. Amara Okafor and the Nurse Manager is Delphine Moreau",
                       "Delphine Moreau") == "the Nurse Manager"
     assert subject_of("Triage nurse line: extension 2147", "2147") == "Triage nurse line"
+
+
+def test_copular_facts_are_also_asked_question_word_first():
+    from mimir.generate.facts import QUESTION_FORMS, question_for
+
+    fronted = QUESTION_FORMS.index("{fronted}")
+    assert question_for("The laboratory lead is Tomasz Wierzbicki.", 0, fronted) == "Who is the laboratory lead?"
+    assert question_for("The infusion suite is Room B7.", 0, fronted) == "Which room is the infusion suite?"
+    two = "The Medical Director is Dr. Amara Okafor and the Nurse Manager is Delphine Moreau."
+    assert question_for(two, 1, fronted) == "Who is the Nurse Manager?"
+    # Other verbs keep the in-place form rather than a broken inversion.
+    visits = "The courier collects specimens at 10:15."
+    assert question_for(visits, 0, fronted) == question_for(visits, 0, 0)

@@ -200,6 +200,7 @@ QUESTION_FORMS = (
     "{Phrase}, for {subject}?",
     "Can you tell me {phrase} for {subject}?",
     "Do you know {phrase} for {subject}?",
+    "{fronted}",
 )
 _EDGE_WORDS = set(
     "a an the is are was were be been being has have had of to in on at for by with and or from within into every "
@@ -256,9 +257,22 @@ def question_for(sentence: str, which: int = 0, form: int = 0) -> str:
         return inplace
     text = QUESTION_FORMS[form % len(QUESTION_FORMS)].format(
         inplace=inplace, inplace_lower=_lower_first(inplace), subject=subject, phrase=phrase,
-        Phrase=phrase.capitalize(),
+        Phrase=phrase.capitalize(), fronted=_fronted_question(clause, target, phrase) or inplace,
     )
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _fronted_question(clause: str, target: str, phrase: str) -> str | None:
+    """"The laboratory lead is Tomasz W." -> "Who is the laboratory lead?": the question phrase
+    first, as people ask; only for "<subject> is/are <fact>" clauses (other verbs would need inflecting)."""
+    match = re.match(r"^(?P<subject>.+?)\s+(?P<verb>is|are|was|were)\s+(?:(?:in|at|on)\s+)?(?:[Rr]oom\s+)?" + re.escape(target), clause)
+    if not match or not _content_words(match.group("subject")) or phrase == "what" and not target[:1].isupper():
+        return None
+    subject = re.split(r",\s+(?:and\s+)?|;\s+|:\s+|\s+and\s+", match.group("subject"))[-1].strip()
+    if not _content_words(subject):
+        return None
+    subject = subject[0].lower() + subject[1:] if subject.split()[0] in {"The", "A", "An"} else subject
+    return f"{phrase.capitalize()} {match.group('verb')} {subject}?"
 
 
 def _lower_first(text: str) -> str:
