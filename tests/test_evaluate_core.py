@@ -128,6 +128,16 @@ def test_stats_counts_rates_ci_and_lengths():
         summarize(judgements + [Judgement(question_id="x", judge="llm", winner="a")])
 
 
+def test_recall_mean_has_a_bootstrap_interval():
+    from mimir.evaluate.stats import mean_with_ci
+
+    mean, (lo, hi) = mean_with_ci([1.0] * 18 + [0.5] * 2 + [0.0] * 24, n_boot=500)
+    assert mean == pytest.approx(19 / 44) and lo < mean < hi and 0.2 < lo and hi < 0.65
+    assert mean_with_ci([1.0] * 5, n_boot=100) == (1.0, [1.0, 1.0])
+    with pytest.raises(ValueError):
+        mean_with_ci([])
+
+
 def test_human_tasks_hide_and_shuffle_sides_and_map_back():
     a = _answers("a", [f"A{i}" for i in range(20)])
     b = _answers("b", [f"B{i}" for i in range(20)])

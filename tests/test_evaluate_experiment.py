@@ -93,13 +93,14 @@ def test_experiment_runs_every_stage_and_prints_the_table(fakes, tmp_path):
     assert dict(fakes["train"]) == {"mimir": 3, "original": 4, "self-instruct": 4, "baize": 4}
     assert results["data"]["mimir"]["dropped_leaks"] == 1
     assert results["recall"]["mimir"]["mean"] == 1.0 and results["recall"]["base"]["mean"] == 0.0
+    assert results["recall"]["mimir"]["ci"] == [1.0, 1.0]
     for kind in ("original", "self-instruct", "baize"):
         ref, llm = results["comparisons"][kind]["summaries"]["reference"], results["comparisons"][kind]["summaries"]["llm"]
         assert ref["wins"] == 3 and ref["win_or_equal"] == 1.0
         assert llm["ties"] == 3 and llm["position_flip_rate"] == 1.0  # a position-biased judge cancels out
     table = results["table"]
     assert "original" in table and "100% [100%, 100%] (3/0/0)" in table and "87%" in table
-    assert "mimir          1.00 / 1.00" in table and "base           0.00 / 0.00" in table
+    assert "mimir          1.00 [1.00, 1.00] / 1.00" in table and "base           0.00 [0.00, 0.00] / 0.00" in table
     run = Path(config.run_dir)
     assert (run / "chart.png").exists() and json.loads((run / "results.json").read_text())["questions"] == 3
     # The knowledge base holds the handbook but not the held-out questions.

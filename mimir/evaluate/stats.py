@@ -22,6 +22,13 @@ def _mean(xs: list[float]) -> float:
     return sum(xs) / len(xs)
 
 
+def mean_with_ci(values: list[float], n_boot: int = 2000, seed: int = 0) -> tuple[float, list[float]]:
+    """The mean of per-question scores and its percentile-bootstrap 95% interval."""
+    if not values:
+        raise ValueError("no scores to average")
+    return _mean(values), _ci(values, _mean, n_boot, random.Random(seed))
+
+
 def summarize(
     judgements: list[Judgement],
     answers_a: list[Answer] | None = None,
