@@ -67,9 +67,12 @@ def page(tmp_path):
 
 
 def _set_number(page, elem_id: str, value: int) -> None:
+    """Type a number and wait until the box holds it (a tab that is still rendering resets it)."""
     box = page.locator(f"#{elem_id} input[type=number]")
+    playwright.expect(box).to_be_editable()
     box.fill(str(value))
     box.press("Enter")
+    playwright.expect(box).to_have_value(str(value))
 
 
 def test_load_example_search_generate_and_verify_in_the_browser(app_url, page, tmp_path):
@@ -88,6 +91,7 @@ def test_load_example_search_generate_and_verify_in_the_browser(app_url, page, t
     expect(page.locator("#kb-hits")).to_contain_text("08:00")
 
     page.get_by_role("tab", name="3 · Generate").click()
+    expect(page.locator("#gen-run")).to_be_visible()
     _set_number(page, "gen-n", 2)
     _set_number(page, "gen-turns", 2)
     page.locator("#gen-run").click()
