@@ -132,17 +132,18 @@ def repair_dialogue(dialogue: Dialogue) -> Dialogue:
         if turn.speaker == s.target_role:
             focus = str(turn.meta.get("focus") or s.focus[0])
             hint = hints[s.focus.index(focus)] if focus in s.focus and len(hints) == len(s.focus) else ""
+            facts = needed_facts(focus, hint)
             if answer_ok(turn.content, focus, hint):
-                trimmed = trim_answer(turn.content, needed_facts(focus, hint))
+                trimmed = trim_answer(turn.content, facts)  # a prefix that keeps the facts stays ok
                 if trimmed != turn.content.strip():
                     turn.meta["generated"] = turn.content
                     turn.content = trimmed
                     counts["expert_trimmed"] += 1
-            key = turn.content
-            if not answer_ok(turn.content, focus, hint):
+                key = turn.content
+            else:
                 turn.meta["generated"] = turn.content
                 form = int(stable_id(dialogue.id, i), 16) % len(ANSWER_FORMS)
-                turn.content = restate(focus, needed_facts(focus, hint), form)
+                turn.content = restate(focus, facts, form)
                 key = f"focus:{focus}"  # two replacements of one focus repeat it, whatever their form
                 counts["expert_extractive"] += 1
             if key in seen_expert:

@@ -236,7 +236,7 @@ def subject_of(clause: str, target: str) -> str:
     if not words:
         return "this"
     subject = " ".join(words)
-    return subject[0].lower() + subject[1:] if subject.split()[0] in {"The", "A", "An"} else subject
+    return _lower_article(subject)
 
 
 def question_for(sentence: str, which: int = 0, form: int = 0) -> str:
@@ -271,8 +271,13 @@ def _fronted_question(clause: str, target: str, phrase: str) -> str | None:
     subject = re.split(r",\s+(?:and\s+)?|;\s+|:\s+|\s+and\s+", match.group("subject"))[-1].strip()
     if not _content_words(subject):
         return None
-    subject = subject[0].lower() + subject[1:] if subject.split()[0] in {"The", "A", "An"} else subject
+    subject = _lower_article(subject)
     return f"{phrase.capitalize()} {match.group('verb')} {subject}?"
+
+
+def _lower_article(text: str) -> str:
+    """'The infusion suite' -> 'the infusion suite', to sit inside a question."""
+    return text[0].lower() + text[1:] if text.split()[0] in {"The", "A", "An"} else text
 
 
 def _lower_first(text: str) -> str:
