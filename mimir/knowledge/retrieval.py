@@ -144,6 +144,8 @@ class DenseIndex:
         self.model_name = model or packaged_dense_model()
         self._vectors = None
         self._queries: dict[str, object] = {}  # query -> vector: hybrid and repeated tool calls reuse it
+        self._keys: list[str] = []  # sha256 of each indexed text, in row order (saved as keys.json)
+        self._known: dict[str, object] = {}  # text sha256 -> vector, from the previous index (see reuse)
 
     def _encode(self, texts: list[str]):  # type: ignore[no-untyped-def]
         import numpy as np
@@ -152,16 +154,38 @@ class DenseIndex:
         vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
         return np.asarray(vectors, dtype="float32")
 
-    def build(self, texts: list[str]) -> None:
+    def reuse(self, folder: Path) -> None:
+        """Let :meth:`build` take the vectors of texts an earlier index in ``folder`` already embedded
+        (adding a file then embeds only its own chunks)."""
         import numpy as np
 
-        self._vectors = self._encode(texts) if texts else np.zeros((0, 1), dtype="float32")
+        try:
+            keys = json.loads((folder / "keys.json").read_text())
+            vectors = np.load(folder / "embeddings.npy", allow_pickle=False)
+        except (OSError, ValueError):
+            return
+        if len(keys) == len(vectors) and json.loads((folder / "model.json").read_text()).get("model") == Path(self.model_name).name:
+            self._known = dict(zip(keys, vectors))
+
+    def build(self, texts: list[str]) -> None:
+        import hashlib
+
+        import numpy as np
+
+        self._keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        todo = sorted({(k, t) for k, t in zip(self._keys, texts) if k not in self._known})
+        self.encoded = len(todo)  # how many texts this build embedded (the rest were reused)
+        if todo:
+            self._known.update(zip([k for k, _ in todo], self._encode([t for _, t in todo])))
+        self._vectors = np.stack([self._known[k] for k in self._keys]) if texts else np.zeros((0, 1), dtype="float32")
+        self._known = {}
 
     def save(self, folder: Path) -> None:
         import numpy as np
 
         folder.mkdir(parents=True, exist_ok=True)
         np.save(folder / "embeddings.npy", self._vectors, allow_pickle=False)
+        (folder / "keys.json").write_text(json.dumps(self._keys))
         (folder / "model.json").write_text(json.dumps({"model": Path(self.model_name).name}))
 
     def load(self, folder: Path) -> None:

@@ -17,6 +17,7 @@ from mimir.ui import (
 )
 from mimir.ui.context import ASSETS, AppContext, ModelCache, ModelLoader, default_runs_root
 from mimir.ui.session import Session
+from mimir.ui.text import register_private_root
 
 CSS_PATH = ASSETS / "style.css"
 INTRO = """# MIMIR — personalized agent tuning
@@ -40,13 +41,18 @@ def build_app(
         default_model=default_model,
     )
 
-    def new_session() -> Session:
-        session = Session.new(ctx.runs_root)
-        session.model_spec = ctx.default_model
-        return session
+    register_private_root(ctx.runs_root)
 
-    with gr.Blocks(title="MIMIR", analytics_enabled=False) as demo:
-        state = gr.State(new_session)
+    def start_session(request: gr.Request) -> tuple[Session, str]:
+        """One workspace per page load, made here and only here: the banner shows the id of the very
+        session every handler then receives (state and banner come from this one call)."""
+        session = Session.new(ctx.runs_root, owner=_user(request))
+        session.model_spec = ctx.default_model
+        return session, describe_workspace(session)
+
+    # Uploads land in gradio's cache; handlers delete theirs when done, and this sweeps what is left.
+    with gr.Blocks(title="MIMIR", analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
+        state = gr.State(None)
         gr.Markdown(INTRO, elem_id="mimir-intro")
         workspace = gr.Markdown(elem_id="mimir-workspace")
         with gr.Accordion("Reopen an earlier workspace", open=False):
@@ -69,27 +75,29 @@ def build_app(
             with gr.Tab("7 · Hub", id="hub"):
                 hub_tab.build(ctx, state)
 
-        demo.load(describe_workspace, inputs=state, outputs=workspace)
+        demo.load(start_session, inputs=None, outputs=[state, workspace])
         reopen_btn.click(_reopen(ctx), inputs=[state, reopen_id], outputs=[state, workspace])
-    demo.mimir_runs_root = ctx.runs_root  # launch() must let gradio serve files (charts) from here
+    demo.mimir_runs_root = ctx.runs_root  # launch() keeps gradio from serving anything under it
     return demo
 
 
+def _user(request: gr.Request | None) -> str:
+    return str(getattr(request, "username", None) or "") if request is not None else ""
+
+
 def describe_workspace(session: Session) -> str:
-    folder = Path(session.runs_root) / session.id
-    try:
-        folder = folder.resolve().relative_to(Path.cwd())
-    except ValueError:
-        pass
-    return f"Workspace **`{session.id}`** in `{folder}` — keep the id to reopen it later (e.g. to watch a training run)"
+    """The banner: the workspace id (no server folder: paths stay on the server)."""
+    owner = f" (owned by {session.owner})" if session.owner else ""
+    return (f"Workspace **`{session.id}`**{owner} — keep this id to reopen the workspace later "
+            "(e.g. to watch a training run): *Reopen an earlier workspace* below.")
 
 
 def _reopen(ctx: AppContext):
     from mimir.ui.common import guard
 
     @guard
-    def reopen(session: Session, session_id: str) -> tuple[Session, str]:
-        reopened = Session.reopen(ctx.runs_root, session_id)
+    def reopen(session: Session, session_id: str, request: gr.Request = None) -> tuple[Session, str]:
+        reopened = Session.reopen(ctx.runs_root, session_id, owner=_user(request))
         # Choices and keys made in this browser carry over; the files come from the reopened workspace.
         reopened.model_spec, reopened.generation = session.model_spec, dict(session.generation)
         reopened._secrets = dict(session._secrets)
@@ -101,12 +109,16 @@ def _reopen(ctx: AppContext):
     return reopen
 
 
-def launch_kwargs(demo: gr.Blocks | None = None) -> dict:
-    """Arguments every launch passes: theme and CSS (gradio 6 takes them at launch) and the runs
-    root as an allowed path, so images the stages write there (evaluation charts) can be shown."""
+def launch_kwargs(demo: gr.Blocks | None = None, auth: list[tuple[str, str]] | None = None) -> dict:
+    """Arguments every launch passes: theme and CSS (gradio 6 takes them at launch), the runs root as
+    a *blocked* path (workspaces are private: nothing under it is served by URL; what a page shows —
+    charts, tables — is sent as data through the session's own events), and the optional login."""
     kwargs: dict = {"css_paths": [CSS_PATH] if CSS_PATH.exists() else None, "theme": gr.themes.Soft()}
     root = getattr(demo, "mimir_runs_root", None)
     if root is not None:
         Path(root).mkdir(parents=True, exist_ok=True)
-        kwargs["allowed_paths"] = [str(Path(root).resolve())]
+        kwargs["blocked_paths"] = [str(Path(root).resolve())]
+    if auth:
+        kwargs["auth"] = list(auth)
+        kwargs["auth_message"] = "MIMIR: each user sees only the workspaces they made."
     return kwargs

@@ -16,7 +16,9 @@ from typing import Callable
 
 from mimir.models.base import ChatModel, Conversation, GenerationSettings, Reply
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
+# Bundled assets live in the package (mimir/assets); a checkout from before that move has them at the root.
+_PACKAGED, _CHECKOUT = Path(__file__).resolve().parents[1] / "assets", Path(__file__).resolve().parents[2] / "assets"
+ASSETS = _PACKAGED if (_PACKAGED / "roles.yaml").exists() or not (_CHECKOUT / "roles.yaml").exists() else _CHECKOUT
 ModelLoader = Callable[[str], ChatModel]
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import gradio as gr
 
-from mimir.ui.common import guard, md_table, shorten, status
+from mimir.ui.common import guard, md_table, remove_uploads, shorten, status, upload_paths
+from mimir.ui.text import eta_text
 from mimir.ui.context import AppContext
 from mimir.ui.session import Session
 
@@ -48,13 +49,28 @@ def kb_summary(session: Session) -> str:
     return status(f"{len(chunks)} chunks from {len(sources)} source(s): {', '.join(sources[:8])}" + (" …" if len(sources) > 8 else ""), "ok")
 
 
-def add_files(session: Session, files: list[Any] | None) -> tuple[str, list[list[str]], str]:
-    """Ingest uploaded files; each file's error is reported and the others still load."""
-    paths = [Path(getattr(f, "name", f)) for f in (files or [])]
+def add_files(session: Session, files: list[Any] | None, progress: Any = None) -> tuple[str, list[list[str]], str]:
+    """Ingest uploaded files one by one (progress with counts and ETA); each file's error is reported and
+    the others still load. The uploaded temp copies are deleted once read (the knowledge keeps its own)."""
+    import time
+
+    from mimir.knowledge.store import AddReport
+
+    paths = upload_paths(files)
     if not paths:
         raise gr.Error("Choose one or more files first.")
-    report = open_kb(session).add_files(paths, names=[p.name for p in paths])
-    return _report_md(report), chunk_rows(session), kb_summary(session)
+    try:
+        kb, total, started = open_kb(session), AddReport(), time.monotonic()
+        for i, path in enumerate(paths):
+            if progress is not None:
+                progress((i, len(paths)), desc=f"adding {path.name}: " + eta_text(i, len(paths), time.monotonic() - started))
+            one = kb.add_files([path], names=[path.name])  # indexing is incremental: only this file's chunks
+            for name in ("added", "skipped", "errors", "warnings"):
+                getattr(total, name).extend(getattr(one, name))
+            total.chunks_added += one.chunks_added
+    finally:
+        remove_uploads(paths)
+    return _report_md(total), chunk_rows(session), kb_summary(session)
 
 
 def load_example(session: Session) -> tuple[str, list[list[str]], str]:
@@ -181,7 +197,10 @@ def build(ctx: AppContext, state: gr.State) -> None:
                           elem_id="kb-chunks", max_height=420, column_widths=["16%", "16%", "16%", "52%"])
 
     outputs = [report, chunks, summary]
-    add_btn.click(guard(add_files), inputs=[state, files], outputs=outputs)
+    def add(session, files_, progress=gr.Progress()):
+        return add_files(session, files_, progress=progress)
+
+    add_btn.click(guard(add), inputs=[state, files], outputs=outputs).then(lambda: None, outputs=files)
     example_btn.click(guard(load_example), inputs=state, outputs=outputs)
     add_catalog_btn.click(guard(add_catalog_dataset), inputs=[state, catalog, limit], outputs=outputs)
     hub_search_btn.click(guard(search_hub), inputs=hub_query, outputs=[hub_id, hub_status])

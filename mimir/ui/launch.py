@@ -30,6 +30,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--share", action="store_true",
                         help="Also open a temporary public *.gradio.live link (reaches the internet).")
     parser.add_argument("--max-file-size", default="50mb", help="Largest upload accepted, e.g. 50mb.")
+    parser.add_argument("--auth", action="append", default=[], metavar="USER:PASS",
+                        help="Require a login (repeat for more users; default $MIMIR_AUTH, comma-separated). "
+                             "Each user sees and reopens only the workspaces they made.")
+
+
+def parse_auth(values: list[str]) -> list[tuple[str, str]]:
+    """``user:pass`` pairs (from --auth and $MIMIR_AUTH); a malformed one is an error naming it."""
+    from mimir.errors import ConfigError
+
+    items = list(values or []) + [v for v in os.environ.get("MIMIR_AUTH", "").split(",") if v.strip()]
+    pairs = []
+    for item in items:
+        user, sep, password = item.strip().partition(":")
+        if not sep or not user or not password:
+            raise ConfigError(f"--auth {user or item.split(':')[0]!r}…: expected USER:PASS with both parts non-empty")
+        pairs.append((user, password))
+    return pairs
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
     from mimir.ui.app import build_app, launch_kwargs
 
     install_log_redaction()
+    auth = parse_auth(getattr(args, "auth", []))
+    from mimir import secrets as _secrets
+
+    for _, password in auth:
+        _secrets.remember(password)  # never in a log line
     demo = build_app(args.runs_root, default_model=args.model)
     demo.queue(default_concurrency_limit=2)
     demo.launch(
@@ -46,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         share=bool(args.share),
         max_file_size=args.max_file_size,
         show_error=True,
-        **launch_kwargs(demo),
+        **launch_kwargs(demo, auth=auth),
     )
     return 0
 
