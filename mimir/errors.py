@@ -33,3 +33,19 @@ class HubError(MimirError, RuntimeError):
 
 class TrainingError(MimirError, RuntimeError):
     """Training stopped for a reason the user must act on (NaN loss, out of memory, ...)."""
+
+
+class HubAuthError(HubError, PermissionError):
+    """The Hub refused the credentials (401) or the action (403). Never carries the token."""
+
+
+class KnowledgeBaseError(MimirError, OSError):
+    """A knowledge base folder is missing, not a knowledge base, or damaged."""
+
+
+class DialogueFailed(MimirError):
+    """The dialogue cannot become a usable record; it is written with status "failed"."""
+
+
+class MalformedJudgement(MimirError, ValueError):
+    """A judge's reply does not follow the rubric's JSON format; the message says what is wrong."""

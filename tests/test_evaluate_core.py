@@ -169,11 +169,9 @@ def test_load_questions_from_file_and_errors(tmp_path):
 
 
 def test_example_questions_carry_key_facts():
-    from pathlib import Path
+    from mimir.resources import asset
 
-    path = Path(__file__).resolve().parent.parent / "assets" / "examples" / "questions.jsonl"
-    if not path.exists():
-        pytest.skip("example questions not written yet")
+    path = asset("examples/questions.jsonl")
     qs = load_questions(path)
     assert len(qs) >= 20 and all(q.key_facts for q in qs)
     knowledge = "\n".join(p.read_text() for p in path.parent.iterdir() if p.suffix in (".md", ".csv", ".txt"))

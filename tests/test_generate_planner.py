@@ -13,7 +13,7 @@ from tests.test_generate_engine import CHUNKS
 
 
 def test_shipped_roles_file_is_rich_and_valid():
-    book = load_roles("assets/roles.yaml")
+    book = load_roles("")
     assert len(book.roles) >= 15 and len({r.domain for r in book.roles.values()}) >= 4
     for domain in book.domains:
         kinds = {r.kind for r in book.in_domain(domain)}
@@ -69,7 +69,7 @@ def test_list_numbers_are_not_facts_but_counts_in_text_are():
 
 def test_plan_covers_every_fact_several_times_in_different_contexts():
     config = GenerateConfig(questions_per_fact=2, facts_per_dialogue=2, group_sizes=[2, 3])
-    scenarios = plan_scenarios(CHUNKS, load_roles("assets/roles.yaml"), config)
+    scenarios = plan_scenarios(CHUNKS, load_roles(""), config)
     assert coverage(scenarios, CHUNKS) == {"chunks": 1.0, "fact_sentences": 1.0}
     for chunk in CHUNKS:
         for fact in fact_sentences(chunk.text):
@@ -86,12 +86,12 @@ def test_plan_covers_every_fact_several_times_in_different_contexts():
 
 def test_capped_plan_spreads_over_all_chunks_first():
     chunks = [Chunk(id=f"c{i}", source="s", text=f"Room A{i} opens at 0{i % 9}:15. Call extension 21{i:02d}.") for i in range(10)]
-    scenarios = plan_scenarios(chunks, load_roles("assets/roles.yaml"), GenerateConfig(max_dialogues=10, facts_per_dialogue=1))
+    scenarios = plan_scenarios(chunks, load_roles(""), GenerateConfig(max_dialogues=10, facts_per_dialogue=1))
     assert len(scenarios) == 10 and {s.chunk_ids[0] for s in scenarios} == {c.id for c in chunks}
 
 
 def test_plan_is_deterministic_and_validates():
-    book = load_roles("assets/roles.yaml")
+    book = load_roles("")
     a = plan_scenarios(CHUNKS, book, GenerateConfig())
     assert [s.id for s in a] == [s.id for s in plan_scenarios(CHUNKS, book, GenerateConfig())]
     assert [s.id for s in a] != [s.id for s in plan_scenarios(CHUNKS, book, GenerateConfig(seed=1))]
@@ -104,7 +104,7 @@ def test_plan_is_deterministic_and_validates():
 
 
 def test_react_scenarios_carry_tools_others_do_not():
-    scenarios = plan_scenarios(CHUNKS, load_roles("assets/roles.yaml"),
+    scenarios = plan_scenarios(CHUNKS, load_roles(""),
                                GenerateConfig(frameworks=["react", "cot"], tools=["knowledge_retriever", "tavily_search"]))
     assert all((s.tools == ["knowledge_retriever", "tavily_search"]) == (s.framework == "react") for s in scenarios)
 

@@ -16,7 +16,7 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip("Debian chromium is not installed (apt-get install -y chromium chromium-driver)", allow_module_level=True)
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency (requirements-dev.txt)")
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency (pip install -e \".[dev]\")")
 gr = pytest.importorskip("gradio")
 
 from mimir.models.scripted import ScriptedModel  # noqa: E402

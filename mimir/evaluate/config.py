@@ -17,14 +17,14 @@ class EvalConfig:
     adapter_b: str = option("", help="Optional peft adapter folder applied on top of model B (local backend).")
     questions: str = option("", help="Question file (.jsonl/.json) or dataset (Hub id, local folder or file).")
     dataset_split: str = option("test", help="Split to read when questions names a dataset.")
-    judges: list[str] = option(["reference", "llm"], help="Judges to run: reference (key facts), llm (pairwise, both orders).")
+    judges: list[str] = option(["reference", "llm"], choices=("reference", "llm"), help="Judges to run: reference (key facts), llm (pairwise, both orders).")
     judge_model: str = option("local", help="Model spec of the LLM judge.")
-    max_new_tokens: int = option(96, help="Longest answer in tokens (closed-book answering).")
-    judge_max_new_tokens: int = option(24, help="Longest judge reply in tokens (it must only name a verdict).")
-    batch_size: int = option(16, help="Conversations per generate() call for local models.")
-    bootstrap: int = option(2000, help="Bootstrap resamples for the 95% confidence intervals.")
+    max_new_tokens: int = option(96, min=1, help="Longest answer in tokens (closed-book answering).")
+    judge_max_new_tokens: int = option(24, min=1, help="Longest judge reply in tokens (it must only name a verdict).")
+    batch_size: int = option(16, min=1, help="Conversations per generate() call for local models.")
+    bootstrap: int = option(2000, min=1, help="Bootstrap resamples for the 95% confidence intervals.")
     seed: int = option(0, help="Seed of the bootstrap.")
-    tie_margin: float = option(0.0, help="Reference judge: score differences up to this margin are ties.")
+    tie_margin: float = option(0.0, min=0.0, help="Reference judge: score differences up to this margin are ties.")
     label_a: str = option("A", help="Display name of model A in tables and charts.")
     label_b: str = option("B", help="Display name of model B in tables and charts.")
 
@@ -33,18 +33,21 @@ class EvalConfig:
 class ExperimentConfig:
     """The paper's comparison on one knowledge base: MIMIR data vs original, self-instruct and Baize."""
 
-    knowledge: str = option("assets/examples", help="Folder of knowledge files (or a knowledge base folder) to tune on.")
+    knowledge: str = option(
+        "", bundled="examples", help="Folder of knowledge files (or a knowledge base folder) to tune on. Empty: the bundled "
+        "example (a fictional clinic handbook, on-call rota and 44 held-out questions)."
+    )
     run_dir: str = option("runs/experiment", help="Every stage's outputs go here; a rerun skips finished stages.")
     model: str = option("local", help="Model spec that generates all four data sets (the same for fairness).")
     base_model: str = option("embedded", help="Model every adapter is trained on and the base of the comparison.")
     judge_model: str = option("local", help="Model spec of the LLM pairwise judge.")
     questions: str = option(
-        "", help="Held-out question file. Empty: KNOWLEDGE/questions.jsonl if present, else questions generated from the knowledge."
+        "", path="file", help="Held-out question file. Empty: KNOWLEDGE/questions.jsonl if present, else questions generated from the knowledge."
     )
-    generated_questions: int = option(40, help="How many questions to generate when there is no question file.")
-    baselines: list[str] = option(["original", "self-instruct", "baize"], help="Baselines to build, train and compare with.")
+    generated_questions: int = option(40, min=1, help="How many questions to generate when there is no question file.")
+    baselines: list[str] = option(["original", "self-instruct", "baize"], choices=("original", "self-instruct", "baize"), help="Baselines to build, train and compare with.")
     baseline_size: int = option(
-        0, help="Examples per baseline data set. 0: as many as MIMIR produced dialogues (comparable size)."
+        0, min=0, help="Examples per baseline data set. 0: as many as MIMIR produced dialogues (comparable size)."
     )
     generate: dict = option({}, help="Overrides of the generation config (GenerateConfig keys), e.g. {questions_per_fact: 3}.")
     repair: bool = option(
@@ -54,8 +57,8 @@ class ExperimentConfig:
     verify: dict = option({}, help="Overrides of the verification config (VerifyConfig keys).")
     baseline: dict = option({}, help="Overrides of the baseline config (BaselineConfig keys) shared by every baseline.")
     train: dict = option({}, help="Overrides of the training config (TrainConfig keys), the same for every adapter.")
-    judges: list[str] = option(["reference", "llm"], help="Judges of the pairwise comparisons.")
-    max_new_tokens: int = option(40, help="Longest closed-book answer in tokens.")
-    judge_max_new_tokens: int = option(10, help="Longest judge reply in tokens (a verdict needs about 6).")
-    bootstrap: int = option(2000, help="Bootstrap resamples for the 95% confidence intervals.")
+    judges: list[str] = option(["reference", "llm"], choices=("reference", "llm"), help="Judges of the pairwise comparisons.")
+    max_new_tokens: int = option(40, min=1, help="Longest closed-book answer in tokens.")
+    judge_max_new_tokens: int = option(10, min=1, help="Longest judge reply in tokens (a verdict needs about 6).")
+    bootstrap: int = option(2000, min=1, help="Bootstrap resamples for the 95% confidence intervals.")
     seed: int = option(0, help="Seed of generation, training order and the bootstrap.")

@@ -1,25 +1,17 @@
-"""The evaluation prompts, loaded from ``mimir/prompts/evaluate.yaml``."""
+"""The evaluation prompts (``mimir/prompts/evaluate.yaml``), through the one prompt loader."""
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
+from mimir.prompts import load_prompts
+from mimir.prompts import prompt as _prompt
+from mimir.prompts import prompts_file
 
-PROMPTS_FILE = Path(__file__).resolve().parent.parent / "prompts" / "evaluate.yaml"
+PROMPTS_FILE = prompts_file("evaluate")
 
 
-@functools.lru_cache(maxsize=1)
 def prompts() -> dict[str, str]:
-    import yaml
-
-    data = yaml.safe_load(PROMPTS_FILE.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{PROMPTS_FILE}: expected a mapping of prompt names to templates")
-    return {str(k): str(v) for k, v in data.items()}
+    return load_prompts("evaluate")
 
 
 def prompt(name: str) -> str:
-    table = prompts()
-    if name not in table:
-        raise KeyError(f"{PROMPTS_FILE}: prompt {name!r} is missing")
-    return table[name]
+    return _prompt("evaluate", name)

@@ -38,14 +38,21 @@ def question_file(config: ExperimentConfig) -> Path | None:
         if not path.is_file():
             raise InputFileError(f"question file {path} does not exist")
         return path
-    default = Path(config.knowledge) / "questions.jsonl"
+    default = knowledge_source(config) / "questions.jsonl"
     return default if default.is_file() else None
+
+
+def knowledge_source(config: ExperimentConfig) -> Path:
+    """The knowledge folder; empty (or the old ``assets/examples``) is the bundled example."""
+    from mimir.resources import bundled_or_path
+
+    return bundled_or_path(config.knowledge, default="examples", field="experiment.knowledge")
 
 
 def build_knowledge(config: ExperimentConfig, kb_dir: Path) -> dict[str, Any]:
     from mimir.knowledge.store import KnowledgeBase
 
-    source = Path(config.knowledge)
+    source = knowledge_source(config)
     if (source / "manifest.json").exists():  # already a knowledge base: use it as it is
         kb = KnowledgeBase.open(source)
         return {"knowledge_base": str(source), "chunks": len(kb), "files": sorted(kb.sources)}

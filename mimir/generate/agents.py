@@ -7,29 +7,16 @@ go into the request only, never into memory, so they do not pile up turn after t
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from mimir.generate.roles import Role
+from mimir.prompts import load_prompts
 from mimir.generate.safety import data_block
 from mimir.types import Chunk
 
 Message = dict[str, Any]
-
-
-@functools.lru_cache(maxsize=None)
-def load_prompts(name: str = "generate") -> dict[str, str]:
-    """The prompt templates of ``mimir/prompts/<name>.yaml``."""
-    import yaml
-
-    text = (Path(__file__).resolve().parents[1] / "prompts" / f"{name}.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict):
-        raise ValueError(f"mimir/prompts/{name}.yaml must be a mapping of template names to text")
-    return {str(k): str(v) for k, v in data.items()}
 
 
 def render(key: str, prompts: dict[str, str] | None = None, **fields: Any) -> str:

@@ -35,10 +35,7 @@ KINDS = {"original": "original", "self-instruct": "self_instruct", "self_instruc
 
 
 def _prompts() -> dict[str, Any]:
-    import yaml
-
-    path = Path(__file__).resolve().parents[1] / "prompts" / "baselines.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return load_prompts("baselines")
 
 
 def _record(source: str, key: Any, topic: str, target: str, chunk_ids: list[str], turns: list[Turn], model: str, seed: int) -> Dialogue:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Generator
 
-from mimir.errors import MimirError
+from mimir.errors import DialogueFailed  # noqa: F401 (re-exported)
 from mimir.generate.agents import Agent, clean_turn, display, fact_line, knowledge_text, render, window
 from mimir.generate.facts import fact_strings
 from mimir.generate.frameworks import FRAMEWORKS, TurnContext
@@ -24,10 +24,6 @@ from mimir.models.base import Reply
 from mimir.types import Chunk, Dialogue, Scenario, Turn
 
 DialogueRun = Generator[list[dict[str, Any]], Reply, Dialogue]
-
-
-class DialogueFailed(MimirError):
-    """The dialogue cannot become a usable record; it is written with status "failed"."""
 
 
 @dataclass

@@ -16,9 +16,10 @@ from typing import Any
 from mimir.generate.agents import display, inline, render
 from mimir.generate.facts import contains_fact, fact_strings
 from mimir.generate.roles import RoleBook, load_roles
+from mimir.resources import package_path
 from mimir.types import Chunk, Dialogue
 
-DEFAULT_ROLES = Path(__file__).resolve().parents[2] / "assets" / "roles.yaml"
+DEFAULT_ROLES = package_path("assets", "roles.yaml")
 
 
 def training_system_prompt(role_name: str, roles: RoleBook | None = None) -> str:

@@ -50,17 +50,12 @@ class RoleBook:
 
 
 def load_roles(path: str | Path) -> RoleBook:
-    """Read and validate a roles YAML file (see ``assets/roles.yaml`` for the fields)."""
-    import yaml
+    """Read and validate a roles YAML file (see ``mimir/assets/roles.yaml`` for the fields); empty: the bundled one."""
+    from mimir.config import read_data_file
+    from mimir.resources import bundled_or_path
 
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"roles file {path} does not exist; point roles_file at a YAML like assets/roles.yaml") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    return roles_from_dict(data, where=str(path))
+    path = bundled_or_path(path, default="roles.yaml", field="roles_file")  # empty: the bundled library
+    return roles_from_dict(read_data_file(path, what="roles file"), where=str(path))
 
 
 def roles_from_dict(data: Any, where: str = "roles") -> RoleBook:

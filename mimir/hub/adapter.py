@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mimir.config import read_data_file
 from mimir.errors import HubError, InputFileError
 from mimir.hub.auth import hub_api, hub_errors, resolve_token
 from mimir.hub.cards import merged_card, model_card
@@ -61,10 +62,7 @@ def _metrics(adapter_dir: Path) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     for path in sorted(adapter_dir.glob("*metrics*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            raise InputFileError(f"{path}: not valid JSON") from None
+        data = read_data_file(path, what="metrics file", error=InputFileError, fmt="json")
         if isinstance(data, dict):
             out.update({k: v for k, v in data.items() if isinstance(v, (int, float, str, bool))})
     for path in sorted(adapter_dir.glob("*metrics*.jsonl")):
@@ -78,16 +76,7 @@ def _metrics(adapter_dir: Path) -> dict[str, Any]:
 def _evaluation(eval_results: str | Path | dict[str, Any] | None) -> dict[str, Any] | None:
     if eval_results is None or isinstance(eval_results, dict):
         return eval_results
-    path = Path(eval_results)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: eval results not found") from None
-    except json.JSONDecodeError as exc:
-        raise InputFileError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise InputFileError(f"{path}: expected a JSON object of evaluation results")
-    return data
+    return read_data_file(eval_results, what="eval results", error=InputFileError, fmt="json", mapping=True)
 
 
 def _published_yaml(path: Path) -> bytes:
@@ -95,8 +84,8 @@ def _published_yaml(path: Path) -> bytes:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError):
+        data = read_data_file(path, error=InputFileError)
+    except InputFileError:
         return redacted_text(path.read_bytes())
     return yaml.safe_dump(sanitize_config(data), sort_keys=False, allow_unicode=True).encode("utf-8")
 
@@ -113,18 +102,17 @@ def push_adapter(
     """Upload a trained adapter folder to a model repo, card last; with ``config.merged_repo_id``
     also push the merged full model. ``adapter_config.json`` is published with the base model's
     Hub id instead of a local path; text files pass through secret redaction."""
-    import yaml
-
     if not config.repo_id:
         raise HubError("no model repo id: set repo_id (e.g. 'my-clinic-expert-lora')")
     adapter_dir = Path(adapter_dir)
     files = adapter_files(adapter_dir)
-    adapter_config = json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8"))
+    adapter_config = read_data_file(adapter_dir / "adapter_config.json", what="adapter config", error=InputFileError, mapping=True)
     base_model = hub_base_model(adapter_config, config.base_model)
     evaluation = _evaluation(eval_results)
     train_config = None
     if (adapter_dir / "mimir_train_config.yaml").is_file():
-        train_config = sanitize_config(yaml.safe_load((adapter_dir / "mimir_train_config.yaml").read_text(encoding="utf-8")))
+        train_config = sanitize_config(read_data_file(adapter_dir / "mimir_train_config.yaml", what="training config",
+                                                      error=InputFileError))
 
     uploads: list[Upload] = []
     for path in files:
@@ -209,7 +197,7 @@ def load_adapter_from_hub(
     from mimir.models.embedded import resolve_model
 
     folder = download_adapter(repo_id, token=token, revision=revision, endpoint=endpoint)
-    adapter_config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    adapter_config = read_data_file(folder / "adapter_config.json", what="adapter config", error=InputFileError, mapping=True)
     base = base_model or adapter_config.get("base_model_name_or_path")
     if not base:
         raise HubError(f"{repo_id}: adapter_config.json names no base model; pass base_model")

@@ -14,7 +14,7 @@ import logging
 import os
 from typing import Any, Iterator
 
-from mimir.errors import HubError
+from mimir.errors import HubAuthError, HubError  # noqa: F401 (HubAuthError re-exported)
 from mimir.secrets import redact, remember
 
 log = logging.getLogger(__name__)
@@ -23,10 +23,6 @@ TOKEN_HINT = (
     "log in with the Hugging Face button, paste a token with write access "
     "(https://huggingface.co/settings/tokens), set HF_TOKEN, or pass --token"
 )
-
-
-class HubAuthError(HubError, PermissionError):
-    """The Hub refused the credentials (401) or the action (403). Never carries the token."""
 
 
 def resolve_token(token: Any = None, *, required: bool = True) -> str | None:

@@ -19,7 +19,7 @@ class DatasetPushConfig:
     include_knowledge_files: bool = option(
         False, help="Also upload the private knowledge files under knowledge/. Off by default: only their NAMES are listed."
     )
-    max_shard_rows: int = option(50_000, help="Rows per parquet shard.")
+    max_shard_rows: int = option(50_000, min=1, help="Rows per parquet shard.")
 
 
 @dataclass

@@ -122,18 +122,9 @@ def load_run_config(run_config: str | Path | dict[str, Any] | None) -> dict[str,
         return None
     if isinstance(run_config, dict):
         return sanitize_config(run_config)
-    import yaml
+    from mimir.config import read_data_file
 
-    path = Path(run_config)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: run config not found") from None
-    except yaml.YAMLError as exc:
-        raise InputFileError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise InputFileError(f"{path}: expected a mapping at the top level")
-    return sanitize_config(data)
+    return sanitize_config(read_data_file(run_config, what="run config", error=InputFileError, mapping=True))
 
 
 def detect_languages(records: Iterable[dict[str, Any]], *, sample: int = 200) -> list[str]:

@@ -14,17 +14,17 @@ from mimir.config import option
 
 @dataclass
 class KnowledgeConfig:
-    chunk_tokens: int = option(120, help="Token budget of one chunk (word-and-punctuation tokens).")
-    overlap_tokens: int = option(24, help="Tokens of trailing context repeated at the start of the next chunk in a section.")
+    chunk_tokens: int = option(120, min=16, help="Token budget of one chunk (word-and-punctuation tokens).")
+    overlap_tokens: int = option(24, min=0, help="Tokens of trailing context repeated at the start of the next chunk in a section.")
     retriever: Literal["bm25", "dense", "hybrid"] = option(
         "bm25", help="Default search mode: bm25 (lexical), dense (sentence embeddings) or hybrid (rank fusion of both)."
     )
-    max_file_mb: float = option(25.0, help="Largest file accepted, in MiB.")
-    max_pdf_pages: int = option(500, help="Most pages read from one PDF.")
-    max_unzipped_mb: float = option(100.0, help="Largest total decompressed size of a docx (a zip archive), in MiB.")
-    max_zip_ratio: float = option(100.0, help="Largest decompressed/compressed ratio of a docx; above it the file is treated as a zip bomb.")
-    max_json_depth: int = option(32, help="Deepest nesting accepted in json / jsonl files.")
-    max_csv_rows: int = option(100_000, help="Most data rows read from one csv file (or lines from one jsonl file).")
+    max_file_mb: float = option(25.0, min=0.001, help="Largest file accepted, in MiB.")
+    max_pdf_pages: int = option(500, min=1, help="Most pages read from one PDF.")
+    max_unzipped_mb: float = option(100.0, min=0.001, help="Largest total decompressed size of a docx (a zip archive), in MiB.")
+    max_zip_ratio: float = option(100.0, min=1.0, help="Largest decompressed/compressed ratio of a docx; above it the file is treated as a zip bomb.")
+    max_json_depth: int = option(32, min=1, help="Deepest nesting accepted in json / jsonl files.")
+    max_csv_rows: int = option(100_000, min=1, help="Most data rows read from one csv file (or lines from one jsonl file).")
     csv_formulas: Literal["neutralise", "reject"] = option(
         "neutralise",
         help="Spreadsheet formula cells (=, +, -, @ ...): 'neutralise' prefixes them with a quote and flags them; 'reject' refuses the file.",

@@ -1,4 +1,4 @@
-"""Public datasets as knowledge: catalog entries (``assets/datasets.yaml``) or any Hub id with a
+"""Public datasets as knowledge: catalog entries (``mimir/assets/datasets.yaml``) or any Hub id with a
 field mapping, loaded through ``datasets.load_dataset`` and mapped into question/answer chunks.
 
 The same path reads local files: give ``data_files`` and the catalog's mapping is applied to
@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from mimir.config import read_data_file
 from mimir.errors import ConfigError, InputFileError
+from mimir.resources import package_path
 from mimir.types import Chunk, stable_id
 
 log = logging.getLogger(__name__)
 
-CATALOG_PATH = Path(__file__).resolve().parents[2] / "assets" / "datasets.yaml"
+CATALOG_PATH = package_path("assets", "datasets.yaml")
 _BUILDERS = {".json": "json", ".jsonl": "json", ".csv": "csv", ".parquet": "parquet"}
 _LABELS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -73,11 +73,8 @@ class DatasetSpec:
 
 @functools.lru_cache(maxsize=4)
 def _read_catalog(path: str) -> dict[str, dict[str, Any]]:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read the dataset catalog ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("datasets"), dict):
+    data = read_data_file(path, what="dataset catalog", mapping=True)
+    if not isinstance(data.get("datasets"), dict):
         raise ConfigError(f"{path}: expected a top-level 'datasets:' mapping")
     return data["datasets"]
 

@@ -1,4 +1,4 @@
-"""The example knowledge shipped in ``assets/examples/``: a fictional clinic handbook, an on-call
+"""The example knowledge shipped in ``mimir/assets/examples/``: a fictional clinic handbook, an on-call
 rota and held-out questions with key facts (used by tests, the app's one-click demo and the
 evaluation experiment)."""
 
@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from mimir.errors import InputFileError
+from mimir.resources import package_path
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
+EXAMPLES_DIR = package_path("assets", "examples")
 QUESTIONS_FILE = "questions.jsonl"
 
 
 def example_files() -> list[Path]:
     """The knowledge files of the example (everything but the questions file)."""
     if not EXAMPLES_DIR.is_dir():
-        raise InputFileError(f"{EXAMPLES_DIR}: example folder missing; run from a MIMIR checkout")
+        raise InputFileError(f"{EXAMPLES_DIR}: example folder missing; reinstall MIMIR (pip install .)")
     return sorted(p for p in EXAMPLES_DIR.iterdir() if p.is_file() and p.name != QUESTIONS_FILE and not p.name.startswith("."))
 
 

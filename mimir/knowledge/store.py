@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from mimir.config import config_from_dict
-from mimir.errors import InputFileError, MimirError
+from mimir.errors import InputFileError, KnowledgeBaseError
 from mimir.jsonl import read_records
 from mimir.knowledge.chunking import chunk_document
 from mimir.knowledge.config import KnowledgeConfig
@@ -46,10 +46,6 @@ MANIFEST, CHUNKS, DOCUMENTS, INDEX = "manifest.json", "chunks.jsonl", "documents
 
 
 _CHUNK_FIELDS = frozenset(f.name for f in dataclasses.fields(Chunk))
-
-
-class KnowledgeBaseError(MimirError, OSError):
-    """A knowledge base folder is missing, not a knowledge base, or damaged."""
 
 
 @dataclass

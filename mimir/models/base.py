@@ -17,9 +17,9 @@ Conversation = list[Message]
 class GenerationSettings:
     """How to sample one batch of replies."""
 
-    max_new_tokens: int = option(256, help="Upper bound on generated tokens per reply.")
-    temperature: float = option(0.0, help="0 means greedy decoding; > 0 samples.")
-    top_p: float = option(1.0, help="Nucleus sampling mass when temperature > 0.")
+    max_new_tokens: int = option(256, min=1, help="Upper bound on generated tokens per reply.")
+    temperature: float = option(0.0, min=0.0, max=2.0, help="0 means greedy decoding; > 0 samples.")
+    top_p: float = option(1.0, min=0.0, max=1.0, help="Nucleus sampling mass when temperature > 0.")
     stop: list[str] = option([], help="Strings that end a reply; the stop string itself is cut off.")
     seed: int | None = option(None, help="Seed for sampling, so runs can be repeated.")
     tools: list[dict[str, Any]] | None = option(

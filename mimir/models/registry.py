@@ -30,15 +30,15 @@ class ModelConfig:
     model: str = option("", help="Local path or Hub id (local), or model name (endpoint). Empty: the embedded model.")
     base_url: str = option("", help="OpenAI-compatible server URL, e.g. http://localhost:8000/v1. Empty: HF Inference Providers.")
     api_key_env: str = option("HF_TOKEN", help="Environment variable holding the endpoint token (the token itself is never stored).")
-    concurrency: int = option(8, help="Endpoint: requests in flight at once across a batch.")
-    timeout: float = option(60.0, help="Endpoint: seconds before a request counts as timed out and is retried.")
-    max_retries: int = option(5, help="Endpoint: retries on 429/5xx/timeouts, with exponential backoff.")
-    batch_size: int = option(16, help="Local: conversations per generate() call.")
-    device: str = option("auto", help="Local: auto (CUDA with bf16 if present, else CPU), cpu or cuda.")
+    concurrency: int = option(8, min=1, help="Endpoint: requests in flight at once across a batch.")
+    timeout: float = option(60.0, min=0.001, help="Endpoint: seconds before a request counts as timed out and is retried.")
+    max_retries: int = option(5, min=0, help="Endpoint: retries on 429/5xx/timeouts, with exponential backoff.")
+    batch_size: int = option(16, min=1, help="Local: conversations per generate() call.")
+    device: str = option("auto", choices=("auto", "cpu", "cuda"), help="Local: auto (CUDA with bf16 if present, else CPU), cpu or cuda.")
     dtype: Literal["auto", "fp32", "bf16", "fp16"] = option(
         "auto", help="Local: weights and compute precision; auto is bf16 on CUDA, fp32 on CPU ('bf16' on a CPU with "
         "AVX512-BF16 or AMX computes prompts ~2x faster).")
-    prefix_cache_mb: int = option(1024, help="Local: memory for keys/values of recent prompts, reused by the turns "
+    prefix_cache_mb: int = option(1024, min=0, help="Local: memory for keys/values of recent prompts, reused by the turns "
                                   "that extend them (0: off, every prompt computed in full).")
     adapter: str = option("", help="Local: a peft adapter folder (or Hub id) loaded on top of the model.")
 

@@ -31,22 +31,22 @@ class TrainConfig:
         help="Model to tune: 'embedded' (SmolLM2-135M-Instruct, offline), a local folder or a Hub id.",
     )
     method: Method = option("lora", help="'lora' (full-precision base) or 'qlora' (base quantised to 4-bit nf4 with bitsandbytes).")
-    rank: int = option(16, help="LoRA rank r: size of the low-rank update.")
-    alpha: int = option(32, help="LoRA alpha: the update is scaled by alpha / rank.")
-    dropout: float = option(0.05, help="Dropout on the LoRA input.")
+    rank: int = option(16, min=1, help="LoRA rank r: size of the low-rank update.")
+    alpha: int = option(32, min=1, help="LoRA alpha: the update is scaled by alpha / rank.")
+    dropout: float = option(0.05, min=0.0, max=0.99, help="Dropout on the LoRA input.")
     target_modules: list[str] = option(
         ["all-linear"],
         help="Module names that get LoRA adapters (e.g. q_proj, v_proj); ['all-linear'] means every linear layer but the head.",
     )
-    epochs: float = option(3.0, help="Passes over the data; ignored when max_steps > 0.")
-    max_steps: int = option(-1, help="Stop after this many optimizer steps (-1: run `epochs`).")
-    learning_rate: float = option(2e-4, help="Peak learning rate (AdamW).")
+    epochs: float = option(3.0, min=0.0, help="Passes over the data; ignored when max_steps > 0.")
+    max_steps: int = option(-1, min=-1, help="Stop after this many optimizer steps (-1: run `epochs`).")
+    learning_rate: float = option(2e-4, min=0.0, help="Peak learning rate (AdamW).")
     lr_scheduler: str = option("cosine", help="transformers scheduler name: cosine, linear, constant, ...")
-    warmup_ratio: float = option(0.03, help="Fraction of steps spent warming the learning rate up.")
-    weight_decay: float = option(0.0, help="AdamW weight decay.")
-    batch_size: int = option(4, help="Sequences per device per forward pass.")
-    grad_accumulation: int = option(1, help="Forward passes per optimizer step (effective batch = batch_size x this x devices).")
-    max_length: int = option(512, help="Tokens per sequence; longer dialogues are cut at the end.")
+    warmup_ratio: float = option(0.03, min=0.0, max=1.0, help="Fraction of steps spent warming the learning rate up.")
+    weight_decay: float = option(0.0, min=0.0, help="AdamW weight decay.")
+    batch_size: int = option(4, min=1, help="Sequences per device per forward pass.")
+    grad_accumulation: int = option(1, min=1, help="Forward passes per optimizer step (effective batch = batch_size x this x devices).")
+    max_length: int = option(512, min=16, help="Tokens per sequence; longer dialogues are cut at the end.")
     split_long_dialogues: bool = option(
         True, help="Split dialogues longer than max_length into windows of whole exchanges (system prompt repeated) "
         "so no answer is lost to truncation; false cuts them at max_length."
@@ -54,12 +54,12 @@ class TrainConfig:
     packing: bool = option(False, help="Pack several short dialogues into one max_length sequence (faster, same loss mask).")
     gradient_checkpointing: bool = option(False, help="Recompute activations in the backward pass: less memory, ~30% slower.")
     seed: int = option(42, help="Seed for data order, LoRA init and dropout.")
-    logging_steps: int = option(1, help="Write a metrics record every this many optimizer steps.")
-    save_steps: int = option(50, help="Save a resumable checkpoint every this many steps.")
-    save_total_limit: int = option(2, help="Keep at most this many checkpoints (oldest are deleted).")
+    logging_steps: int = option(1, min=1, help="Write a metrics record every this many optimizer steps.")
+    save_steps: int = option(50, min=1, help="Save a resumable checkpoint every this many steps.")
+    save_total_limit: int = option(2, min=1, help="Keep at most this many checkpoints (oldest are deleted).")
     resume: bool = option(True, help="Continue from the newest checkpoint in output_dir when there is one.")
     merge: bool = option(False, help="Also write the base model with the adapter merged in (output_dir/merged).")
-    device: str = option("auto", help="'auto' (CUDA when present), 'cpu' or 'cuda'.")
+    device: str = option("auto", choices=("auto", "cpu", "cuda"), help="'auto' (CUDA when present), 'cpu' or 'cuda'.")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = option(
         "auto", help="Compute precision: 'auto' is bf16 on a GPU that supports it, fp32 on CPU. 'bf16' on CPU "
         "autocasts over fp32 weights (about 1.4x faster on CPUs with AVX512-BF16 or AMX)."

@@ -147,8 +147,9 @@ def launch(
     (out / STATUS_FILE).unlink(missing_ok=True)
     log = (out / LOG_FILE).open("ab")
     child_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
-    root = str(Path(__file__).resolve().parents[2])  # so `-m mimir` finds this very package
-    child_env["PYTHONPATH"] = os.pathsep.join(p for p in (root, child_env.get("PYTHONPATH", "")) if p)
+    root = source_checkout_root()
+    if root:  # running from a source checkout that is not installed: let `-m mimir` find this very package
+        child_env["PYTHONPATH"] = os.pathsep.join(p for p in (root, child_env.get("PYTHONPATH", "")) if p)
     process = subprocess.Popen(
         [python or sys.executable, "-m", "mimir", "-v", "train", "--config", str(path)],
         stdout=log,
@@ -159,6 +160,16 @@ def launch(
     )
     log.close()
     return TrainingRun(out, process)
+
+
+def source_checkout_root() -> str | None:
+    """The folder holding this ``mimir`` package when it runs from a source checkout (the child
+    needs it on PYTHONPATH); ``None`` when it is installed in site-packages (``pip install .``)."""
+    import site
+
+    package_parent = Path(__file__).resolve().parents[1].parent
+    sites = {Path(p).resolve() for p in (*site.getsitepackages(), site.getusersitepackages()) if p}
+    return None if package_parent in sites else str(package_parent)
 
 
 def _absolute(spec: str) -> str:

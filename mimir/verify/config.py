@@ -20,24 +20,24 @@ class VerifyConfig:
         "the judge's correction when it passes the grounding check again (keep / fix / reject).",
     )
     # --- deterministic filters
-    min_turns: int = option(2, help="Fewest non-tool turns a dialogue may have.")
-    max_turns: int = option(40, help="Most non-tool turns a dialogue may have.")
-    min_turn_chars: int = option(2, help="An expert turn shorter than this (without tool calls) counts as empty.")
-    max_turn_chars: int = option(4000, help="A turn longer than this is rejected as a runaway generation.")
+    min_turns: int = option(2, min=1, help="Fewest non-tool turns a dialogue may have.")
+    max_turns: int = option(40, min=1, help="Most non-tool turns a dialogue may have.")
+    min_turn_chars: int = option(2, min=0, help="An expert turn shorter than this (without tool calls) counts as empty.")
+    max_turn_chars: int = option(4000, min=1, help="A turn longer than this is rejected as a runaway generation.")
     max_repeated_ngram_ratio: float = option(
-        0.3, help="Reject a turn when more than this share of its word 4-grams are repeats (a repetition loop)."
+        0.3, min=0.0, max=1.0, help="Reject a turn when more than this share of its word 4-grams are repeats (a repetition loop)."
     )
     language: str = option(
         "auto",
         help="Expected ISO 639-1 language of every turn ('en', 'de', ...); 'auto' takes the language of the "
         "source chunks; 'any' turns the language check off.",
     )
-    min_language_chars: int = option(40, help="Turns shorter than this are too short to identify their language.")
+    min_language_chars: int = option(40, min=0, help="Turns shorter than this are too short to identify their language.")
     min_language_confidence: float = option(
-        0.9, help="Flag a language mismatch only when py3langid is at least this sure of the other language."
+        0.9, min=0.0, max=1.0, help="Flag a language mismatch only when py3langid is at least this sure of the other language."
     )
     near_duplicate_threshold: float = option(
-        0.8, help="Jaccard similarity (MinHash over word 3-grams) above which a dialogue duplicates an earlier one; 0 turns it off."
+        0.8, min=0.0, max=1.0, help="Jaccard similarity (MinHash over word 3-grams) above which a dialogue duplicates an earlier one; 0 turns it off."
     )
     # --- grounding
     grounding: Literal["reject", "hint", "off"] = option(
@@ -52,10 +52,10 @@ class VerifyConfig:
     check_reasoning: bool = option(False, help="Also check the expert's reasoning traces (thoughts), not only what it says.")
     # --- judge
     judge: str = option("local", help="Judge model spec (local, local:PATH, endpoint:MODEL@URL, scripted) for judge/fix modes.")
-    judge_batch_size: int = option(8, help="Dialogues judged per generate() call (batched across dialogues).")
-    judge_max_new_tokens: int = option(768, help="Token budget of one judge reply.")
-    judge_max_source_chars: int = option(3000, help="Each source chunk is cut to this many characters in the judge prompt.")
-    judge_retries: int = option(1, help="Retries after a malformed judge reply (the reply's error is shown to the judge).")
+    judge_batch_size: int = option(8, min=1, help="Dialogues judged per generate() call (batched across dialogues).")
+    judge_max_new_tokens: int = option(768, min=1, help="Token budget of one judge reply.")
+    judge_max_source_chars: int = option(3000, min=1, help="Each source chunk is cut to this many characters in the judge prompt.")
+    judge_retries: int = option(1, min=0, help="Retries after a malformed judge reply (the reply's error is shown to the judge).")
     trust_judge_over_grounding: bool = option(
         False,
         help="In judge/fix modes, let a judge 'keep' overrule grounding flags (for strong judges that understand "

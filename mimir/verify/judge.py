@@ -7,24 +7,20 @@ batched across dialogues through ``ChatModel.generate``, retries included.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from string import Template
 from typing import Any
 
+from mimir.errors import MalformedJudgement
 from mimir.models.base import ChatModel, GenerationSettings
+from mimir.prompts import load_prompts, prompts_file
 from mimir.types import Chunk, Dialogue
 from mimir.verify.grounding import Unsupported, expert_turn_indices
 
-PROMPTS_FILE = Path(__file__).resolve().parent.parent / "prompts" / "verify.yaml"
+PROMPTS_FILE = prompts_file("verify")
 _FENCE = re.compile(r"^```(?:json)?\s*\n(?P<body>.*)\n```$", re.S)
-
-
-class MalformedJudgement(ValueError):
-    """The judge's reply is not the JSON object asked for; the message says what is wrong."""
 
 
 @dataclass
@@ -55,14 +51,8 @@ class Judgement:
         return sum(t.supported for t in self.turns) / len(self.turns) if self.turns else 0.0
 
 
-@functools.lru_cache(maxsize=1)
 def prompts() -> dict[str, str]:
-    import yaml
-
-    data = yaml.safe_load(PROMPTS_FILE.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{PROMPTS_FILE}: expected a mapping of prompt names to templates")
-    return data
+    return load_prompts("verify")
 
 
 def build_messages(
