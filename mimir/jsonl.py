@@ -12,22 +12,49 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from mimir.errors import InputFileError
+
 
 def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Records in file order; a torn final line is skipped, a corrupt middle line is an error."""
+    """Records in file order; a torn final line is skipped, a corrupt middle line is an error.
+
+    Every error is an :class:`~mimir.errors.InputFileError` naming the file and the line, so
+    the command line prints it as a message, never a traceback.
+    """
     path = Path(path)
     if not path.exists():
         return
-    lines = path.read_text(encoding="utf-8").split("\n")
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    lines = data.split(b"\n")
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
             continue
+        last = number == len(lines)  # no newline after it: the process died mid-write
         try:
-            yield json.loads(line)
-        except json.JSONDecodeError:
-            if number == len(lines):  # torn tail from a crash: the item will be redone
+            line = raw.decode("utf-8")
+            record = json.loads(line)
+        except UnicodeDecodeError as exc:
+            if last:
                 return
-            raise ValueError(f"{path}: line {number} is not valid JSON; fix or delete that line") from None
+            raise InputFileError(
+                f"{path}: line {number} is not valid UTF-8 (bad byte at column {exc.start + 1}); fix or delete that line"
+            ) from None
+        except json.JSONDecodeError as exc:
+            if last:  # torn tail from a crash: the item will be redone
+                return
+            raise InputFileError(
+                f"{path}: line {number} is not valid JSON ({exc.msg} at column {exc.colno}); fix or delete that line"
+            ) from None
+        except RecursionError:
+            raise InputFileError(f"{path}: line {number} is nested too deeply to read; fix or delete that line") from None
+        if not isinstance(record, dict):
+            raise InputFileError(
+                f"{path}: line {number} is a JSON {type(record).__name__}, not an object (a record); fix or delete that line"
+            )
+        yield record
 
 
 def done_ids(path: str | Path, key: str = "id") -> set[str]:

@@ -154,9 +154,8 @@ def test_prompt_injection_in_a_chunk_causes_no_tool_call(tmp_path, tavily):
     d = generate_dialogues(chunks, config, ScriptedModel(default=obedient))[0]
     assert not any(t.tool_calls for t in d.turns) and not any(t.role == "tool" for t in d.turns)
     assert tavily.requests == []  # nothing reached the search service
-    assert d.meta["injection_suspected"] is True and d.meta["dropped_tool_calls"] >= 1
-    # the chunk reached the model only inside a data block
-    assert d.status == "ok"
+    # a tool call that follows instructions found in data is recorded and the dialogue rejected (issue 16)
+    assert d.status == "failed" and "instructions were found in its data" in d.error
 
 
 def test_prompt_injection_in_a_web_result_stops_further_tool_calls(tmp_path, kb, monkeypatch):
@@ -174,8 +173,7 @@ def test_prompt_injection_in_a_web_result_stops_further_tool_calls(tmp_path, kb,
     finally:
         server.stop()
     assert len(server.requests) == 1  # the first, legitimate search only
-    assert [c.name for t in d.turns for c in t.tool_calls] == ["tavily_search"]
-    assert d.meta["injection_suspected"] is True and d.status == "ok"
+    assert d.status == "failed" and "'tavily_search' after instructions were found in its data" in d.error
 
 
 def test_data_markers_inside_chunks_cannot_break_out(tmp_path):

@@ -18,6 +18,7 @@ from mimir.generate.safety import looks_like_injection
 from mimir.models.base import Reply
 from mimir.models.toolcalls import parse_tool_calls
 from mimir.secrets import redact
+from mimir.tools.guard import ToolCallRefused, asking
 from mimir.types import ToolCall, Turn, stable_id
 
 Step = Generator[list[dict[str, Any]], Reply, list[Turn]]
@@ -118,6 +119,9 @@ def answer_react(ctx: TurnContext) -> Step:
         if thought:
             thoughts.append(thought)
         if call is not None and final is None and not (can_act and call.name in ctx.tools):
+            if ctx.tainted:  # the call followed instructions found in data: recorded, dialogue rejected
+                raise ToolCallRefused(f"the expert called {call.name!r} after instructions were found in its data "
+                                      "(possible prompt injection); the dialogue is rejected")
             ctx.count("dropped_tool_calls")  # not allowed here: never executed, never recorded as a call
             reason = "untrusted instructions in data" if ctx.tainted else f"tool {call.name!r} not allowed now"
             ctx.meta.setdefault("dropped_reasons", []).append(reason)
@@ -128,8 +132,12 @@ def answer_react(ctx: TurnContext) -> Step:
         if call is not None and final is None:
             call.id = stable_id(ctx.call_prefix, step, call.name, call.arguments, prefix="call_", length=12)
             started = time.perf_counter()
+            question = next((m["content"] for m in reversed(ctx.agent.memory) if m["role"] == "user"), "")
             try:
-                observation = str(ctx.tools[call.name](**_arguments(ctx.tools[call.name], call.arguments)))
+                with asking(question):  # the asker's words may appear in a web query; knowledge spans may not
+                    observation = str(ctx.tools[call.name](**_arguments(ctx.tools[call.name], call.arguments)))
+            except ToolCallRefused:
+                raise
             except Exception as exc:  # noqa: BLE001 - a failing tool is an observation, as in a real agent
                 observation = f"Tool error: {type(exc).__name__}: {redact(exc)[:300]}"
                 ctx.count("tool_errors")

@@ -61,6 +61,9 @@ def build_tools(names: set[str], config: GenerateConfig, kb: Any, api_keys: dict
     """The smolagents tools the scenarios need (keys from ``api_keys`` or the configured env vars)."""
     keys = api_keys or {}
     tools: dict[str, Any] = {}
+    from mimir.tools.guard import LeakGuard
+
+    guard = LeakGuard(kb)  # web queries are checked against the private knowledge before sending
     if "knowledge_retriever" in names:
         from mimir.tools.retriever import KnowledgeRetrieverTool
 
@@ -68,12 +71,12 @@ def build_tools(names: set[str], config: GenerateConfig, kb: Any, api_keys: dict
     if "tavily_search" in names:
         from mimir.tools.web_search import TavilySearchTool
 
-        tools["tavily_search"] = TavilySearchTool(keys.get("tavily"), base_url=config.tavily_base_url, key_env=config.tavily_api_key_env)
+        tools["tavily_search"] = TavilySearchTool(keys.get("tavily"), base_url=config.tavily_base_url, key_env=config.tavily_api_key_env, guard=guard)
     if "google_search" in names:
         from mimir.tools.web_search import GoogleSearchTool
 
         tools["google_search"] = GoogleSearchTool(keys.get("google"), provider=config.google_provider,
-                                                  base_url=config.google_base_url, key_env=config.google_api_key_env)
+                                                  base_url=config.google_base_url, key_env=config.google_api_key_env, guard=guard)
     return tools
 
 

@@ -114,11 +114,31 @@ def hub_errors(action: str, repo_id: str | None = None) -> Iterator[None]:
                 f"{': ' + server if server else ''}; nothing was marked complete, so running the push again is safe"
             )
         error.status = status  # type: ignore[attr-defined]
-    except (OSError, ValueError) as exc:  # connection failures, invalid README metadata, ...
-        error = HubError(f"could not {action}{where}: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - connection failures (httpx's are not OSError), bad metadata, ...
+        if _is_connection_error(exc):
+            error = HubError(
+                f"could not {action}{where}: no connection to the Hub ({hub_endpoint()}: {type(exc).__name__}); "
+                "check the network connection (or HF_ENDPOINT) and run the command again"
+            )
+        elif isinstance(exc, (OSError, ValueError)):
+            error = HubError(f"could not {action}{where}: {type(exc).__name__}: {exc}")
+        else:
+            raise
     error.args = (redact(error.args[0]),)
     log.warning("%s", error)
     raise error from None
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    """httpx / requests / socket failures to reach the server at all (timeouts included)."""
+    import socket
+
+    if isinstance(exc, (ConnectionError, socket.gaierror, TimeoutError)):
+        return True
+    module = type(exc).__module__
+    if module.startswith(("httpx", "httpcore")):
+        return True
+    return module.startswith("requests") and type(exc).__name__ in ("ConnectionError", "ConnectTimeout", "ReadTimeout", "Timeout")
 
 
 def _server_message(exc: Any) -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mimir.knowledge.documents import Block, Document, count_tokens
+from mimir.knowledge.documents import TOKEN, Block, Document, count_tokens
 from mimir.types import Chunk, stable_id
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+|(?<=[。！？；])")
 _STANDALONE = {"row", "record"}
 
 
@@ -121,6 +121,12 @@ def _word_windows(block: Block, offset: int, sentence: str, budget: int) -> list
     window_tokens = 0
     for word in words:
         t = count_tokens(word.group())
+        if t > budget:  # no whitespace to split at (CJK text, base64, a long URL): cut at token edges
+            if window:
+                pieces.append(_Piece(offset + window[0].start(), offset + window[-1].end(), window_tokens, block))
+                window, window_tokens = [], 0
+            pieces.extend(_token_windows(block, offset + word.start(), word.group(), budget))
+            continue
         if window and window_tokens + t > budget:
             pieces.append(_Piece(offset + window[0].start(), offset + window[-1].end(), window_tokens, block))
             window, window_tokens = [], 0
@@ -128,4 +134,17 @@ def _word_windows(block: Block, offset: int, sentence: str, budget: int) -> list
         window_tokens += t
     if window:
         pieces.append(_Piece(offset + window[0].start(), offset + window[-1].end(), window_tokens, block))
+    return pieces
+
+
+def _token_windows(block: Block, offset: int, text: str, budget: int) -> list[_Piece]:
+    """``text`` (no whitespace in it) cut into spans of at most ``budget`` tokens."""
+    edges = [m.end() for m in TOKEN.finditer(text)]
+    pieces = []
+    start = 0
+    for i in range(budget - 1, len(edges), budget):
+        pieces.append(_Piece(offset + start, offset + edges[i], budget, block))
+        start = edges[i]
+    if start < len(text):
+        pieces.append(_Piece(offset + start, offset + len(text), max(1, count_tokens(text[start:])), block))
     return pieces

@@ -8,12 +8,20 @@ from typing import Any, Literal
 
 BlockKind = Literal["paragraph", "list", "table_row", "row", "record", "code"]
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
+# Scripts written without spaces between words: each character counts as a token of its own.
+_NO_SPACE_SCRIPTS = (
+    "\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3031-\u303c\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"  # Han, kana, bopomofo
+    "\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"  # Thai, Lao, Myanmar, Khmer
+)
+# A token is one such character, a word of at most 24 characters (longer runs, base64 and the
+# like, count one token per 24 characters), or one punctuation mark. Ordinary words count as before.
+TOKEN = re.compile(rf"[{_NO_SPACE_SCRIPTS}]|(?:(?![{_NO_SPACE_SCRIPTS}])\w){{1,24}}|[^\w\s]")
 
 
 def count_tokens(text: str) -> int:
     """A cheap, deterministic token count (words and punctuation marks), close to subword counts / 1.3."""
-    return len(_TOKEN.findall(text))
+    return len(TOKEN.findall(text))
 
 
 @dataclass

@@ -2,14 +2,15 @@
 
 Layout::
 
-    <kb>/manifest.json     config, one entry per source (sha256, size, format, chunk count)
-    <kb>/documents/<name>  a copy of each added file under its sanitised name
-    <kb>/chunks.jsonl      every Chunk, in source order
-    <kb>/index/<mode>/     the saved retrieval index + the fingerprint of the chunks it covers
+    <kb>/manifest.json          config, one entry per source (sha256, size, format, chunk count),
+                                the name of the current chunk file
+    <kb>/documents/<name>       a copy of each added file under its sanitised, distinct name
+    <kb>/chunks-<gen>.jsonl     every Chunk, in source order (``chunks.jsonl`` in older bases)
+    <kb>/index/<mode>/          the saved retrieval index + the fingerprint of the chunks it covers
 
 Adding a file whose name and content are already there is a no-op; a new version under the
-same name replaces the old chunks. Writes go to a temporary file first and are renamed into
-place, so a crash leaves the previous state readable.
+same name replaces the old chunks. Every add and remove is one transaction (see
+:mod:`mimir.knowledge.txn`): a crash leaves the base as it was before, or fully after.
 """
 
 from __future__ import annotations
@@ -20,11 +21,8 @@ import functools
 import hashlib
 import json
 import logging
-import os
-import re
 import shutil
 import threading
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -35,6 +33,8 @@ from mimir.jsonl import read_records
 from mimir.knowledge.chunking import chunk_document
 from mimir.knowledge.config import KnowledgeConfig
 from mimir.knowledge.loaders import load_document
+from mimir.knowledge.names import distinct_name, sanitize_name
+from mimir.knowledge.txn import Transaction, atomic_write, chunks_file, finish, sweep, write_manifest
 from mimir.knowledge.retrieval import TOKENIZER_VERSION, BM25Index, DenseIndex, Index, fuse
 from mimir.types import Chunk, stable_id
 
@@ -69,22 +69,6 @@ class AddReport:
         return ", ".join(parts)
 
 
-def sanitize_name(name: str) -> str:
-    """A safe file name: no directories, no leading dots, only plain characters."""
-    base = re.split(r"[\\/]", str(name))[-1]
-    base = unicodedata.normalize("NFKC", base)
-    base = re.sub(r"[^\w.\- ()]+", "_", base, flags=re.ASCII).strip(" .")
-    base = re.sub(r"_+", "_", base)
-    stem, dot, ext = base.rpartition(".")
-    if not dot:
-        stem, ext = base, ""
-    stem = stem[:120].strip(" .") or "file"
-    safe = f"{stem}.{ext[:12]}" if ext else stem
-    if safe in (MANIFEST, CHUNKS) or not safe:
-        safe = f"file_{safe}"
-    return safe
-
-
 def _locked(method):  # type: ignore[no-untyped-def]
     """Run a KnowledgeBase method under the instance's re-entrant lock."""
 
@@ -98,15 +82,6 @@ def _locked(method):  # type: ignore[no-untyped-def]
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def index_text(chunk: Chunk) -> str:
@@ -150,8 +125,8 @@ class KnowledgeBase:
             "sources": {},
             "index": {},
         }
-        _atomic_write(root / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
-        _atomic_write(root / CHUNKS, "")
+        write_manifest(root, manifest)
+        atomic_write(root / CHUNKS, "")
         return cls(root, manifest)
 
     @classmethod
@@ -171,6 +146,11 @@ class KnowledgeBase:
             raise KnowledgeBaseError(f"{manifest_path}: not a MIMIR knowledge base manifest")
         if manifest.get("version") != VERSION:
             raise KnowledgeBaseError(f"{manifest_path}: version {manifest.get('version')!r} is not supported (expected {VERSION})")
+        if manifest.get("pending"):  # a committed add/remove was cut short: finish it
+            try:
+                finish(root, manifest)
+            except OSError as exc:
+                raise KnowledgeBaseError(f"{root}: cannot finish an interrupted update ({exc.strerror or exc})") from None
         return cls(root, manifest)
 
     @property
@@ -199,8 +179,16 @@ class KnowledgeBase:
     @_locked
     def _load_chunks(self) -> list[Chunk]:
         if self._chunks is None:
+            path = self.root / chunks_file(self._manifest)
+            if not path.is_file():
+                # another process committed a newer chunk file and removed ours: read its manifest
+                fresh = KnowledgeBase.open(self.root)._manifest
+                path = self.root / chunks_file(fresh)
+                if not path.is_file():
+                    raise KnowledgeBaseError(f"{self.root}: the chunk file {path.name} is missing; add the documents again")
+                self._manifest = fresh
             try:
-                records = list(read_records(self.root / CHUNKS))
+                records = list(read_records(path))
             except ValueError as exc:
                 raise KnowledgeBaseError(str(exc)) from None
             # Chunk is flat (no nested records), so the generic from_dict's type-hint walk is not needed
@@ -224,19 +212,32 @@ class KnowledgeBase:
         if len(display) != len(paths):
             raise ValueError("names must have one entry per path")
         report = AddReport()
+        txn = self._begin()
+        used: set[str] = set()  # stored names given out in this call: two files never share one
         for path, raw_name in zip(paths, display):
             name = sanitize_name(raw_name)
+            if name.casefold() in {u.casefold() for u in used}:
+                distinct = distinct_name(name, used | set(self._manifest["sources"]))
+                report.warnings.append(f"{raw_name}: another file in this add is also named {name}; stored as {distinct}")
+                name = distinct
+            used.add(name)
             try:
-                self._add_one_file(path, name, report)
+                self._add_one_file(path, name, report, txn)
             except InputFileError as exc:
                 report.errors.append((name, str(exc)))
             except OSError as exc:  # unreadable file: permissions, vanished mid-upload
                 report.errors.append((name, f"{name}: cannot be read ({exc.strerror or exc})"))
+            except BaseException:  # interrupted: nothing of this call is kept
+                txn.abandon()
+                self._reload()
+                raise
         if report.added:
-            self._commit()
+            self._commit(txn)
+        else:
+            txn.abandon()
         return report
 
-    def _add_one_file(self, path: Path, name: str, report: AddReport) -> None:
+    def _add_one_file(self, path: Path, name: str, report: AddReport, txn: Transaction) -> None:
         if not path.is_file():
             raise InputFileError(f"{name}: not found or not a regular file")
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.stat().st_size <= self._max_bytes() else ""
@@ -251,8 +252,7 @@ class KnowledgeBase:
             return
         document = load_document(path, self.config, name=name)
         chunks = chunk_document(document, self.config.chunk_tokens, self.config.overlap_tokens)
-        stored = self.root / DOCUMENTS / name
-        shutil.copyfile(path, stored)
+        txn.stage(path, name)
         if name in sources:
             report.warnings.append(f"{name}: replaced the earlier version")
         entry = {
@@ -293,25 +293,28 @@ class KnowledgeBase:
         self._replace_source(key, entry, chunks)
         report.added.append(key)
         report.chunks_added = len(chunks)
-        self._commit()
+        self._commit(self._begin())
         return report
 
     @_locked
     def add_chunks(self, key: str, chunks: list[Chunk], entry: dict[str, Any] | None = None) -> None:
         """Add ready-made chunks under a source key (replacing that key's chunks)."""
+        txn = self._begin()
         self._replace_source(key, {"type": "chunks", "chunks": len(chunks), "added": _now(), **(entry or {})}, chunks)
-        self._commit()
+        self._commit(txn)
 
     @_locked
     def remove(self, name: str) -> bool:
         """Forget a source and its chunks; True if it was there."""
         if name not in self._manifest["sources"]:
             return False
+        txn = self._begin()
+        chunks = self._load_chunks()
         entry = self._manifest["sources"].pop(name)
         if entry.get("stored_as"):
-            (self.root / entry["stored_as"]).unlink(missing_ok=True)
-        self._set_chunks([c for c in self._load_chunks() if self._source_key(c) != name])
-        self._commit()
+            txn.remove(entry["stored_as"])
+        self._set_chunks([c for c in chunks if self._source_key(c) != name])
+        self._commit(txn)
         return True
 
     @staticmethod
@@ -332,23 +335,43 @@ class KnowledgeBase:
     def _max_bytes(self) -> int:
         return int(self.config.max_file_mb * 1024 * 1024)
 
-    def _commit(self) -> None:
-        """Persist chunks and manifest, then rebuild the indexes that exist."""
-        chunks = self._load_chunks()
-        _atomic_write(
-            self.root / CHUNKS, "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in chunks)
-        )
+    def _begin(self) -> Transaction:
+        """Start a transaction: sweep what an interrupted one left, load the chunks to change."""
+        sweep(self.root, self._manifest)
+        self._load_chunks()
+        return Transaction(self.root)
+
+    def _commit(self, txn: Transaction) -> None:
+        """Chunks, indexes and manifest as one transaction (see :mod:`mimir.knowledge.txn`).
+
+        On any failure the in-memory state is reloaded from disk, which still holds the old base.
+        """
+        try:
+            chunks = self._load_chunks()
+            lines = "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in chunks)
+            self._indexes.clear()
+            for mode in ("bm25", *[m for m in self._manifest.get("index", {}) if m != "bm25"]):
+                self._index(mode, persist_manifest=False)
+            txn.commit(self._manifest, lines)
+        except BaseException:
+            txn.abandon()
+            self._reload()
+            raise
+
+    def _reload(self) -> None:
+        try:
+            self._manifest = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+        self._chunks, self._by_id = None, {}
         self._indexes.clear()
-        for mode in ("bm25", *[m for m in self._manifest.get("index", {}) if m != "bm25"]):
-            self._index(mode)
-        _atomic_write(self.root / MANIFEST, json.dumps(self._manifest, indent=2, ensure_ascii=False))
 
     # ----------------------------------------------------------------- search
     def fingerprint(self) -> str:
         return stable_id(TOKENIZER_VERSION, *[c.id for c in self._load_chunks()], prefix="fp_")
 
     @_locked
-    def _index(self, mode: str) -> Index:
+    def _index(self, mode: str, *, persist_manifest: bool = True) -> Index:
         if mode in self._indexes:
             return self._indexes[mode]
         index: Index = BM25Index() if mode == "bm25" else DenseIndex(self.config.dense_model)
@@ -364,14 +387,17 @@ class KnowledgeBase:
             except (OSError, ValueError, KeyError) as exc:
                 log.warning("index %s unreadable (%s); rebuilding", folder, exc)
         if not loaded:
+            if isinstance(index, DenseIndex) and folder.is_dir():
+                index.reuse(folder)  # incremental: only chunks not embedded before are encoded
             index.build([index_text(c) for c in self._load_chunks()])
             self.index_builds += 1
             if folder.exists():
                 shutil.rmtree(folder)
             index.save(folder)
-            _atomic_write(marker, json.dumps({"fingerprint": fingerprint, "chunks": len(self._load_chunks())}))
+            atomic_write(marker, json.dumps({"fingerprint": fingerprint, "chunks": len(self._load_chunks())}))
             self._manifest.setdefault("index", {})[mode] = {"fingerprint": fingerprint, "built": _now()}
-            _atomic_write(self.root / MANIFEST, json.dumps(self._manifest, indent=2, ensure_ascii=False))
+            if persist_manifest and not self._manifest.get("pending"):
+                write_manifest(self.root, self._manifest)
         self._indexes[mode] = index
         return index
 

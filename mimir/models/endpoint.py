@@ -64,6 +64,10 @@ class EndpointModel(ChatModel):
 
         self.model = model
         self.base_url = base_url.rstrip("/")
+        if self.base_url:
+            from mimir.models.registry import check_endpoint_url
+
+            check_endpoint_url(self.base_url)  # an ftp:// URL is a config error, not six "malformed replies"
         self.concurrency = max(1, concurrency)
         self.retry = retry or RetryPolicy()
         remember(token)
@@ -99,7 +103,7 @@ class EndpointModel(ChatModel):
                 return self._request(conversation, settings)
             except _Retryable as exc:
                 if attempt >= self.retry.max_retries or self._closed.is_set():
-                    raise BackendError(f"{self.name}: gave up after {attempt + 1} attempts ({exc})") from None
+                    raise BackendError(f"{self.name}: gave up after {attempt + 1} attempts: {_in_words(str(exc))}") from None
                 wait = self.retry.delay(attempt, exc.retry_after)
                 log.warning("%s: %s; retrying in %.2fs (attempt %d/%d)", self.name, exc, wait, attempt + 1, self.retry.max_retries)
                 time.sleep(wait)
@@ -149,6 +153,25 @@ class EndpointModel(ChatModel):
     def close(self) -> None:
         self._closed.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+_WORDS = {
+    "ConnectError": "no connection to the server (is it running, and is the URL right?)",
+    "ConnectionRefusedError": "the server refused the connection (is it running on that port?)",
+    "ConnectTimeout": "the server did not accept the connection in time",
+    "ReadTimeout": "the server stopped answering mid-reply",
+    "RemoteProtocolError": "the server closed the connection mid-reply",
+    "ReadError": "the connection broke while reading the reply",
+    "gaierror": "the server's host name could not be resolved (no network, or a typo in the URL)",
+}
+
+
+def _in_words(reason: str) -> str:
+    """'transport error (ConnectError)' -> what it means for the user (the class name kept in brackets)."""
+    for name, words in _WORDS.items():
+        if f"({name})" in reason:
+            return f"{words} [{name}]"
+    return reason
 
 
 def _retry_after(response: Any) -> float | None:

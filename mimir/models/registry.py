@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Literal
 
 from mimir.config import option
@@ -110,13 +111,58 @@ def register_backend(name: str) -> Callable[[Factory], Factory]:
 
 
 def load_model(spec: str | ModelConfig = "local") -> ChatModel:
-    """Instantiate the backend a spec string or config names."""
+    """Instantiate the backend a spec string or config names (after :func:`check_model`)."""
     config = ModelConfig.from_spec(spec) if isinstance(spec, str) else spec
     try:
         factory = _BACKENDS[config.backend]
     except KeyError:
         raise ConfigError(f"model backend {config.backend!r} is unknown; choose one of {', '.join(sorted(_BACKENDS))}") from None
+    check_model(config)
     return factory(config)
+
+
+def _looks_like_path(value: str) -> bool:
+    """A filesystem path rather than a Hub id ('org/name' has one slash and no leading dot/slash)."""
+    return value.startswith(("/", "./", "../", "~", ".\\")) or "\\" in value or value.count("/") > 1 or value in (".", "..")
+
+
+def check_model(config: ModelConfig) -> None:
+    """Errors a backend would hit only after minutes of loading, found now, in words.
+
+    A local model or adapter that names a folder must exist and hold a model; an endpoint URL
+    must be http(s) (no retries against an ``ftp://`` URL).
+    """
+    from mimir.errors import ModelNotFoundError
+
+    if config.backend == "local":
+        for what, value in (("model", config.model), ("adapter", config.adapter)):
+            if not value or not _looks_like_path(value):
+                continue
+            path = Path(value).expanduser()
+            if not path.exists():
+                raise ModelNotFoundError(
+                    f"local {what} {value!r}: no such file or folder; give a folder saved with save_pretrained, "
+                    f"a .gguf file, or a Hub id such as HuggingFaceTB/SmolLM2-135M-Instruct"
+                )
+            if path.is_dir() and not any((path / n).exists() for n in ("config.json", "adapter_config.json")) \
+                    and not any(path.glob("*.gguf")):
+                raise ModelNotFoundError(
+                    f"local {what} {value!r}: the folder holds no model (no config.json, adapter_config.json or .gguf file)"
+                )
+    if config.backend == "endpoint" and config.base_url:
+        check_endpoint_url(config.base_url)
+
+
+def check_endpoint_url(url: str) -> None:
+    """An endpoint base URL must be http:// or https:// with a host."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"endpoint base_url {url!r}: use an http:// or https:// URL of an OpenAI-compatible server, "
+            f"e.g. http://localhost:8000/v1 ({parts.scheme or 'no'} scheme is not supported)"
+        )
 
 
 @register_backend("local")

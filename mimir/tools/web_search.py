@@ -1,7 +1,8 @@
 """Web search as smolagents ``Tool``s: Tavily (tavily-python) and Google (Serper or SerpAPI).
 
 Results come back as delimited DATA blocks (like the knowledge retriever's), because web text is
-untrusted. Keys are passed in (or read from the named environment variable), registered with
+untrusted. Given a :class:`~mimir.tools.guard.LeakGuard`, a tool checks each query against the
+private knowledge base before anything is sent, and refuses one that would carry it out. Keys are passed in (or read from the named environment variable), registered with
 :mod:`mimir.secrets` so they never reach logs or errors, and never stored on disk.
 smolagents ships a ``GoogleSearchTool`` too, but it puts the key in the URL query, reads it only
 from the environment, cannot be pointed at another endpoint and echoes raw error bodies; this one
@@ -17,6 +18,7 @@ from smolagents import Tool
 
 from mimir.errors import AuthError, BackendError, ConfigError
 from mimir.secrets import redact, remember
+from mimir.tools.guard import LeakGuard
 
 SERPER_URL = "https://google.serper.dev/search"
 SERPAPI_URL = "https://serpapi.com/search.json"
@@ -56,8 +58,9 @@ class TavilySearchTool(Tool):
     output_type = "string"
 
     def __init__(self, api_key: str | None = None, *, base_url: str = "", max_results: int = 3,
-                 key_env: str = "TAVILY_API_KEY", timeout: float = 30.0) -> None:
+                 key_env: str = "TAVILY_API_KEY", timeout: float = 30.0, guard: LeakGuard | None = None) -> None:
         super().__init__()
+        self.guard = guard
         self._key = resolve_key(api_key, key_env, "Tavily search")
         self.base_url, self.max_results, self.timeout = base_url or None, max_results, timeout
         self._client: Any = None
@@ -71,6 +74,8 @@ class TavilySearchTool(Tool):
     def forward(self, query: str) -> str:  # type: ignore[override]
         from tavily import errors as tavily_errors
 
+        if self.guard is not None:
+            self.guard.check(str(query), self.name)  # before anything leaves the machine
         try:
             data = self._client.search(str(query), max_results=self.max_results, timeout=self.timeout)
         except (tavily_errors.InvalidAPIKeyError, tavily_errors.ForbiddenError, tavily_errors.MissingAPIKeyError) as exc:
@@ -92,8 +97,10 @@ class GoogleSearchTool(Tool):
     output_type = "string"
 
     def __init__(self, api_key: str | None = None, *, provider: str = "serper", base_url: str = "",
-                 key_env: str | None = None, max_results: int = 3, timeout: float = 30.0) -> None:
+                 key_env: str | None = None, max_results: int = 3, timeout: float = 30.0,
+                 guard: LeakGuard | None = None) -> None:
         super().__init__()
+        self.guard = guard
         if provider not in ("serper", "serpapi"):
             raise ConfigError(f"google_provider must be serper or serpapi, not {provider!r}")
         self.provider = provider
@@ -105,6 +112,8 @@ class GoogleSearchTool(Tool):
     def forward(self, query: str) -> str:  # type: ignore[override]
         import requests
 
+        if self.guard is not None:
+            self.guard.check(str(query), self.name)  # before anything leaves the machine
         try:
             if self.provider == "serper":
                 response = requests.post(self.url, json={"q": str(query), "num": self.max_results},

@@ -10,7 +10,7 @@ import re
 from mimir.errors import InputFileError
 from mimir.knowledge.config import KnowledgeConfig
 from mimir.knowledge.documents import Document
-from mimir.knowledge.loaders._common import decode_text
+from mimir.knowledge.loaders._common import decode_html
 from mimir.knowledge.loaders.text import parse_markdown
 
 
@@ -29,7 +29,7 @@ def _config():  # type: ignore[no-untyped-def]
 def load_html(data: bytes, name: str, config: KnowledgeConfig) -> Document:
     import trafilatura
 
-    html = decode_text(data, name)
+    html = decode_html(data, name)
     if not re.search(r"<\s*[a-zA-Z!]", html[:65536]):
         raise InputFileError(f"{name}: no HTML markup found (wrong extension?)")
     text = trafilatura.extract(

@@ -1,5 +1,6 @@
 """PDF through pypdf: text per page, paragraphs rebuilt from line layout, short title-like
-lines taken as headings. Encrypted files are opened only when they need no password."""
+lines taken as headings; contents leaders, running headers and tiny fragments cleaned up
+(:mod:`.pdf_text`). Encrypted files are opened only when they need no password."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 from mimir.errors import InputFileError
 from mimir.knowledge.config import KnowledgeConfig
 from mimir.knowledge.documents import Document, TextBuilder
+from mimir.knowledge.loaders.pdf_text import best_spacing, clean_lines, merge_fragments, run_together, running_lines
 
 _HEADING = re.compile(r"^(\d+(\.\d+)*\.?\s+)?[A-Z][^.!?;:]{0,70}$")
 
@@ -45,16 +47,27 @@ def load_pdf(data: bytes, name: str, config: KnowledgeConfig) -> Document:
     builder = TextBuilder()
     warnings: list[str] = []
     heading = ""
+    texts: list[str | None] = []
     for number, page in enumerate(reader.pages, 1):
         try:
-            text = page.extract_text() or ""
+            texts.append(_page_text(page))
         except Exception as exc:  # one damaged page should not lose the rest
             warnings.append(f"page {number}: text could not be extracted ({type(exc).__name__})")
-            continue
-        for kind, paragraph in _paragraphs(text):
-            if kind == "heading":
+            texts.append(None)
+    pages_lines = [_lines(t) if t is not None else [] for t in texts]
+    running = running_lines(pages_lines)
+    dropped = 0
+    for number, lines in enumerate(pages_lines, 1):
+        kept, gone = clean_lines(lines, running)
+        dropped += gone
+        for kind, paragraph in merge_fragments(_paragraphs(kept)):
+            if kind in ("heading", "heading_only"):
                 heading = paragraph  # kept in the text too: a misread heading must not lose words
+            if kind == "heading_only":
+                continue  # a heading ending its page: it heads the chunks of the next page
             builder.add(paragraph, kind="paragraph", heading=heading, page=number)
+    if dropped:
+        warnings.append(f"{dropped} table-of-contents, page-number or running-header lines left out")
     return Document(name=name, format="pdf", text=builder.text, blocks=builder.blocks, warnings=warnings,
                     meta={"pages": pages})
 
@@ -69,9 +82,24 @@ def _is_heading(line: str) -> bool:
     return numbered or titled
 
 
-def _paragraphs(text: str) -> list[tuple[str, str]]:
+def _page_text(page) -> str:  # type: ignore[no-untyped-def]
+    """The page's text in pypdf's plain mode, or its layout mode where that spaces words better."""
+    plain = page.extract_text() or ""
+    if run_together(plain) < 3:
+        return plain
+    try:
+        layout = page.extract_text(extraction_mode="layout") or ""
+    except Exception:  # layout mode fails on some fonts; plain text is still good
+        return plain
+    return best_spacing(plain, layout)
+
+
+def _lines(text: str) -> list[str]:
+    return [re.sub(r"[ \t]+", " ", line).strip() for line in text.replace("\r", "\n").split("\n")]
+
+
+def _paragraphs(lines: list[str]) -> list[tuple[str, str]]:
     """('heading' | 'paragraph', text) from a page's extracted lines."""
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.replace("\r", "\n").split("\n")]
     out: list[tuple[str, str]] = []
     current: list[str] = []
 
