@@ -84,7 +84,7 @@ def test_pairwise_comparison_with_reference_judge(eval_ctx, session):
         eval_ctx, session, "knows", "guesses", "MIMIR", "base", str(evaluate_tab.EXAMPLE_QUESTIONS), None,
         ["reference"], "guesses", 64, 6)
     assert "reference judge" in summary and "MIMIR" in summary
-    assert chart and chart.endswith("chart.png")
+    assert chart is not None and chart.size[0] > 100  # pixels, not a server path to serve
     assert len(rows) == 6 and all(r[3] == "MIMIR wins" for r in rows)
     saved = json.loads((session.workspace / "evaluate" / "summary.json").read_text())
     assert saved["summaries"]["reference"]["wins"] == 6
@@ -152,10 +152,17 @@ def test_training_data_choices_prefer_verified(session):
 
     for rel in ("generate/mimir_export.jsonl", "verify/verified_export.jsonl", "generate/mimir_dialogues.jsonl",
                 "knowledge/chunks.jsonl"):
-        session.path(*rel.split("/")).write_text("{}\n")
+        session.path(*rel.split("/")).write_text("{}\n{}\n")
+    session.path("generate", "baize_export.jsonl").write_text("")  # empty: not offered
     labels = [label for label, _ in train_tab.dataset_choices(session)]
-    assert labels[0] == "verify/verified_export.jsonl" and "generate/mimir_export.jsonl" in labels
-    assert "knowledge/chunks.jsonl" not in labels
+    assert labels[0] == "verify/verified_export.jsonl — 2 record(s)" and "generate/mimir_export.jsonl — 2 record(s)" in labels
+    assert not any("chunks" in label or "baize" in label for label in labels)
+    session.path("verify", "verified_export.jsonl").write_text("")  # verify kept nothing: the raw export comes first
+    labels = [label for label, _ in train_tab.dataset_choices(session)]
+    assert labels == ["generate/mimir_export.jsonl — 2 record(s)"]
+    with pytest.raises(gr.Error, match="no training records"):
+        train_tab.start_training(session, str(session.workspace / "verify" / "verified_export.jsonl"), None, "run",
+                                 "lora", "embedded", 8, 16, 1, 2, 1e-4, 2, 128)
 
 
 # -- roles -> generate -> verify on the scripted model -------------------------------------------

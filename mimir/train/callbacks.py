@@ -42,6 +42,8 @@ class MetricsCallback(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
+        if "eval_loss" in logs:  # the app plots it beside the training loss
+            self._emit({"event": "eval", "step": state.global_step, "eval_loss": logs["eval_loss"]})
         if "loss" not in logs:  # eval / final summary records go to the card instead
             return
         now = time.monotonic()

@@ -15,11 +15,17 @@ from mimir.ui import (
     train_tab,
     verify_tab,
 )
+from mimir.ui.common import guard
 from mimir.ui.context import ASSETS, AppContext, ModelCache, ModelLoader, default_runs_root
 from mimir.ui.session import Session
 from mimir.ui.text import register_private_root
 
 CSS_PATH = ASSETS / "style.css"
+EXTRA_CSS = """
+#roles-table table { table-layout: auto; }
+#roles-table td:nth-child(-n+3), #roles-table th:nth-child(-n+3) { white-space: nowrap; word-break: keep-all; }
+#train-card pre, #guided-result pre { white-space: pre-wrap; }
+"""
 INTRO = """# MIMIR — personalized agent tuning
 Private documents + public datasets in → multi-role training dialogues → verified → LoRA/QLoRA
 tuned model → pairwise evaluation → Hugging Face Hub. Work left to right; every step is also a
@@ -68,12 +74,15 @@ def build_app(
                 generate_tab.build(ctx, state)
             with gr.Tab("4 · Verify", id="verify"):
                 verify_tab.build(ctx, state)
-            with gr.Tab("5 · Train", id="train"):
-                train_tab.build(ctx, state)
-            with gr.Tab("6 · Evaluate", id="evaluate"):
-                evaluate_tab.build(ctx, state)
-            with gr.Tab("7 · Hub", id="hub"):
-                hub_tab.build(ctx, state)
+            with gr.Tab("5 · Train", id="train") as train_page:
+                refreshers = [(train_page, *train_tab.build(ctx, state))]
+            with gr.Tab("6 · Evaluate", id="evaluate") as evaluate_page:
+                refreshers.append((evaluate_page, *evaluate_tab.build(ctx, state)))
+            with gr.Tab("7 · Hub", id="hub") as hub_page:
+                refreshers.append((hub_page, *hub_tab.build(ctx, state)))
+        # Lists of what the workspace holds (datasets with counts, adapters) are current whenever a tab opens.
+        for page, refresh, outputs in refreshers:
+            page.select(guard(refresh), inputs=state, outputs=outputs)
 
         demo.load(start_session, inputs=None, outputs=[state, workspace])
         reopen_btn.click(_reopen(ctx), inputs=[state, reopen_id], outputs=[state, workspace])
@@ -113,7 +122,7 @@ def launch_kwargs(demo: gr.Blocks | None = None, auth: list[tuple[str, str]] | N
     """Arguments every launch passes: theme and CSS (gradio 6 takes them at launch), the runs root as
     a *blocked* path (workspaces are private: nothing under it is served by URL; what a page shows —
     charts, tables — is sent as data through the session's own events), and the optional login."""
-    kwargs: dict = {"css_paths": [CSS_PATH] if CSS_PATH.exists() else None, "theme": gr.themes.Soft()}
+    kwargs: dict = {"css_paths": [CSS_PATH] if CSS_PATH.exists() else None, "theme": gr.themes.Soft(), "css": EXTRA_CSS}
     root = getattr(demo, "mimir_runs_root", None)
     if root is not None:
         Path(root).mkdir(parents=True, exist_ok=True)

@@ -48,6 +48,11 @@ class SerializedModel(ChatModel):
         with self._lock:
             return self.inner.generate(conversations, settings)
 
+    def serve(self, admit, finish, settings: GenerationSettings | None = None) -> None:  # type: ignore[no-untyped-def]
+        """The backend's own continuous batching (not rounds of generate), one session at a time."""
+        with self._lock:
+            self.inner.serve(admit, finish, settings)
+
     def close(self) -> None:
         with self._lock:
             self.inner.close()

@@ -8,28 +8,60 @@ the evaluation stage's own :class:`Judgement` format, so the same statistics app
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from mimir.ui.common import guard, shorten, status
+from mimir.ui.common import guard, remove_uploads, shorten, status, upload_paths
+from mimir.ui.text import eta_text
 from mimir.ui.context import ASSETS, AppContext, session_model
 from mimir.ui.session import Session
 
 EXAMPLE_QUESTIONS = ASSETS / "examples" / "questions.jsonl"
+ANSWER_SLICE = 8  # questions answered between two progress updates
 
 
 def eval_dir(session: Session) -> Path:
     return session.workspace / "evaluate"
 
 
-def adapter_choices(session: Session) -> list[str]:
-    """Model specs worth comparing: the base model and every adapter trained in this workspace."""
-    specs = ["local"]
-    for adapter in sorted((session.workspace / "train").glob("*/adapter")):
-        specs.append(f"local@{adapter}")
-    return specs
+BASE = "base"
+ADAPTER_PREFIX = "tuned: "
+
+
+def adapter_choices(session: Session) -> list[tuple[str, str]]:
+    """(label, value) pairs worth comparing: every adapter trained in this workspace, newest first, then
+    the base model. Values are names, not server paths (``tuned: RUN`` resolves to its adapter folder)."""
+    train = session.workspace / "train"
+    adapters = [a for a in train.glob("*/adapter") if (a / "adapter_config.json").exists() or any(a.iterdir())]
+    adapters.sort(key=lambda a: a.stat().st_mtime, reverse=True)
+    choices = [(f"tuned adapter · {a.parent.name}", ADAPTER_PREFIX + a.parent.name) for a in adapters]
+    return choices + [("base model (no adapter)", BASE)]
+
+
+def resolve_spec(session: Session, value: str, base_spec: str = "local") -> str:
+    """A choice value (``base``, ``tuned: RUN``) or a model spec typed by the user → a model spec."""
+    value = (value or "").strip()
+    if not value or value == BASE:
+        return base_spec
+    if value.startswith(ADAPTER_PREFIX):
+        name = value[len(ADAPTER_PREFIX):].strip()
+        adapter = session.workspace / "train" / name / "adapter"
+        if "/" in name or name.startswith(".") or not adapter.is_dir():
+            raise gr.Error(f"No trained adapter named {name!r} in this workspace (train one in the Train tab).")
+        return f"{base_spec}@{adapter}"
+    return value
+
+
+def model_dropdowns(session: Session) -> tuple[gr.Dropdown, gr.Dropdown, str, str]:
+    """Default comparison: the newest tuned adapter (A) against the base model (B), with readable labels."""
+    choices = adapter_choices(session)
+    tuned = [c for c in choices if c[1] != BASE]
+    a = tuned[0][1] if tuned else BASE
+    return (gr.Dropdown(choices=choices, value=a), gr.Dropdown(choices=choices, value=BASE),
+            (a[len(ADAPTER_PREFIX):] if tuned else "base"), "base")
 
 
 def _questions(session: Session, source: str, upload: Any) -> list[Any]:
@@ -41,6 +73,11 @@ def _questions(session: Session, source: str, upload: Any) -> list[Any]:
     if not source:
         raise gr.Error("Give a question file or a dataset id (or upload a .jsonl).")
     path = Path(source)
+    inside = session.workspace / source
+    if not path.is_absolute() and inside.is_file():
+        path = inside  # a workspace file, named relative to the workspace (e.g. evaluate/questions/...)
+    elif not path.is_absolute() and (ASSETS / "examples" / path.name).is_file() and path.parts[-2:-1] == ("examples",):
+        path = ASSETS / "examples" / path.name
     if path.is_file() and path.suffix in (".jsonl", ".json"):
         return load_questions(path)
     return load_dataset_questions(source, split="test")
@@ -58,26 +95,40 @@ def run_pairwise(
 
     if not judges:
         raise gr.Error("Pick at least one judge.")
-    questions = _questions(session, source, upload)
+    uploads = upload_paths(upload)
+    try:
+        questions = _questions(session, source, upload)
+    finally:
+        remove_uploads(uploads)
     if limit and int(limit) > 0:
         questions = questions[: int(limit)]
     session.live["eval_questions"] = questions  # human judging reuses this comparison's questions
-    spec_a, spec_b = (spec_a or "local").strip(), (spec_b or "local").strip()
+    base_spec = session.model_spec or ctx.default_model
+    spec_a, spec_b = resolve_spec(session, spec_a, base_spec), resolve_spec(session, spec_b, base_spec)
     label_a, label_b = (label_a or "A").strip(), (label_b or "B").strip()
     out = eval_dir(session)
-    # A new comparison starts clean: cached answers belong to the previous pair of models.
-    for old in out.glob("*.jsonl"):
-        old.unlink()
+    # A new comparison starts clean: cached answers and verdicts belong to the previous pair of models
+    # (question files live in evaluate/questions/ and stay).
+    for pattern in ("answers_*.jsonl", "judgements*.jsonl"):
+        for old in out.glob(pattern):
+            old.unlink()
     out.mkdir(parents=True, exist_ok=True)
     token = session.secret("endpoint")
     step = progress or (lambda *a, **k: None)
-    step(0.05, desc=f"{label_a} answers {len(questions)} questions")
-    answers_a = answer_questions(session_model(ctx, spec_a, token), questions, side="a",
-                                 max_new_tokens=int(max_new_tokens), cache=out / "answers_a.jsonl")
-    step(0.4, desc=f"{label_b} answers")
-    answers_b = answer_questions(session_model(ctx, spec_b, token), questions, side="b",
-                                 max_new_tokens=int(max_new_tokens), cache=out / "answers_b.jsonl")
-    step(0.75, desc="judging (both orders)")
+    started, total = time.monotonic(), 2 * len(questions)
+
+    def answer(spec: str, side: str, label: str, offset: int) -> list[Any]:
+        model, got = session_model(ctx, spec, token), []
+        for end in range(0, len(questions), ANSWER_SLICE):  # slices share the cache: progress between them
+            done = offset + end
+            step((done, total), desc=f"{label} answers · " + eta_text(done, total, time.monotonic() - started))
+            got = answer_questions(model, questions[: end + ANSWER_SLICE], side=side, max_new_tokens=int(max_new_tokens),
+                                   cache=out / f"answers_{side}.jsonl")
+        return got
+
+    answers_a = answer(spec_a, "a", label_a, 0)
+    answers_b = answer(spec_b, "b", label_b, len(questions))
+    step((total, total), desc="judging (both orders)")
     made = [make_judge(kind, model=session_model(ctx, judge_spec or "local", token) if kind == "llm" else None)
             for kind in judges]
     result = judge_pair(questions, answers_a, answers_b, made, label_a=label_a, label_b=label_b, out_dir=out)
@@ -91,7 +142,17 @@ def run_pairwise(
             rows.append([name, j.question_id, shorten(by_id[j.question_id].question, 90), outcome if j.valid else "invalid",
                          "yes" if j.flipped else ""])
     chart = out / "chart.png"
-    return summary, str(chart) if chart.exists() else None, rows
+    return summary, _image(chart), rows
+
+
+def _image(path: Path) -> Any:
+    """The chart as pixels (sent through this session's event; the workspace is never served by URL)."""
+    if not path.exists():
+        return None
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.copy()
 
 
 def questions_from_knowledge(session: Session, n: float) -> tuple[str, str]:
@@ -105,8 +166,10 @@ def questions_from_knowledge(session: Session, n: float) -> tuple[str, str]:
     questions, counts = make(KnowledgeBase.open(session.knowledge_dir).chunks(), n=int(n), style="cloze")
     if not questions:
         raise gr.Error("The knowledge has no fact sentences (numbers, dates, names) to ask about.")
-    path = save_questions(questions, session.path("evaluate", "knowledge_questions.jsonl"))
-    return str(path), status(f"{len(questions)} questions written ({', '.join(f'{k} {v}' for k, v in counts.items())})", "ok")
+    # Outside the folder a new comparison cleans, so the next comparison still finds it.
+    path = save_questions(questions, session.path("evaluate", "questions", "knowledge_questions.jsonl"))
+    rel = str(path.relative_to(session.workspace))
+    return rel, status(f"{len(questions)} questions written to {rel} ({', '.join(f'{k} {v}' for k, v in counts.items())})", "ok")
 
 
 # -- human judging -------------------------------------------------------------------------------
@@ -169,22 +232,20 @@ def human_summary(session: Session) -> str:
 
 
 def _shown(path: Path) -> str:
-    """The example file relative to the working directory when it is inside it (shorter, and no server paths)."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    """The bundled example file by a short name (no server paths on the page)."""
+    return f"examples/{path.name}"
 
 
 # -- layout --------------------------------------------------------------------------------------
 def build(ctx: AppContext, state: gr.State) -> None:
     with gr.Row():
         with gr.Column():
-            spec_a = gr.Dropdown(["local"], value="local", allow_custom_value=True, label="Model A (e.g. local@ADAPTER_DIR)",
-                                 elem_id="eval-a")
-            label_a = gr.Textbox(value="MIMIR", label="Label A")
+            spec_a = gr.Dropdown([("base model (no adapter)", BASE)], value=BASE, allow_custom_value=True,
+                                 label="Model A (the tuned adapter; or any model spec)", elem_id="eval-a")
+            label_a = gr.Textbox(value="tuned", label="Label A")
         with gr.Column():
-            spec_b = gr.Dropdown(["local"], value="local", allow_custom_value=True, label="Model B (the baseline)", elem_id="eval-b")
+            spec_b = gr.Dropdown([("base model (no adapter)", BASE)], value=BASE, allow_custom_value=True,
+                                 label="Model B (the baseline)", elem_id="eval-b")
             label_b = gr.Textbox(value="base", label="Label B")
         with gr.Column():
             source = gr.Textbox(value=_shown(EXAMPLE_QUESTIONS), label="Questions: file or dataset id")
@@ -227,10 +288,10 @@ def build(ctx: AppContext, state: gr.State) -> None:
     run_btn.click(guard(run), inputs=[state, spec_a, spec_b, label_a, label_b, source, upload, judges, judge_spec, max_new, limit],
                   outputs=[summary, chart, per_q])
     make_q.click(guard(questions_from_knowledge), inputs=[state, n_q], outputs=[source, made])
-    refresh.click(guard(lambda s: (gr.Dropdown(choices=adapter_choices(s)), gr.Dropdown(choices=adapter_choices(s)))),
-                  inputs=state, outputs=[spec_a, spec_b])
+    refresh.click(guard(model_dropdowns), inputs=state, outputs=[spec_a, spec_b, label_a, label_b])
     human_out = [question, left, right, human_status]
     start.click(guard(start_human), inputs=[state, seed], outputs=human_out)
     left_btn.click(guard(lambda s: choose(s, "left")), inputs=state, outputs=human_out)
     tie_btn.click(guard(lambda s: choose(s, "tie")), inputs=state, outputs=human_out)
     right_btn.click(guard(lambda s: choose(s, "right")), inputs=state, outputs=human_out)
+    return model_dropdowns, [spec_a, spec_b, label_a, label_b]

@@ -16,7 +16,8 @@ import gradio as gr
 
 from mimir.jsonl import read_records
 from mimir.models.base import ChatModel, Conversation, GenerationSettings, Reply
-from mimir.ui.common import as_ui_error, status
+from mimir.ui.common import as_ui_error, guard_stream, status
+from mimir.ui.text import eta_text
 from mimir.ui.context import AppContext, session_model
 from mimir.ui.render import DIALOGUE_HEADERS, dialogue_messages, dialogue_row
 from mimir.ui.session import Session
@@ -33,15 +34,30 @@ class StopRequested(BaseException):
 
 
 class StoppableModel(ChatModel):
-    """Checks the stop flag before every (batched) model call, so Stop takes effect within one step."""
+    """Checks the stop flag before every model call and, while the backend batches continuously,
+    every time it asks for more work (at least every 16 decoded tokens): Stop acts within seconds.
+
+    It passes :meth:`serve` through, so the backend keeps its continuous batching: dialogues finish
+    (and are saved, and appear in the preview) one by one instead of all in the last round."""
 
     def __init__(self, inner: ChatModel, stop: threading.Event) -> None:
         self.inner, self.stop, self.name = inner, stop, inner.name
 
-    def generate(self, conversations: list[Conversation], settings: GenerationSettings | None = None) -> list[Reply]:
+    def _check(self) -> None:
         if self.stop.is_set():
             raise StopRequested()
+
+    def generate(self, conversations: list[Conversation], settings: GenerationSettings | None = None) -> list[Reply]:
+        self._check()
         return self.inner.generate(conversations, settings)
+
+    def serve(self, admit, finish, settings: GenerationSettings | None = None) -> None:  # type: ignore[no-untyped-def]
+        def checked_admit():  # type: ignore[no-untyped-def]
+            self._check()
+            return admit()
+
+        self._check()
+        self.inner.serve(checked_admit, finish, settings)
 
 
 def paths(session: Session, kind: str = "mimir") -> tuple[Path, Path]:
@@ -63,18 +79,31 @@ def generation_config(session: Session, n: float, max_turns: float, max_new_toke
         "max_dialogues": int(n), "max_turns": int(max_turns), "max_new_tokens": int(max_new_tokens),
         "temperature": float(temperature), "seed": int(seed),
     }
+    # The planner raises a dialogue's turn budget to fit its facts (a question and an answer each), so
+    # "2 turns" used to become 4: ask about as many facts as the chosen number of turns can hold.
+    roles_per_dialogue = max([2, *(int(g) for g in values.get("group_sizes") or [2])])
+    facts = values.get("facts_per_dialogue", GenerateConfig.facts_per_dialogue)
+    values["facts_per_dialogue"] = max(1, min(int(facts), int(max_turns) // roles_per_dialogue))
     return config_from_dict(GenerateConfig, values, where="generation settings")
 
 
 def stream_stage(
-    session: Session, key: str, output: Path, work: Callable[[Callable[..., None], threading.Event], Any]
+    session: Session, key: str, output: Path, work: Callable[[Callable[..., None], threading.Event], Any],
+    total: int = 0,
 ) -> Iterator[tuple[str, list[list[Any]], list[dict[str, Any]], Any]]:
-    """Run ``work(progress, stop)`` in a thread; yield (status, rows, latest dialogue, dropdown) as records land."""
+    """Run ``work(progress, stop)`` in a thread; yield (status, rows, latest dialogue, dropdown) as records land.
+
+    The status line counts saved dialogues against ``total`` (or the stage's own progress total) with
+    an ETA; once Stop was pressed it says "stopping…" on every tick until the worker has ended."""
     stop = threading.Event()
     session.live[key] = stop
     outcome: dict[str, Any] = {}
+    counts = {"total": int(total)}
+    before = sum(1 for _ in read_records(output)) if output.exists() else 0
 
-    def progress(*_: Any, **__: Any) -> None:
+    def progress(done: Any = None, of: Any = None, *_: Any, **__: Any) -> None:
+        if isinstance(of, int) and of > 0:
+            counts["total"] = of
         if stop.is_set():
             raise StopRequested()
 
@@ -100,12 +129,21 @@ def stream_stage(
             last_yield = time.monotonic()
             failed = sum(1 for r in records if r.get("status") == "failed")
             elapsed = time.monotonic() - started
-            if alive:
-                line = status(f"running… {len(records)} dialogue(s) saved ({failed} failed) · {elapsed:.0f} s", "info")
+            if alive and stop.is_set():
+                line = status(f"stopping… (asked {time.monotonic() - session.live.get(key + ':stop_at', started):.0f} s ago; "
+                              f"the dialogues in flight are dropped) · {len(records)} dialogue(s) saved", "warn")
+            elif alive:
+                total_n = max(counts["total"], len(records))
+                made = len(records) - before
+                todo = max(total_n - before, 0)
+                eta = eta_text(made, todo, elapsed) if todo else f"{elapsed:.0f} s"
+                line = status(f"running… {len(records)}/{total_n or '?'} dialogue(s) saved ({failed} failed) · this run "
+                              f"{eta}", "info")
             elif "error" in outcome:
                 session.live.pop(key, None)
                 raise as_ui_error(outcome["error"])
             elif outcome.get("stopped"):
+                session.live.pop(key + ":stop_at", None)
                 line = status(f"stopped after {elapsed:.0f} s: {len(records)} dialogue(s) saved; run again to resume", "warn")
             else:
                 line = status(f"done in {elapsed:.0f} s: {len(records)} dialogue(s) ({failed} failed) in {output.name}", "ok")
@@ -141,7 +179,7 @@ def run_generation(ctx: AppContext, session: Session, n, max_turns, max_new_toke
         write_export(export_for_training(ok, include_reasoning=bool(reasoning), roles=config.roles_file), config.export)
         return dialogues
 
-    yield from stream_stage(session, "generate", Path(config.output), work)
+    yield from stream_stage(session, "generate", Path(config.output), work, total=config.max_dialogues)
 
 
 def run_baseline(ctx: AppContext, session: Session, kind: str, n, seed):
@@ -168,15 +206,17 @@ def run_baseline(ctx: AppContext, session: Session, kind: str, n, seed):
         write_export(export_for_training(ok, include_reasoning=False, roles=config.roles_file), config.export)
         return dialogues
 
-    yield from stream_stage(session, "baseline", records, work)
+    yield from stream_stage(session, "baseline", records, work, total=config.n)
 
 
 def request_stop(session: Session, key: str) -> str:
     stop = session.live.get(key)
     if stop is None:
         return status("Nothing is running.")
+    if not stop.is_set():
+        session.live[key + ":stop_at"] = time.monotonic()
     stop.set()
-    return status("Stopping after the current step; finished dialogues stay saved.", "warn")
+    return status("stopping… finished dialogues stay saved; the line above says when it has stopped.", "warn")
 
 
 def show_dialogue(session: Session, dialogue_id: str, kind: str = "mimir") -> list[dict[str, Any]]:
@@ -192,7 +232,8 @@ def build(ctx: AppContext, state: gr.State) -> None:
                 "chain of thought, the knowledge retriever, the embedded model).")
     with gr.Row():
         n = gr.Slider(1, 500, value=8, step=1, label="Dialogues", elem_id="gen-n")
-        turns = gr.Slider(2, 16, value=4, step=1, label="Turns per dialogue", elem_id="gen-turns")
+        turns = gr.Slider(2, 16, value=4, step=1, label="Spoken turns per dialogue (both roles; tool steps not counted)",
+                          elem_id="gen-turns")
         max_new = gr.Slider(16, 512, value=96, step=16, label="Max tokens per message")
         temperature = gr.Slider(0, 1.5, value=0.0, step=0.1, label="Temperature (0 = greedy)")
         seed = gr.Number(value=0, precision=0, label="Seed", scale=0, min_width=90)
@@ -229,6 +270,7 @@ def build(ctx: AppContext, state: gr.State) -> None:
     def base(session, kind_, n_, seed_):
         yield from run_baseline(ctx, session, kind_, n_, seed_)
 
+    gen, base = guard_stream(gen), guard_stream(base)
     run_btn.click(gen, inputs=[state, n, turns, max_new, temperature, seed, reasoning], outputs=[line, table, chat, pick])
     stop_btn.click(lambda s: request_stop(s, "generate"), inputs=state, outputs=line)
     pick.select(lambda s, i: show_dialogue(s, i), inputs=[state, pick], outputs=chat)

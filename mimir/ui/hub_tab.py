@@ -4,6 +4,7 @@ the adapter with their cards. Tokens go to each call and nowhere else (never bac
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,28 @@ def _token(session: Session, oauth_token: Any) -> Any:
     return session.secret("hub")
 
 
+def hub_problem(exc: BaseException, on_space: bool = False) -> str:
+    """A Hub failure in words, for the status line (which then shows only the current outcome)."""
+    from mimir.errors import HubAuthError, HubError, MimirError
+
+    text = str(exc)
+    if isinstance(exc, HubAuthError) and "no Hugging Face token" in text:
+        where = "sign in with the Hugging Face button above, or " if on_space else ""
+        return status(f"No Hugging Face token: {where}paste a token with write access in the token field above and "
+                      "press **Use token** (or start the app with HF_TOKEN set).", "error")
+    if isinstance(exc, HubAuthError) or getattr(exc, "status", None) == 401:
+        return status("Token rejected by the Hub: check it is a current token with write access "
+                      "(https://huggingface.co/settings/tokens) and paste it again.", "error")
+    if isinstance(exc, HubError) and "no connection to the Hub" in text:
+        return status("No connection to the Hub: check the network (or HF_ENDPOINT) and try again.", "error")
+    if isinstance(exc, (MimirError, ValueError, OSError, gr.Error)):
+        return status(getattr(exc, "message", None) or text, "error")
+    raise exc
+
+
 def set_token(session: Session, token: str) -> tuple[str, str]:
-    """Hold a pasted token for this session and say whose it is; the field is cleared."""
+    """Hold a pasted token for this session and say whose it is; the field is cleared. The status line
+    says who is logged in now, or why the token was not accepted (never a stale earlier line)."""
     from mimir.hub.auth import whoami
 
     if not (token or "").strip():
@@ -31,9 +52,9 @@ def set_token(session: Session, token: str) -> tuple[str, str]:
     session.set_secret("hub", token)
     try:
         user = whoami(token.strip())
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - shown in words below
         session.set_secret("hub", "")
-        raise
+        return "", hub_problem(exc)
     write = "with write access" if user.get("can_write") else "READ-ONLY: pushing will fail"
     return "", status(f"Logged in as {user.get('name')} ({write}); the token stays in this session's memory only.", "ok")
 
@@ -48,7 +69,14 @@ def dataset_splits(session: Session) -> dict[str, Path]:
         "self_instruct": ws / "generate" / "self_instruct_dialogues.jsonl",
         "baize": ws / "generate" / "baize_dialogues.jsonl",
     }
-    return {name: path for name, path in candidates.items() if path.exists() and path.stat().st_size}
+    return {name: path for name, path in candidates.items() if _has_records(path)}
+
+
+def _has_records(path: Path) -> bool:
+    if not path.is_file() or not path.stat().st_size:
+        return False
+    with path.open("rb") as handle:
+        return any(line.strip() for line in handle)
 
 
 def push_dataset(session: Session, repo_id: str, private: bool, splits: list[str], include_knowledge: bool,
@@ -60,7 +88,14 @@ def push_dataset(session: Session, repo_id: str, private: bool, splits: list[str
     available = dataset_splits(session)
     chosen = {name: str(available[name]) for name in splits or [] if name in available}
     if not chosen:
-        raise gr.Error("Nothing to push: generate (and verify) dialogues first, then pick the splits.")
+        if not splits:
+            raise gr.Error("Pick at least one split to push.")
+        have = ", ".join(available) or "none yet"
+        if "verified" in splits and "raw" in available:
+            raise gr.Error(f"The verified split is empty: verification kept no dialogue. Push the raw split, or verify "
+                           f"again (e.g. with the judge that fixes turns). Splits with records: {have}.")
+        raise gr.Error(f"Nothing to push: the chosen split(s) have no records yet ({', '.join(splits)}); splits with records: {have}. "
+                       "Generate (and verify) dialogues first.")
     config = config_from_dict(DatasetPushConfig, {
         "repo_id": (repo_id or "").strip(), "private": bool(private), "include_knowledge_files": bool(include_knowledge),
         "license": (license_id or "other").strip(),
@@ -89,8 +124,8 @@ def push_adapter(session: Session, run: str, repo_id: str, private: bool, merged
     from mimir.hub import AdapterPushConfig
     from mimir.hub import push_adapter as push
 
-    adapter = Path(run or "") / "adapter"
-    if not run or not adapter.is_dir():
+    adapter = _run_folder(session, run) / "adapter"
+    if not adapter.is_dir():
         raise gr.Error("Pick a finished training run (its adapter/ folder) from the list.")
     config = config_from_dict(AdapterPushConfig, {
         "repo_id": (repo_id or "").strip(), "private": bool(private), "merged_repo_id": (merged_repo or "").strip(),
@@ -103,7 +138,15 @@ def push_adapter(session: Session, run: str, repo_id: str, private: bool, merged
 
 
 def adapter_runs(session: Session) -> list[tuple[str, str]]:
-    return [(p.parent.name, str(p.parent)) for p in sorted((session.workspace / "train").glob("*/adapter")) if p.is_dir()]
+    """(run name, run name) of finished runs; resolved to the folder on the server (no paths on the page)."""
+    return [(p.parent.name, p.parent.name) for p in sorted((session.workspace / "train").glob("*/adapter")) if p.is_dir()]
+
+
+def _run_folder(session: Session, run: str) -> Path:
+    name = (run or "").strip()
+    if not name or "/" in name or name.startswith("."):
+        raise gr.Error("Pick a finished training run (its adapter/ folder) from the list.")
+    return session.workspace / "train" / name
 
 
 def _result_md(result: Any) -> str:
@@ -146,8 +189,20 @@ def build(ctx: AppContext, state: gr.State) -> None:
             a_out = gr.Markdown()
     gr.Markdown("A temporary public link to this app: start it with `python -m mimir app --share`.")
 
+    def reported(push):  # the status line under the button shows this push's outcome, success or failure
+        def handler(*args, **kwargs):
+            try:
+                return push(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - hub_problem re-raises what is not a user-facing failure
+                return hub_problem(exc, ctx.on_space)
+
+        return functools.wraps(push)(handler)
+
     token_btn.click(guard(set_token), inputs=[state, token], outputs=[token, who])
-    d_btn.click(guard(push_dataset), inputs=[state, d_repo, d_private, d_splits, d_knowledge, d_license], outputs=d_out)
+    d_btn.click(lambda: status("Pushing the dataset…"), outputs=d_out).then(
+        guard(reported(push_dataset)), inputs=[state, d_repo, d_private, d_splits, d_knowledge, d_license], outputs=d_out)
     a_refresh.click(guard(lambda s: gr.Dropdown(choices=adapter_runs(s))), inputs=state, outputs=a_run)
     a_run.focus(guard(lambda s: gr.Dropdown(choices=adapter_runs(s))), inputs=state, outputs=a_run)
-    a_btn.click(guard(push_adapter), inputs=[state, a_run, a_repo, a_private, a_merged, a_license], outputs=a_out)
+    a_btn.click(lambda: status("Pushing the adapter…"), outputs=a_out).then(
+        guard(reported(push_adapter)), inputs=[state, a_run, a_repo, a_private, a_merged, a_license], outputs=a_out)
+    return (lambda s: gr.Dropdown(choices=adapter_runs(s), value=(adapter_runs(s) or [[None, None]])[-1][1])), [a_run]

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
+from dataclasses import dataclass
+
+from mimir.cliargs import add_config_arguments, config_from_args, print_config_requested, render_config
+from mimir.config import option
 
 # Gradio and huggingface_hub phone home (analytics, version check, telemetry) unless told not to.
 QUIET_ENV = {
@@ -18,18 +23,23 @@ def quiet_environment() -> None:
         os.environ.setdefault(key, value)
 
 
+@dataclass
+class AppConfig:
+    """How the Gradio app is served."""
+
+    host: str = option("", help="Interface to listen on (0.0.0.0 to serve your network). Empty: $GRADIO_SERVER_NAME, else 127.0.0.1.")
+    port: int = option(0, min=0, max=65535, help="Port to listen on. 0: $GRADIO_SERVER_PORT, else 7860.")
+    model: str = option("local", help="Default model spec for new sessions: local, local:PATH, endpoint:MODEL@URL.")
+    runs_root: str = option("", help="Folder for per-session workspaces. Empty: $MIMIR_RUNS, else ./runs.")
+    share: bool = option(False, help="Also open a temporary public *.gradio.live link (reaches the internet).")
+    max_file_size: str = option("50mb", help="Largest upload accepted, e.g. 50mb.")
+
+
+CONFIGS = {"app": AppConfig}
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-                        help="Interface to listen on (0.0.0.0 to serve your network). Default 127.0.0.1.")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
-                        help="Port to listen on. Default 7860.")
-    parser.add_argument("--model", default="local",
-                        help="Default model spec for new sessions: local, local:PATH, endpoint:MODEL@URL.")
-    parser.add_argument("--runs-root", default=None,
-                        help="Folder for per-session workspaces (default $MIMIR_RUNS or ./runs).")
-    parser.add_argument("--share", action="store_true",
-                        help="Also open a temporary public *.gradio.live link (reaches the internet).")
-    parser.add_argument("--max-file-size", default="50mb", help="Largest upload accepted, e.g. 50mb.")
+    add_config_arguments(parser, AppConfig, section="app")
     parser.add_argument("--auth", action="append", default=[], metavar="USER:PASS",
                         help="Require a login (repeat for more users; default $MIMIR_AUTH, comma-separated). "
                              "Each user sees and reopens only the workspaces they made.")
@@ -50,6 +60,15 @@ def parse_auth(values: list[str]) -> list[tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    config = config_from_args(AppConfig, args, section="app")
+    if print_config_requested(args):
+        print(render_config(config), end="")
+        return 0
+    from mimir.models.registry import ModelConfig
+
+    ModelConfig.from_spec(config.model)  # a bad spec is an error now, not in the first session
+    host = config.host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
+    port = config.port or int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
     quiet_environment()
     from mimir.secrets import install_log_redaction
     from mimir.ui.app import build_app, launch_kwargs
@@ -60,13 +79,13 @@ def run(args: argparse.Namespace) -> int:
 
     for _, password in auth:
         _secrets.remember(password)  # never in a log line
-    demo = build_app(args.runs_root, default_model=args.model)
+    demo = build_app(config.runs_root or None, default_model=config.model)
     demo.queue(default_concurrency_limit=2)
     demo.launch(
-        server_name=args.host,
-        server_port=args.port,
-        share=bool(args.share),
-        max_file_size=args.max_file_size,
+        server_name=host,
+        server_port=port,
+        share=config.share,
+        max_file_size=config.max_file_size,
         show_error=True,
         **launch_kwargs(demo, auth=auth),
     )
@@ -79,4 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     prefer_passive_openmp()  # app.py does not pass through mimir.cli
     parser = argparse.ArgumentParser(prog="python -m mimir app", description=__doc__)
     configure(parser)
-    return run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    from mimir.errors import MimirError
+
+    try:
+        return run(args)
+    except MimirError as exc:  # a bad setting is a message, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

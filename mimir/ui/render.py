@@ -11,7 +11,7 @@ from typing import Any
 
 from mimir.ui.text import shorten
 
-DIALOGUE_HEADERS = ["id", "status", "roles", "framework", "turns", "topic"]
+DIALOGUE_HEADERS = ["id", "status", "roles", "framework", "spoken turns", "topic"]
 VERDICT_HEADERS = ["dialogue", "decision", "reasons", "scores"]
 
 
@@ -78,3 +78,13 @@ def verdict_totals(verdicts: list[dict[str, Any]]) -> dict[str, int]:
     for v in verdicts:
         totals[v.get("decision", "?")] = totals.get(v.get("decision", "?"), 0) + 1
     return totals
+
+
+def card_markdown(text: str) -> str:
+    """A model / dataset card for a gr.Markdown: its YAML front matter as a code block, then the body."""
+    if text.startswith("---\n"):
+        end = text.find("\n---", 4)
+        if end > 0:
+            meta, body = text[4:end], text[end + 4:].lstrip("\n")
+            return f"```yaml\n{meta}\n```\n\n{body}"
+    return text

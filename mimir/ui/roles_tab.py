@@ -148,7 +148,7 @@ def build(ctx: AppContext, state: gr.State) -> None:
             participants = gr.CheckboxGroup([(f"{r.name} ({r.kind})", r.name) for r in book.in_domain(first)],
                                             value=[r.name for r in book.in_domain(first)], label="Roles that may take part")
             group_size = gr.Slider(2, 6, value=2, step=1, label="Roles per dialogue")
-            table = gr.Markdown(roles_table(book.in_domain(first)))
+            table = gr.Markdown(roles_table(book.in_domain(first)), elem_id="roles-table")
         with gr.Column(scale=2):
             frameworks = gr.CheckboxGroup(FRAMEWORKS, value=["cot"], label="Reasoning frameworks (cycled over dialogues)")
             tools = gr.CheckboxGroup(TOOLS, value=["knowledge_retriever"], label="Tools the expert may call")

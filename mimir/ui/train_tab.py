@@ -9,27 +9,47 @@ a closed tab or a restarted app does not lose it (reopen the workspace to watch 
 from __future__ import annotations
 
 import re
+import shutil
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
-from mimir.ui.common import guard, status
+from mimir.ui.common import guard, remove_uploads, status, upload_paths
 from mimir.ui.context import AppContext
+from mimir.ui.render import card_markdown
 from mimir.ui.session import Session
 
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
+def count_records(path: Path) -> int:
+    """Training records (non-empty JSON lines) in a JSONL file; 0 when it is missing."""
+    if not path.is_file():
+        return 0
+    with path.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
 def dataset_choices(session: Session) -> list[tuple[str, str]]:
-    """Training exports (chat `messages` JSONL) this workspace has produced, verified first, as (label, path)."""
+    """Training exports (chat `messages` JSONL) of this workspace with their record counts, as (label, path):
+    verified first, then the rest; empty ones are not offered (training on nothing can only fail)."""
     found = []
-    for path in sorted(session.workspace.glob("*/*_export.jsonl")):
-        rel = path.relative_to(session.workspace)
-        found.append((str(rel), str(path)))
+    for path in sorted(session.workspace.glob("*/*_export.jsonl")) + sorted(session.workspace.glob("train/uploads/*.jsonl")):
+        n = count_records(path)
+        if n:
+            rel = path.relative_to(session.workspace)
+            found.append((f"{rel} — {n} record(s)", str(path)))
     found.sort(key=lambda item: (0 if "verif" in item[0] else 1, item[0]))
     return found
+
+
+def dataset_dropdown(session: Session) -> gr.Dropdown:
+    choices = dataset_choices(session)
+    return gr.Dropdown(choices=choices, value=choices[0][1] if choices else None)
 
 
 def run_dir(session: Session, name: str) -> Path:
@@ -48,9 +68,21 @@ def start_training(
     from mimir.train import launch
     from mimir.train.config import TrainConfig
 
-    data = str(Path(getattr(upload, "name", upload))) if upload is not None else (dataset or "").strip()
+    if upload is not None:  # keep a copy in the workspace (a resume needs it); the temp upload goes
+        uploaded = upload_paths(upload)[0]
+        data = str(session.path("train", "uploads", uploaded.name))
+        try:
+            shutil.copyfile(uploaded, data)
+        finally:
+            remove_uploads([uploaded])
+    else:
+        data = (dataset or "").strip()
     if not data:
         raise gr.Error("Pick the training data (generate and verify first) or upload a JSONL of `messages` records.")
+    n_records = count_records(Path(data))
+    if not n_records:
+        raise gr.Error(f"{Path(data).name} has no training records: verify kept no dialogue, or the file is empty. "
+                       "Pick another dataset (the list shows record counts) or generate more dialogues.")
     out = run_dir(session, name)
     current = _run(session)
     if current is not None and Path(current.output_dir) == out and current.status in ("starting", "running"):
@@ -64,7 +96,9 @@ def start_training(
     run = launch(config)
     session.train_run = str(out)
     session.live["train"] = run
-    return status(f"Training started (pid {run.pid}) in {out}; the plot updates every 2 s.", "ok"), gr.Timer(active=True)
+    session.live.pop("train:stop_at", None)
+    return (status(f"Training started on {n_records} record(s) (pid {run.pid}) in {out}; the plot updates every 2 s.", "ok"),
+            gr.Timer(active=True))
 
 
 def _run(session: Session):
@@ -85,6 +119,9 @@ def poll(session: Session) -> tuple[str, pd.DataFrame, str, gr.Timer]:
     if run is None:
         return status("No training run yet."), _frame([]), "", gr.Timer(active=False)
     metrics = run.metrics()
+    from mimir.train.runner import read_metrics
+
+    evals = [r for r in read_metrics(run.output_dir, events=True) if "eval_loss" in r and "step" in r]
     state = run.status
     last = metrics[-1] if metrics else {}
     bits = [f"**{state}**", f"step {last.get('step', 0)}" + (f"/{last['max_steps']}" if last.get("max_steps") else "")]
@@ -94,20 +131,32 @@ def poll(session: Session) -> tuple[str, pd.DataFrame, str, gr.Timer]:
         if isinstance(last.get(key), (int, float)):
             bits.append(fmt.format(last[key]))
     kind = {"finished": "ok", "failed": "error", "stopped": "warn"}.get(state, "info")
+    asked = session.live.get("train:stop_at")
+    if asked is not None and state in ("starting", "running"):
+        bits[0] = f"**stopping…** (asked {time.monotonic() - asked:.0f} s ago; saving a checkpoint at the next step)"
+        kind = "warn"
     line = status(" · ".join(bits), kind)
     if state == "failed":
         line += f"\n\n```\n{run.error}\n```"
     card_path = Path(session.train_run) / "adapter" / "README.md"
-    card = card_path.read_text(encoding="utf-8") if state == "finished" and card_path.exists() else ""
-    return line, _frame(metrics), card, gr.Timer(active=state in ("starting", "running"))
+    card = card_markdown(card_path.read_text(encoding="utf-8")) if state == "finished" and card_path.exists() else ""
+    if state not in ("starting", "running"):
+        session.live.pop("train:stop_at", None)
+    return line, _frame(metrics + evals), card, gr.Timer(active=state in ("starting", "running"))
 
 
-def stop_training(session: Session) -> str:
+def stop_training(session: Session, wait_s: float = 60.0) -> str:
+    """Ask the run to stop (SIGTERM: checkpoint at the next step, then exit) and return at once; the status
+    line says "stopping…" until it has stopped. A run that has not ended after ``wait_s`` is killed."""
     run = _run(session)
     if run is None:
         raise gr.Error("No training run to stop.")
-    state = run.stop(timeout=60)
-    return status(f"Training {state}; press Start with the same run name to resume from the last checkpoint.", "warn")
+    if run.status not in ("starting", "running"):
+        return status(f"Training is {run.status}; nothing to stop.")
+    if "train:stop_at" not in session.live:
+        session.live["train:stop_at"] = time.monotonic()
+        threading.Thread(target=run.stop, kwargs={"timeout": wait_s}, name="mimir-ui-train-stop", daemon=True).start()
+    return status("stopping… the run saves a checkpoint at the next step; Start with the same run name resumes it.", "warn")
 
 
 def submit_to_jobs(
@@ -144,8 +193,15 @@ def job_state(session: Session, oauth_token: gr.OAuthToken | None = None) -> str
 
 
 def _frame(metrics: list[dict[str, Any]]) -> pd.DataFrame:
-    rows = [{"step": int(m["step"]), "loss": float(m["loss"])} for m in metrics if "loss" in m and "step" in m]
-    return pd.DataFrame(rows, columns=["step", "loss"])
+    """Loss by step as numbers (typed columns even when empty, so the plot's axes are quantitative, never
+    categories), one series for the training loss and one for the eval loss where the run has one."""
+    rows = [(int(m["step"]), float(m["loss"]), "train") for m in metrics if "loss" in m and "step" in m]
+    rows += [(int(m["step"]), float(m["eval_loss"]), "eval") for m in metrics if "eval_loss" in m and "step" in m]
+    return pd.DataFrame({
+        "step": pd.Series([r[0] for r in rows], dtype="int64"),
+        "loss": pd.Series([r[1] for r in rows], dtype="float64"),
+        "series": pd.Series([r[2] for r in rows], dtype="string"),
+    })
 
 
 def build(ctx: AppContext, state: gr.State) -> None:
@@ -172,9 +228,10 @@ def build(ctx: AppContext, state: gr.State) -> None:
                 start = gr.Button("Start / resume training", variant="primary", elem_id="train-start")
                 stop = gr.Button("Stop (saves a checkpoint)", variant="stop")
     line = gr.Markdown(status("No training run yet."), elem_id="train-status")
-    plot = gr.LinePlot(_frame([]), x="step", y="loss", title="Training loss", height=280, elem_id="train-loss")
+    plot = gr.LinePlot(_frame([]), x="step", y="loss", color="series", title="Loss", x_title="step", y_title="loss",
+                       height=280, elem_id="train-loss", color_map={"train": "#2563eb", "eval": "#f97316"})
     with gr.Accordion("Model card", open=False):
-        card = gr.Markdown()
+        card = gr.Markdown(elem_id="train-card")
     timer = gr.Timer(2.0, active=False)
     with gr.Accordion("No GPU here? Run it on Hugging Face Jobs", open=False):
         gr.Markdown("The job reads the data from the Hub and pushes the adapter to the Hub (push the dataset in the Hub tab "
@@ -193,7 +250,7 @@ def build(ctx: AppContext, state: gr.State) -> None:
             j_check = gr.Button("Check job status")
         j_status = gr.Markdown()
 
-    refresh.click(guard(lambda s: gr.Dropdown(choices=dataset_choices(s))), inputs=state, outputs=dataset)
+    refresh.click(guard(dataset_dropdown), inputs=state, outputs=dataset)
     dataset.focus(guard(lambda s: gr.Dropdown(choices=dataset_choices(s))), inputs=state, outputs=dataset)
     start.click(guard(start_training), inputs=[state, dataset, upload, name, method, base_model, rank, alpha, epochs, max_steps,
                                                lr, batch, max_len], outputs=[line, timer])
@@ -202,3 +259,4 @@ def build(ctx: AppContext, state: gr.State) -> None:
     j_submit.click(guard(submit_to_jobs), inputs=[state, j_data, j_push, j_flavor, j_source, j_timeout, method, base_model, j_steps],
                    outputs=j_status)
     j_check.click(guard(job_state), inputs=state, outputs=j_status)
+    return dataset_dropdown, [dataset]

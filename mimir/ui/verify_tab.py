@@ -5,6 +5,8 @@ The raw dialogues are never changed: the stage writes verdicts and the verified 
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import gradio as gr
 
 from mimir.jsonl import read_records
 from mimir.ui.common import guard, md_table, status
+from mimir.ui.text import eta_text
 from mimir.ui.context import AppContext, session_model
 from mimir.ui.generate_tab import paths as generation_paths
 from mimir.ui.render import VERDICT_HEADERS, dialogue_messages, verdict_row, verdict_totals
@@ -28,9 +31,19 @@ def verify_paths(session: Session) -> dict[str, Path]:
     return {"verdicts": folder / "verdicts.jsonl", "verified": verified_path(raw), "export": folder / "verified_export.jsonl"}
 
 
+def _settings_changed(folder: Path, settings: dict[str, Any], fresh: bool) -> bool:
+    """Whether earlier verdicts must go: asked to (re-run), or made with other settings (mode, judge)."""
+    marker = folder / "settings.json"
+    before = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else None
+    folder.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(settings), encoding="utf-8")
+    return fresh or (before is not None and before != settings)
+
+
 def run_verification(ctx: AppContext, session: Session, mode: str, judge_spec: str, reasoning: bool = False,
-                     progress: Any = None) -> tuple[str, list[list[Any]]]:
-    """Run the stage (resumable), then export the kept and fixed dialogues for training."""
+                     progress: Any = None, fresh: bool = False) -> tuple[str, list[list[Any]]]:
+    """Run the stage, then export the kept and fixed dialogues for training. Verdicts are reused (resume)
+    only when they were made with the same settings; changed settings or ``fresh`` verify everything again."""
     from mimir.config import config_from_dict
     from mimir.generate import export_for_training, write_export
     from mimir.generate.pipeline import load_dialogues
@@ -43,7 +56,12 @@ def run_verification(ctx: AppContext, session: Session, mode: str, judge_spec: s
     config = config_from_dict(VerifyConfig, {"mode": mode, "judge": spec}, where="verification settings")
     judge = session_model(ctx, spec, session.secret("endpoint")) if mode != "filter" else None
     out = verify_paths(session)
-    step = (lambda done, total: progress(done / max(total, 1), desc=f"{done}/{total} verified")) if progress else None
+    if _settings_changed(out["verdicts"].parent, {"mode": mode, "judge": spec if mode != "filter" else ""}, fresh):
+        for old in (out["verdicts"], out["verified"], out["export"]):
+            old.unlink(missing_ok=True)
+    started = time.monotonic()
+    step = (lambda done, total, *_: progress((done, total), desc="verified " + eta_text(done, total, time.monotonic() - started))
+            ) if progress else None
     report = verify_dialogues(raw, session.knowledge_dir, config, judge_model=judge, out_dir=out["verdicts"].parent,
                               progress=step)
     kept = [d for d in load_dialogues(out["verified"]).values() if d.status == "ok"] if out["verified"].exists() else []
@@ -59,10 +77,9 @@ def verdict_view(session: Session) -> tuple[str, list[list[Any]]]:
         return status("No verdicts yet."), []
     totals = verdict_totals(verdicts)
     reasons: dict[str, int] = {}
-    for v in verdicts:
+    for v in verdicts:  # dialogues per reason (a dialogue with the same reason twice counts once)
         if v.get("decision") in ("reject", "fix", "judge_failed"):
-            for r in v.get("reasons", []):
-                key = str(r).split(":")[0]
+            for key in {str(r).split(":")[0] for r in v.get("reasons", [])}:
                 reasons[key] = reasons.get(key, 0) + 1
     text = status(f"{len(verdicts)} dialogue(s): kept {totals['keep']}, fixed {totals['fix']}, rejected {totals['reject']}, "
                   f"judge failed {totals['judge_failed']}", "ok")
@@ -89,7 +106,10 @@ def build(ctx: AppContext, state: gr.State) -> None:
         judge_spec = gr.Textbox(value="", label="Judge model spec (empty: the generation model)",
                                 placeholder="e.g. endpoint:meta-llama/Llama-3.1-70B-Instruct")
         reasoning = gr.Checkbox(value=False, label="Keep reasoning traces in the training export")
-    run_btn = gr.Button("Verify dialogues", variant="primary", elem_id="verify-run")
+    with gr.Row():
+        run_btn = gr.Button("Verify dialogues", variant="primary", elem_id="verify-run")
+        rerun_btn = gr.Button("Verify again from scratch", elem_id="verify-rerun")
+    gr.Markdown("Changing the mode or the judge verifies every dialogue again; otherwise earlier verdicts are reused.")
     totals = gr.Markdown(elem_id="verify-totals")
     with gr.Row():
         table = gr.Dataframe(headers=VERDICT_HEADERS, interactive=False, wrap=True, elem_id="verify-table", scale=3,
@@ -99,5 +119,9 @@ def build(ctx: AppContext, state: gr.State) -> None:
     def run(session, m, spec, r, progress=gr.Progress()):
         return run_verification(ctx, session, m, spec, r, progress=progress)
 
+    def rerun(session, m, spec, r, progress=gr.Progress()):
+        return run_verification(ctx, session, m, spec, r, progress=progress, fresh=True)
+
     run_btn.click(guard(run), inputs=[state, mode, judge_spec, reasoning], outputs=[totals, table])
+    rerun_btn.click(guard(rerun), inputs=[state, mode, judge_spec, reasoning], outputs=[totals, table])
     table.select(guard(show), inputs=state, outputs=chat)
