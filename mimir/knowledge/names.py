@@ -47,13 +47,12 @@ def sanitize_name(name: str) -> str:
     base = unicodedata.normalize("NFKC", base)
     base = re.split(r"[\\/]", base)[-1]  # NFKC can turn fullwidth solidus into a slash
     base = _visible(base)
-    base = _UNSAFE.sub("_", base).strip(" .")
-    base = re.sub(r"_+", "_", base)
+    base = re.sub(r"_+", "_", _UNSAFE.sub("_", base)).strip(" ")
     stem, dot, ext = base.rpartition(".")
     if not dot:
         stem, ext = base, ""
-    ext = ext[:12]
-    stem = stem.strip(" .") or "file"
+    ext = ext.strip(" ")[:12]
+    stem = stem.strip(" .") or "file"  # '..md' -> 'file.md': no hidden files, the extension kept
     stem = _fit(stem, f".{ext}" if ext else "") or "file"
     safe = f"{stem}.{ext}" if ext else stem
     if safe.lower() in RESERVED or _WINDOWS_DEVICES.match(safe):
