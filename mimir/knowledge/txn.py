@@ -18,6 +18,7 @@ the new manifest with its pending moves, which the next open finishes: the base 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -26,6 +27,7 @@ from typing import Any
 
 MANIFEST, LEGACY_CHUNKS, DOCUMENTS = "manifest.json", "chunks.jsonl", "documents"
 _INCOMING = ".incoming-"
+log = logging.getLogger(__name__)
 
 
 def fsync_dir(folder: Path) -> None:
@@ -71,6 +73,7 @@ class Transaction:
         self.gen = uuid.uuid4().hex[:12]
         self.staged: dict[str, str] = {}  # stored name -> staged path relative to root
         self.removed: set[str] = set()  # stored_as paths to delete at commit
+        self.committed = False
 
     @property
     def incoming(self) -> Path:
@@ -103,10 +106,16 @@ class Transaction:
             "old_chunks": old if old != new else None,
         }
         write_manifest(self.root, manifest)  # the commit point
-        finish(self.root, manifest)
+        self.committed = True
+        try:
+            finish(self.root, manifest)
+        except OSError as exc:  # durable already: the next open finishes the moves
+            log.warning("%s: update committed, finishing it failed (%s); it completes on the next open", self.root.name, exc)
 
     def abandon(self) -> None:
-        shutil.rmtree(self.incoming, ignore_errors=True)
+        """Drop the staged copies of an uncommitted transaction (a committed one is kept for roll-forward)."""
+        if not self.committed:
+            shutil.rmtree(self.incoming, ignore_errors=True)
 
 
 def finish(root: Path, manifest: dict[str, Any]) -> None:
