@@ -259,4 +259,8 @@ def build(ctx: AppContext, state: gr.State) -> None:
     j_submit.click(guard(submit_to_jobs), inputs=[state, j_data, j_push, j_flavor, j_source, j_timeout, method, base_model, j_steps],
                    outputs=j_status)
     j_check.click(guard(job_state), inputs=state, outputs=j_status)
-    return dataset_dropdown, [dataset]
+
+    def on_open(session):  # opening the tab (e.g. after reopening a workspace) shows its datasets and its run
+        return (dataset_dropdown(session), *poll(session))
+
+    return on_open, [dataset, line, plot, card, timer]
