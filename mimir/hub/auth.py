@@ -117,7 +117,7 @@ def hub_errors(action: str, repo_id: str | None = None) -> Iterator[None]:
     except Exception as exc:  # noqa: BLE001 - connection failures (httpx's are not OSError), bad metadata, ...
         if _is_connection_error(exc):
             error = HubError(
-                f"could not {action}{where}: no connection to the Hub ({hub_endpoint()}: {type(exc).__name__}); "
+                f"could not {action}{where}: no connection to the Hub ({_host_of(exc)}: {type(exc).__name__}); "
                 "check the network connection (or HF_ENDPOINT) and run the command again"
             )
         elif isinstance(exc, (OSError, ValueError)):
@@ -127,6 +127,15 @@ def hub_errors(action: str, repo_id: str | None = None) -> Iterator[None]:
     error.args = (redact(error.args[0]),)
     log.warning("%s", error)
     raise error from None
+
+
+def _host_of(exc: BaseException) -> str:
+    """The server the failed request went to (scheme://host:port, never a path or query), else the endpoint."""
+    try:
+        url = exc.request.url  # type: ignore[attr-defined]  # httpx errors carry their request
+        return f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
+    except Exception:  # noqa: BLE001 - not an httpx error, or no request attached
+        return hub_endpoint()
 
 
 def _is_connection_error(exc: BaseException) -> bool:

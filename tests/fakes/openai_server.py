@@ -2,7 +2,9 @@
 
 Faults are consumed one per request, in order: ``("status", 429, {"Retry-After": "1"})``,
 ``("status", 500)``, ``("delay", seconds)`` (sleep, then answer normally: a client timeout),
-``("malformed",)`` (200 with a body that is not JSON). Replies come from ``responder``
+``("malformed",)`` (200 with a body that is not JSON), ``("garbage",)`` (200 with random bytes),
+``("truncated",)`` (a valid reply cut off mid-body: the announced length is never sent),
+``("close",)`` (the connection dropped without any reply). Replies come from ``responder``
 (a function of the request body returning text or a full message dict); the default echoes
 the last user message. Every request body and its headers are recorded.
 """
@@ -67,6 +69,24 @@ class FakeOpenAIServer(LoopbackServer):
                 time.sleep(fault[1])
             if fault and fault[0] == "malformed":
                 self._send(handler, 200, b'{"choices": [ {"message": ', {})
+                return
+            if fault and fault[0] == "garbage":
+                self._send(handler, 200, bytes(range(256)) * 4, {})
+                return
+            if fault and fault[0] in ("truncated", "close"):
+                payload = json.dumps(self._completion(body)).encode()
+                try:
+                    if fault[0] == "truncated":
+                        handler.send_response(200)
+                        handler.send_header("Content-Type", "application/json")
+                        handler.send_header("Content-Length", str(len(payload)))
+                        handler.end_headers()
+                        handler.wfile.write(payload[: len(payload) // 2])
+                        handler.wfile.flush()
+                    handler.close_connection = True
+                    handler.connection.shutdown(2)  # SHUT_RDWR: the reply never completes
+                except OSError:
+                    pass
                 return
             self._send(handler, 200, json.dumps(self._completion(body)).encode(), {})
         finally:
