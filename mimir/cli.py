@@ -60,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[name][0])
     parser = argparse.ArgumentParser(prog=f"python -m mimir {name}", description=COMMANDS[name][1])
     module.configure(parser)
+    if rest[:1] == ["--print-config"] and parser._subparsers is not None:  # stages with actions: every config's defaults
+        from mimir.cliargs import render_config
+
+        print("\n".join(render_config(cls()) for cls in getattr(module, "CONFIGS", {}).values()), end="")
+        return 0
     args = parser.parse_args(rest)
     try:
         return int(module.run(args) or 0)

@@ -69,13 +69,14 @@ def add_config_arguments(
 
 def config_from_args(
     cls: type[C], args: argparse.Namespace, *, section: str | None = None, overrides: Mapping[str, Any] | None = None,
-    check_files: bool = True,
+    check_files: bool = True, from_file: bool = True,
 ) -> C:
     """``cls`` from ``--config`` (its ``section``), then the flags that were given, then
     ``overrides``; every value type- and range-checked, and (``check_files``) every path field
-    checked to exist, so a bad setting fails before any model loads."""
+    checked to exist, so a bad setting fails before any model loads. ``from_file=False`` ignores
+    ``--config`` (for a second config class on the same parser)."""
     where = section or cls.__name__
-    path = getattr(args, "config", None)
+    path = getattr(args, "config", None) if from_file else None
     config = load_config(cls, path, section=section) if path else config_from_dict(cls, {}, where=where)
     given = {name: getattr(args, name) for name in config_fields(cls) if getattr(args, name, None) is not None}
     given.update({k: v for k, v in (overrides or {}).items() if v is not None})

@@ -7,38 +7,34 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mimir.cliargs import add_config_arguments, print_config_requested, render_config
+from mimir.cliargs import config_from_args as derive_config
 from mimir.errors import ConfigError
 from mimir.evaluate.config import EvalConfig
 
 
+CONFIGS = {"evaluate": EvalConfig}
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="YAML file with EvalConfig keys (flags override it).")
-    parser.add_argument("--a", help="Model A spec: local, local:PATH, endpoint:MODEL[@URL].")
-    parser.add_argument("--b", help="Model B spec (the baseline).")
-    parser.add_argument("--adapter-a", dest="adapter_a", help="peft adapter folder on top of model A.")
-    parser.add_argument("--adapter-b", dest="adapter_b", help="peft adapter folder on top of model B.")
-    parser.add_argument("--questions", help="Question file (.jsonl/.json) or dataset (Hub id / local).")
-    parser.add_argument("--split", dest="dataset_split", help="Dataset split when --questions is a dataset.")
-    parser.add_argument("--judge", dest="judges", action="append", choices=["reference", "llm"],
-                        help="Judge to run; repeat for several (default: reference and llm).")
-    parser.add_argument("--judge-model", dest="judge_model", help="Model spec of the LLM judge (default: local).")
-    parser.add_argument("--max-new-tokens", dest="max_new_tokens", type=int, help="Longest answer in tokens.")
-    parser.add_argument("--bootstrap", type=int, help="Bootstrap resamples for the 95%% CIs.")
-    parser.add_argument("--seed", type=int, help="Bootstrap seed.")
-    parser.add_argument("--label-a", dest="label_a", help="Name of model A in the report.")
-    parser.add_argument("--label-b", dest="label_b", help="Name of model B in the report.")
+    add_config_arguments(parser, EvalConfig, section="evaluate",
+                         flags={"dataset_split": ["--dataset-split", "--split"], "judges": ["--judges", "--judge"]})
     parser.add_argument("--out", default="runs/evaluate", help="Output folder (answers, judgements, summary.json, chart.png).")
 
 
 def config_from_args(args: argparse.Namespace) -> EvalConfig:
-    from mimir.config import load_config, merge_overrides
-
-    config = load_config(EvalConfig, args.config) if args.config else EvalConfig()
-    keys = ["a", "b", "adapter_a", "adapter_b", "questions", "dataset_split", "judges", "judge_model",
-            "max_new_tokens", "bootstrap", "seed", "label_a", "label_b"]
-    config = merge_overrides(config, {k: getattr(args, k, None) for k in keys})
+    config = derive_config(EvalConfig, args, section="evaluate")
+    if print_config_requested(args):
+        return config
     if not config.questions:
         raise ConfigError("no questions: pass --questions FILE (or set questions: in the config file)")
+    from mimir.models.registry import ModelConfig
+
+    for spec in {config.a, config.b, *([config.judge_model] if "llm" in config.judges else [])}:
+        ModelConfig.from_spec(spec)  # a bad spec fails before any model loads
+    for name in ("adapter_a", "adapter_b"):
+        if getattr(config, name) and not Path(getattr(config, name)).is_dir():
+            raise ConfigError(f"evaluate.{name}: adapter folder {getattr(config, name)} does not exist")
     return config
 
 
@@ -92,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
     from mimir.evaluate.stats import format_summary
 
     config = config_from_args(args)
+    if print_config_requested(args):
+        print(render_config(config), end="")
+        return 0
     questions = load_eval_questions(config)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

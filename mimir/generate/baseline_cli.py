@@ -5,28 +5,28 @@ from __future__ import annotations
 import argparse
 import sys
 
-from mimir.config import load_config, merge_overrides
+from mimir.cliargs import add_config_arguments, config_from_args, print_config_requested, render_config
+from mimir.generate.config import BaselineConfig
+
+CONFIGS = {"baseline": BaselineConfig}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=["original", "self-instruct", "baize"], help="Which baseline to build.")
-    parser.add_argument("--config", help="YAML with BaselineConfig keys (top level or under `baseline:`).")
-    parser.add_argument("--knowledge", help="Knowledge base folder.")
-    parser.add_argument("--output", help="Baseline JSONL (appended; a rerun resumes).")
-    parser.add_argument("--export", help="Also write the training export (chat messages JSONL) here.")
-    parser.add_argument("--model", help="Model spec (self-instruct, baize).")
-    parser.add_argument("-n", type=int, help="How many examples.")
-    parser.add_argument("--holdout-questions", help="JSONL of evaluation questions to keep out.")
+    parser.add_argument("kind", nargs="?", choices=["original", "self-instruct", "baize"], help="Which baseline to build.")
+    add_config_arguments(parser, BaselineConfig, section="baseline", exclude=("kind",), flags={"n": ["-n", "--n"]})
 
 
 def run(args: argparse.Namespace) -> int:
     from mimir.generate.baselines import build_baseline
-    from mimir.generate.config import BaselineConfig
     from mimir.generate.export import export_for_training, write_export
+    from mimir.generate.roles import load_roles
 
-    config = load_config(BaselineConfig, args.config, section="baseline") if args.config else BaselineConfig()
-    config = merge_overrides(config, {"kind": args.kind, "knowledge": args.knowledge, "output": args.output, "export": args.export,
-                                      "model": args.model, "n": args.n, "holdout_questions": args.holdout_questions})
+    printing = print_config_requested(args)
+    config = config_from_args(BaselineConfig, args, section="baseline", overrides={"kind": args.kind}, check_files=not printing)
+    if printing:
+        print(render_config(config), end="")
+        return 0
+    load_roles(config.roles_file).in_domain(config.domain)  # a bad roles file fails before the model loads
     model = None
     if config.kind != "original":
         from mimir.models import load_model

@@ -4,40 +4,40 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from mimir.config import load_config, merge_overrides, save_config
+from mimir.cliargs import add_config_arguments, config_from_args, print_config_requested, render_config
 from mimir.generate.config import GenerateConfig
+
+CONFIGS = {"generate": GenerateConfig}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="YAML with GenerateConfig keys (top level or under `generate:`).")
-    parser.add_argument("--knowledge", help="Knowledge base folder.")
-    parser.add_argument("--output", help="Dialogue JSONL (appended; a rerun resumes).")
-    parser.add_argument("--export", help="Also write the training export (chat messages JSONL) here.")
-    parser.add_argument("--model", help="Model spec: local, local:PATH, endpoint:MODEL[@URL].")
-    parser.add_argument("--max-dialogues", type=int, help="Cap on dialogues (0: all planned).")
-    parser.add_argument("--domain", help="Roles domain (medical, legal, finance, education, customer_support).")
-    parser.add_argument("--target-role", help="The expert role being tuned.")
+    add_config_arguments(parser, GenerateConfig, section="generate")
     parser.add_argument("--include-reasoning", action="store_true", help="Export: keep framework traces in the assistant text.")
     parser.add_argument("--no-tools-in-export", action="store_true", help="Export: drop tool calls and observations (closed book).")
-    parser.add_argument("--print-config", action="store_true", help="Print the effective config as YAML and exit.")
 
 
 def load(args: argparse.Namespace) -> GenerateConfig:
-    config = load_config(GenerateConfig, args.config, section="generate") if args.config else GenerateConfig()
-    overrides = {"knowledge": args.knowledge, "output": args.output, "export": args.export, "model": args.model,
-                 "max_dialogues": args.max_dialogues, "domain": args.domain, "target_role": args.target_role}
-    return merge_overrides(config, overrides)
+    """The config from --config and the flags, checked (values, ranges, files) before any model loads."""
+    from mimir.generate.roles import load_roles
+    from mimir.models.registry import ModelConfig
+
+    config = config_from_args(GenerateConfig, args, section="generate", check_files=not print_config_requested(args))
+    if not print_config_requested(args):
+        if not config.knowledge:
+            from mimir.errors import ConfigError
+
+            raise ConfigError("generate.knowledge is empty: pass --knowledge KB_FOLDER (built by `mimir knowledge add`)")
+        book = load_roles(config.roles_file)
+        book.in_domain(config.domain)
+        ModelConfig.from_spec(config.model)
+    return config
 
 
 def run(args: argparse.Namespace) -> int:
     config = load(args)
-    if args.print_config:
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            print(save_config(config, Path(tmp) / "gen.yaml").read_text(encoding="utf-8"))
+    if print_config_requested(args):
+        print(render_config(config), end="")
         return 0
     from mimir.generate.export import export_for_training, fact_share, write_export
     from mimir.generate.pipeline import as_knowledge, generate_dialogues

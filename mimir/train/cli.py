@@ -14,29 +14,26 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from mimir.config import config_from_dict, load_config, merge_overrides
+from mimir.cliargs import add_config_arguments, config_from_args, print_config_requested, render_config, yaml_assignments
+from mimir.config import load_config
 from mimir.errors import ConfigError
 from mimir.train.config import TrainConfig
+from mimir.train.jobs import JobsConfig
+
+CONFIGS = {"train": TrainConfig, "jobs (train --job)": JobsConfig}
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="YAML file with TrainConfig keys (see docs of mimir.train.config).")
-    parser.add_argument("--dataset", help="Override `dataset` (JSONL of dialogues).")
-    parser.add_argument("--output-dir", help="Override `output_dir`.")
+    # `merge` (also write the merged model) is set in the YAML or with --set merge=true: --merge below merges an adapter.
+    add_config_arguments(parser, TrainConfig, section="train", exclude=("merge",))
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="Override any config key; VALUE is read as YAML (e.g. rank=8, packing=true).")
     parser.add_argument("--detach", action="store_true", help="Start in the background and return at once.")
     parser.add_argument("--job", action="store_true", help="Submit to Hugging Face Jobs instead of training here.")
-    parser.add_argument("--flavor", default="a10g-small", help="HF Jobs hardware flavor (with --job).")
-    parser.add_argument("--timeout", default="2h", help="HF Jobs time limit, e.g. 90m, 2h (with --job).")
-    parser.add_argument("--mimir-source", help="pip requirement that installs MIMIR inside the job (with --job).")
-    parser.add_argument("--namespace", help="HF user or org that runs the job (default: the token's user).")
+    add_config_arguments(parser, JobsConfig, exclude=("endpoint",), config_file=False, print_config=False)
     parser.add_argument("--merge", metavar="ADAPTER_DIR", help="Merge this adapter into its base model and exit.")
     parser.add_argument("--to", metavar="DIR", help="Where --merge writes the merged model.")
-    parser.add_argument("--print-config", action="store_true", help="Print the resolved config as YAML and exit.")
 
 
 def read_train_config(path: str | Path) -> TrainConfig:
@@ -45,14 +42,8 @@ def read_train_config(path: str | Path) -> TrainConfig:
 
 
 def _config(args: argparse.Namespace) -> TrainConfig:
-    config = read_train_config(args.config) if args.config else config_from_dict(TrainConfig, {})
-    overrides: dict[str, Any] = {"dataset": args.dataset, "output_dir": args.output_dir}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
-        overrides[key.strip()] = yaml.safe_load(value)
-    return merge_overrides(config, overrides)
+    config = config_from_args(TrainConfig, args, section="train", overrides=yaml_assignments(args.set))
+    return config if print_config_requested(args) else config.validate()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,16 +55,13 @@ def run(args: argparse.Namespace) -> int:
         print(merge_adapter(args.merge, args.to))
         return 0
     config = _config(args)
-    if args.print_config:
-        from mimir.config import config_to_dict
-
-        print(yaml.safe_dump(config_to_dict(config), sort_keys=False), end="")
+    if print_config_requested(args):
+        print(render_config(config), end="")
         return 0
     if args.job:
-        from mimir.train.jobs import JobsConfig, submit_job
+        from mimir.train.jobs import submit_job
 
-        jobs = JobsConfig(flavor=args.flavor, timeout=args.timeout, mimir_source=args.mimir_source or "",
-                          namespace=args.namespace)
+        jobs = config_from_args(JobsConfig, args, section="jobs", from_file=False, check_files=False)
         job = submit_job(config, jobs)
         print(json.dumps({"job_id": job.id, "url": job.url, "status": job.status}))
         return 0

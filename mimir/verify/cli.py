@@ -4,25 +4,37 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from mimir.config import load_config, merge_overrides
+from mimir.cliargs import add_config_arguments, config_from_args, print_config_requested, render_config
+from mimir.errors import ConfigError
 from mimir.verify.config import VerifyConfig
+
+CONFIGS = {"verify": VerifyConfig}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dialogues", required=True, help="Dialogues JSONL written by `generate` (never modified).")
-    parser.add_argument("--knowledge", required=True, help="Knowledge base folder the dialogues were generated from.")
-    parser.add_argument("--mode", choices=["filter", "judge", "fix"], help="filter (default), judge or fix.")
-    parser.add_argument("--judge", help="Judge model spec: local, local:PATH, endpoint:MODEL[@URL].")
+    parser.add_argument("--dialogues", help="Dialogues JSONL written by `generate` (never modified). Required.")
+    parser.add_argument("--knowledge", help="Knowledge base folder the dialogues were generated from. Required.")
     parser.add_argument("--out-dir", help="Folder for verdicts.jsonl and the report (default: beside the dialogues).")
-    parser.add_argument("--config", help="YAML with VerifyConfig keys (top level or under `verify:`).")
-    parser.add_argument("--language", help="Expected language code, 'auto' (from the sources) or 'any'.")
-    parser.add_argument("--grounding", choices=["reject", "hint", "off"], help="What a grounding flag does.")
+    add_config_arguments(parser, VerifyConfig, section="verify")
 
 
 def load(args: argparse.Namespace) -> VerifyConfig:
-    config = load_config(VerifyConfig, args.config, section="verify") if args.config else VerifyConfig()
-    return merge_overrides(config, {"mode": args.mode, "judge": args.judge, "language": args.language, "grounding": args.grounding})
+    config = config_from_args(VerifyConfig, args, section="verify")
+    if print_config_requested(args):
+        return config
+    for flag, value, kind in (("--dialogues", args.dialogues, "file"), ("--knowledge", args.knowledge, "folder")):
+        path = Path(value or "")
+        if not value:
+            raise ConfigError(f"{flag} is required")
+        if not (path.is_file() if kind == "file" else path.is_dir()):
+            raise ConfigError(f"{flag}: {kind} {value} does not exist")
+    if config.mode != "filter":
+        from mimir.models.registry import ModelConfig
+
+        ModelConfig.from_spec(config.judge)
+    return config
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
 
     install_log_redaction()
     config = load(args)
+    if print_config_requested(args):
+        print(render_config(config), end="")
+        return 0
 
     def progress(done: int, total: int) -> None:
         print(f"\r[{done}/{total}] verified", end="" if done < total else "\n", file=sys.stderr, flush=True)
