@@ -9,6 +9,7 @@ import gradio as gr
 from mimir.ui import (
     evaluate_tab,
     generate_tab,
+    guided_tab,
     hub_tab,
     knowledge_tab,
     roles_tab,
@@ -37,8 +38,10 @@ def build_app(
     *,
     model_loader: ModelLoader | None = None,
     default_model: str = "local",
+    guided_overrides: dict | None = None,
 ) -> gr.Blocks:
-    """Build the app. Nothing is loaded here: models load on first use, per spec."""
+    """Build the app. Nothing is loaded here: models load on first use, per spec. ``guided_overrides``:
+    TuneConfig overrides of the guided run (e.g. a small cap for a quick trial or a test)."""
     if model_loader is None:
         from mimir.models import load_model as model_loader
     ctx = AppContext(
@@ -66,6 +69,8 @@ def build_app(
                 reopen_id = gr.Textbox(show_label=False, placeholder="workspace id, e.g. s-0123456789abcdef", scale=3)
                 reopen_btn = gr.Button("Reopen", scale=1)
         with gr.Tabs():
+            with gr.Tab("Guided run", id="guided"):
+                guided_tab.build(ctx, state, guided_overrides)
             with gr.Tab("1 · Knowledge", id="knowledge"):
                 knowledge_tab.build(ctx, state)
             with gr.Tab("2 · Roles & tools", id="roles"):

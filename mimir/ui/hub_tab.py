@@ -87,6 +87,16 @@ def push_dataset(session: Session, repo_id: str, private: bool, splits: list[str
 
     available = dataset_splits(session)
     chosen = {name: str(available[name]) for name in splits or [] if name in available}
+    return push_dataset_files(session, chosen, splits, available, repo_id, private, include_knowledge, license_id, oauth_token)
+
+
+def push_dataset_files(session: Session, chosen: dict[str, str], splits: list[str], available: dict[str, Path], repo_id: str,
+                       private: bool, include_knowledge: bool, license_id: str, oauth_token: Any = None) -> str:
+    """Push dialogue files as dataset splits with a card (the Hub tab and the guided run use this)."""
+    from mimir.config import config_from_dict
+    from mimir.hub import DatasetPushConfig
+    from mimir.hub import push_dataset as push
+
     if not chosen:
         if not splits:
             raise gr.Error("Pick at least one split to push.")
@@ -127,6 +137,16 @@ def push_adapter(session: Session, run: str, repo_id: str, private: bool, merged
     adapter = _run_folder(session, run) / "adapter"
     if not adapter.is_dir():
         raise gr.Error("Pick a finished training run (its adapter/ folder) from the list.")
+    return push_adapter_folder(session, adapter, repo_id, private, merged_repo, license_id, oauth_token)
+
+
+def push_adapter_folder(session: Session, adapter: Path, repo_id: str, private: bool, merged_repo: str, license_id: str,
+                        oauth_token: Any = None) -> str:
+    """Push one adapter folder with its card (the Train tab's runs and the guided run use this)."""
+    from mimir.config import config_from_dict
+    from mimir.hub import AdapterPushConfig
+    from mimir.hub import push_adapter as push
+
     config = config_from_dict(AdapterPushConfig, {
         "repo_id": (repo_id or "").strip(), "private": bool(private), "merged_repo_id": (merged_repo or "").strip(),
         "license": (license_id or "other").strip(),
