@@ -14,6 +14,8 @@ from typing import Any
 
 import gradio as gr
 
+from mimir.config import ui_default  # app defaults and help come from the configs
+from mimir.evaluate.config import EvalConfig
 from mimir.ui.common import guard, remove_uploads, shorten, status, upload_paths
 from mimir.ui.text import eta_text
 from mimir.ui.context import ASSETS, AppContext, session_model
@@ -258,7 +260,7 @@ def build(ctx: AppContext, state: gr.State) -> None:
         judges = gr.CheckboxGroup([("Reference (key facts)", "reference"), ("LLM pairwise, both orders", "llm")],
                                   value=["reference"], label="Judges")
         judge_spec = gr.Textbox(value=ctx.default_model, label="LLM judge model spec")
-        max_new = gr.Slider(16, 512, value=96, step=16, label="Answer max tokens")
+        max_new = gr.Slider(16, 512, **ui_default(EvalConfig, "max_new_tokens"), step=16, label="Answer max tokens")
         limit = gr.Number(value=0, precision=0, label="Questions (0 = all)")
     with gr.Row():
         refresh = gr.Button("Refresh model list", size="sm")

@@ -14,6 +14,8 @@ from typing import Any, Callable, Iterator
 
 import gradio as gr
 
+from mimir.config import ui_default  # app defaults and help come from the configs
+from mimir.generate.config import GenerateConfig
 from mimir.jsonl import read_records
 from mimir.models.base import ChatModel, Conversation, GenerationSettings, Reply
 from mimir.ui.common import as_ui_error, guard_stream, status
@@ -232,11 +234,11 @@ def build(ctx: AppContext, state: gr.State) -> None:
                 "chain of thought, the knowledge retriever, the embedded model).")
     with gr.Row():
         n = gr.Slider(1, 500, value=8, step=1, label="Dialogues", elem_id="gen-n")
-        turns = gr.Slider(2, 16, value=4, step=1, label="Spoken turns per dialogue (both roles; tool steps not counted)",
+        turns = gr.Slider(2, 16, **ui_default(GenerateConfig, "max_turns"), step=1, label="Spoken turns per dialogue (both roles; tool steps not counted)",
                           elem_id="gen-turns")
-        max_new = gr.Slider(16, 512, value=96, step=16, label="Max tokens per message")
-        temperature = gr.Slider(0, 1.5, value=0.0, step=0.1, label="Temperature (0 = greedy)")
-        seed = gr.Number(value=0, precision=0, label="Seed", scale=0, min_width=90)
+        max_new = gr.Slider(16, 512, **ui_default(GenerateConfig, "max_new_tokens"), step=16, label="Max tokens per message")
+        temperature = gr.Slider(0, 2.0, **ui_default(GenerateConfig, "temperature"), step=0.1, label="Temperature (0 = greedy)")
+        seed = gr.Number(**ui_default(GenerateConfig, "seed"), precision=0, label="Seed", scale=0, min_width=90)
     with gr.Row():
         reasoning = gr.Checkbox(value=False, label="Keep reasoning traces in the training export")
         run_btn = gr.Button("Generate dialogues", variant="primary", elem_id="gen-run")

@@ -12,6 +12,8 @@ from typing import Any
 
 import gradio as gr
 
+from mimir.config import field_default, ui_default  # app defaults and help come from the configs
+from mimir.generate.config import GenerateConfig
 from mimir.ui.common import guard, md_table, shorten, status
 from mimir.ui.context import ASSETS, AppContext
 from mimir.ui.session import Session
@@ -147,11 +149,11 @@ def build(ctx: AppContext, state: gr.State) -> None:
             target = gr.Dropdown(experts, value=experts[0] if experts else None, label="Tuned role (the expert agent)")
             participants = gr.CheckboxGroup([(f"{r.name} ({r.kind})", r.name) for r in book.in_domain(first)],
                                             value=[r.name for r in book.in_domain(first)], label="Roles that may take part")
-            group_size = gr.Slider(2, 6, value=2, step=1, label="Roles per dialogue")
+            group_size = gr.Slider(2, 6, value=field_default(GenerateConfig, "group_sizes")[0], step=1, label="Roles per dialogue")
             table = gr.Markdown(roles_table(book.in_domain(first)), elem_id="roles-table")
         with gr.Column(scale=2):
-            frameworks = gr.CheckboxGroup(FRAMEWORKS, value=["cot"], label="Reasoning frameworks (cycled over dialogues)")
-            tools = gr.CheckboxGroup(TOOLS, value=["knowledge_retriever"], label="Tools the expert may call")
+            frameworks = gr.CheckboxGroup(FRAMEWORKS, **ui_default(GenerateConfig, "frameworks"), label="Reasoning frameworks (cycled over dialogues)")
+            tools = gr.CheckboxGroup(TOOLS, **ui_default(GenerateConfig, "tools"), label="Tools the expert may call")
             model = gr.Dropdown(MODEL_CHOICES, value=ctx.default_model, allow_custom_value=True, label="Model spec",
                                 info="local = embedded SmolLM2-135M; endpoint:MODEL@URL for an OpenAI-compatible server")
             apply_btn = gr.Button("Use these choices", variant="primary", elem_id="roles-apply")

@@ -18,6 +18,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from mimir.config import ui_default  # app defaults and help come from the configs
+from mimir.train.config import TrainConfig
 from mimir.ui.common import guard, remove_uploads, status, upload_paths
 from mimir.ui.context import AppContext
 from mimir.ui.render import card_markdown
@@ -212,18 +214,18 @@ def build(ctx: AppContext, state: gr.State) -> None:
                 refresh = gr.Button("↻", scale=0, size="sm", min_width=60)
             upload = gr.File(label="…or upload a JSONL of chat `messages` records", file_types=[".jsonl"], height=120)
             name = gr.Textbox(value="mimir-lora", label="Run name (same name = resume)")
-            base_model = gr.Textbox(value="embedded", label="Base model (embedded, a folder or a Hub id)")
+            base_model = gr.Textbox(**ui_default(TrainConfig, "base_model"), label="Base model (embedded, a folder or a Hub id)")
         with gr.Column(scale=3):
-            method = gr.Radio([("LoRA", "lora"), ("QLoRA (4-bit nf4)", "qlora")], value="lora", label="Method")
+            method = gr.Radio([("LoRA", "lora"), ("QLoRA (4-bit nf4)", "qlora")], **ui_default(TrainConfig, "method"), label="Method")
             with gr.Row():
-                rank = gr.Number(value=16, precision=0, label="Rank r")
-                alpha = gr.Number(value=32, precision=0, label="Alpha")
-                lr = gr.Number(value=2e-4, label="Learning rate")
+                rank = gr.Number(**ui_default(TrainConfig, "rank"), precision=0, label="Rank r")
+                alpha = gr.Number(**ui_default(TrainConfig, "alpha"), precision=0, label="Alpha")
+                lr = gr.Number(**ui_default(TrainConfig, "learning_rate"), label="Learning rate")
             with gr.Row():
-                epochs = gr.Number(value=3, label="Epochs")
-                max_steps = gr.Number(value=-1, precision=0, label="Max steps (-1: epochs)")
-                batch = gr.Number(value=4, precision=0, label="Batch size")
-                max_len = gr.Number(value=512, precision=0, label="Max length")
+                epochs = gr.Number(**ui_default(TrainConfig, "epochs"), label="Epochs")
+                max_steps = gr.Number(**ui_default(TrainConfig, "max_steps"), precision=0, label="Max steps (-1: epochs)")
+                batch = gr.Number(**ui_default(TrainConfig, "batch_size"), precision=0, label="Batch size")
+                max_len = gr.Number(**ui_default(TrainConfig, "max_length"), precision=0, label="Max length")
             with gr.Row():
                 start = gr.Button("Start / resume training", variant="primary", elem_id="train-start")
                 stop = gr.Button("Stop (saves a checkpoint)", variant="stop")
