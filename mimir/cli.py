@@ -19,12 +19,13 @@ from mimir.runtime import prefer_passive_openmp
 COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("mimir.models.cli", "Ask a chat model one question (smoke test of the model layer)."),
     "knowledge": ("mimir.knowledge.cli", "Build and query knowledge bases: add | list | search | datasets."),
+    "tune": ("mimir.tune", "Documents in, a tuned adapter and its knowledge check out (the whole path, resumable)."),
     "generate": ("mimir.generate.cli", "Generate multi-role dialogues from a knowledge base."),
     "baseline": ("mimir.generate.baseline_cli", "Build baseline data: original | self-instruct | baize."),
     "verify": ("mimir.verify.cli", "Check generated dialogues against their sources: keep, fix or reject."),
     "train": ("mimir.train.cli", "Fine-tune with LoRA / QLoRA from a YAML config."),
     "evaluate": ("mimir.evaluate.cli", "Pairwise win / tie / loss between two models."),
-    "experiment": ("mimir.evaluate.experiment", "Run the paper's comparison end to end on one knowledge base."),
+    "experiment": ("mimir.experiment.run", "Run the paper's comparison end to end on one knowledge base."),
     "push": ("mimir.hub.cli", "Push a dataset or an adapter to the Hugging Face Hub."),
     "app": ("mimir.ui.launch", "Start the Gradio app."),
 }

@@ -49,11 +49,7 @@ class ExperimentConfig:
     baseline_size: int = option(
         0, min=0, help="Examples per baseline data set. 0: as many as MIMIR produced dialogues (comparable size)."
     )
-    generate: dict = option({}, help="Overrides of the generation config (GenerateConfig keys), e.g. {questions_per_fact: 3}.")
-    repair: bool = option(
-        True, help="Replace generated turns that miss their focus fact with the fact sentence before verification "
-        "(extractive grounding; small generators need it). Counts are reported."
-    )
+    generate: dict = option({}, help="Overrides of the MIMIR arm's data recipe (RecipeConfig keys), e.g. {questions_per_fact: 4}.")
     verify: dict = option({}, help="Overrides of the verification config (VerifyConfig keys).")
     baseline: dict = option({}, help="Overrides of the baseline config (BaselineConfig keys) shared by every baseline.")
     train: dict = option({}, help="Overrides of the training config (TrainConfig keys), the same for every adapter.")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mimir.evaluate import experiment, stages
+from mimir.experiment import run as experiment, stages
 from mimir.evaluate.config import ExperimentConfig
 from mimir.models.scripted import ScriptedModel
 

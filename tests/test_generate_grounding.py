@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mimir.evaluate.repair import ANSWER_FORMS, answer_ok, repair_counts, repair_dialogue, restate
+from mimir.generate.grounding import ANSWER_FORMS, answer_ok, repair_counts, repair_dialogue, restate
 from mimir.types import Dialogue, Scenario, Turn
 
 FOCUS = ["The laboratory lead is Tomasz Wierzbicki.", "The courier collects specimens at 10:15 and 15:40."]

@@ -19,25 +19,21 @@ from mimir.evaluate.config import ExperimentConfig
 PAPER = {"original": 0.87, "self-instruct": 0.75, "baize": 0.77}  # win-or-equal, arXiv 2404.04285
 
 
+CONFIGS = {"experiment": ExperimentConfig}
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="YAML file with ExperimentConfig keys (flags override it).")
-    parser.add_argument("--knowledge", help="Folder of knowledge files (default: assets/examples).")
-    parser.add_argument("--run-dir", dest="run_dir", help="Run folder (default: runs/experiment); reruns resume it.")
-    parser.add_argument("--model", help="Model spec that generates every data set (default: local).")
-    parser.add_argument("--judge", dest="judge_model", help="Model spec of the LLM judge (default: local).")
-    parser.add_argument("--questions", help="Held-out question file (default: KNOWLEDGE/questions.jsonl).")
-    parser.add_argument("--baselines", nargs="+", choices=["original", "self-instruct", "baize"], help="Baselines to run.")
-    parser.add_argument("--epochs", type=float, help="Training epochs for every adapter.")
-    parser.add_argument("--max-steps", dest="max_steps", type=int, help="Training steps cap for every adapter.")
-    parser.add_argument("--seed", type=int, help="Seed of generation, training and the bootstrap.")
+    from mimir.cliargs import add_config_arguments
+
+    add_config_arguments(parser, ExperimentConfig, section="experiment", flags={"judge_model": ["--judge-model", "--judge"]})
+    parser.add_argument("--epochs", type=float, help="Training epochs for every adapter (sets train.epochs).")
+    parser.add_argument("--max-steps", dest="max_steps", type=int, help="Training steps cap for every adapter (sets train.max_steps).")
 
 
 def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
-    from mimir.config import load_config, merge_overrides
+    from mimir.cliargs import config_from_args as derive_config
 
-    config = load_config(ExperimentConfig, args.config) if args.config else ExperimentConfig()
-    keys = ["knowledge", "run_dir", "model", "judge_model", "questions", "baselines", "seed"]
-    config = merge_overrides(config, {k: getattr(args, k, None) for k in keys})
+    config = derive_config(ExperimentConfig, args, section="experiment")
     train = dict(config.train)
     if args.epochs is not None:
         train["epochs"] = args.epochs
@@ -48,7 +44,12 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mimir.cliargs import print_config_requested, render_config
+
     config = config_from_args(args)
+    if print_config_requested(args):
+        print(render_config(config), end="")
+        return 0
     results = run_experiment(config)
     print()
     print(results["table"])
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
 def run_experiment(config: ExperimentConfig, echo=print) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     from mimir.config import save_config
-    from mimir.evaluate import stages
+    from mimir.experiment import stages
     from mimir.evaluate.runstate import RunDir
 
     started = time.monotonic()

@@ -96,38 +96,19 @@ def _model(spec: str) -> Any:
 
 
 def build_mimir_data(config: ExperimentConfig, kb: Any, model: Any, data_dir: Path, questions: Path) -> dict[str, Any]:
-    """MIMIR dialogues -> verification (filters + grounding) -> closed-book training export."""
-    from mimir.config import merge_overrides
-    from mimir.generate import GenerateConfig, export_for_training, generate_dialogues, write_export
-    from mimir.generate.export import fact_share
-    from mimir.generate.pipeline import load_dialogues
-    from mimir.verify import VerifyConfig, verify_dialogues
+    """The MIMIR arm: the recipe ``tune`` runs (mimir.tune.build_data), on the same knowledge base,
+    with the experiment's held-out questions as its check set. ``model`` is unused: the recipe
+    loads the generator itself, so the arm is exactly what a user gets from ``tune``."""
+    import shutil
 
-    gen = merge_overrides(GenerateConfig(), {**EXPERIMENT_GENERATE_DEFAULTS, "seed": config.seed, **config.generate})
-    gen.holdout_questions = str(questions)
-    raw = data_dir / "mimir.dialogues.jsonl"
-    dialogues = generate_dialogues(kb, gen, model, raw)
-    repairs: dict[str, Any] = {}
-    if config.repair:  # extractive grounding before verification (see mimir.evaluate.repair)
-        from mimir.evaluate.repair import repair_counts, repair_dialogue
-        from mimir.generate.export import write_export as write_jsonl
+    from mimir.tune import TuneConfig, build_data
 
-        repaired = [repair_dialogue(d) for d in dialogues]
-        repairs = repair_counts([d for d in repaired if d.status == "ok"])
-        raw = data_dir / "mimir.repaired.jsonl"
-        write_jsonl([d.to_dict() for d in repaired], raw)
-    vconfig = merge_overrides(VerifyConfig(), dict(config.verify))
-    report = verify_dialogues(raw, kb, vconfig, judge_model=model if vconfig.mode != "filter" else None,
-                              out_dir=data_dir / "mimir.verify")
-    kept = [d for d in load_dialogues(report.paths["verified"]).values() if d.status == "ok"]
-    rows = export_for_training(kept, include_reasoning=False, include_tools=False)
-    write_export(rows, data_dir / "mimir.jsonl")
-    return {
-        "dialogues": len(dialogues), "ok": sum(d.status == "ok" for d in dialogues), "kept": len(kept),
-        "records": len(rows), "verdicts": report.by_decision, "reject_reasons": report.by_reason, "repairs": repairs,
-        "fact_share_generated": fact_share([d for d in dialogues if d.status == "ok"], kb.chunks()),
-        "fact_share_kept": fact_share(kept, kb.chunks()),
-    }
+    tune_config = TuneConfig(knowledge=config.knowledge, model=config.model, base_model=config.base_model,
+                             questions=str(questions), seed=config.seed, recipe=dict(config.generate))
+    info = build_data(tune_config, {"knowledge_base": str(kb.root)}, data_dir / "mimir.recipe",
+                      lambda *args: None)
+    shutil.copyfile(info["train_path"], data_dir / "mimir.jsonl")
+    return info
 
 
 def build_baseline_data(config: ExperimentConfig, kind: str, kb: Any, model: Any, data_dir: Path, n: int, questions: Path) -> dict[str, Any]:
@@ -161,8 +142,10 @@ def train_adapter(config: ExperimentConfig, data: Path, out: Path) -> dict[str, 
     from mimir.config import merge_overrides
     from mimir.train import TrainConfig, train
 
+    from mimir.tune import SMALL_TRAIN
+
     tconfig = merge_overrides(
-        TrainConfig(), {**EXPERIMENT_TRAIN_DEFAULTS, "base_model": config.base_model, "seed": config.seed, **config.train}
+        TrainConfig(), {**SMALL_TRAIN, "save_steps": 20, "base_model": config.base_model, "seed": config.seed, **config.train}
     )
     result = train(tconfig, str(data), str(out))
     if result.adapter_dir is None:
@@ -171,27 +154,6 @@ def train_adapter(config: ExperimentConfig, data: Path, out: Path) -> dict[str, 
             "examples": result.train_examples}
 
 
-# CPU-sized defaults of the experiment (override with generate: / baseline: / train: {...}).
-# Generation: every fact sentence asked twelve times (each time about another of its facts, in
-# another dialogue and another of six question forms), three per two-role dialogue, short turns,
-# no tools. Measured on assets/examples (2-core CPU, 10 epochs unless said; 44 questions, so the
-# 95% interval of a recall figure is about +-0.15): asking each fact once (29 records) left
-# closed-book recall at 0.00 after 3 epochs and 0.10 after 12; three times in one question form,
-# same answer sentence (88 records): 0.15; five times in five forms with four answer forms (143
-# records): 0.26; eight times (217 records): 0.43 and, rerun with long dialogues split instead of
-# truncated, 0.39; twelve times in six forms (303 records): 0.50 [0.35, 0.65]. Base model: 0.00.
-# Twelve times at 7 epochs gave 0.35: exposures and epochs both count.
-# Rule-built questions (question_style "template") skip the asker's model call: the 135M asker's
-# questions were mostly replaced by repair anyway, and generation time is the CPU budget.
-EXPERIMENT_GENERATE_DEFAULTS: dict[str, Any] = {
-    "questions_per_fact": 12, "facts_per_dialogue": 3, "max_turns": 6, "frameworks": ["none"], "tools": [],
-    "group_sizes": [2], "retrieval_k": 0, "max_new_tokens": 40, "question_style": "template",
-}
+# Baselines are sized like the MIMIR arm and trained with the same settings (the recipe's, see
+# mimir.tune.SMALL_TRAIN), so the comparison isolates the data.
 EXPERIMENT_BASELINE_DEFAULTS: dict[str, Any] = {"max_new_tokens": 40, "baize_turns": 4}
-# The same training settings for every adapter: facts are stored only after many exposures
-# (3 epochs stored nothing), so 10 epochs at a high LoRA learning rate; 160 tokens keep the CPU
-# steps cheap (median dialogue 144 tokens; longer ones are split into windows, not truncated).
-EXPERIMENT_TRAIN_DEFAULTS: dict[str, Any] = {
-    "epochs": 10.0, "learning_rate": 1e-3, "rank": 16, "alpha": 32, "batch_size": 8, "max_length": 160,
-    "save_steps": 20, "device": "auto",
-}

@@ -1,0 +1,379 @@
+"""Natural, self-contained questions about one fact of a sentence — and the check that keeps them so.
+
+A question teaches a fact only if it names what it asks about: "Within how many minutes must a
+RAS 2 patient be seen?" can be asked again later; "Seen within how many hours?" cannot. So every
+question MIMIR trains on is built from the *clause* that holds the fact, in one of a few forms
+that English speakers use (question word first, with the auxiliary moved or "do" added, or the
+clause itself with the value replaced by a question phrase), and then passes
+:func:`question_problem`, which rejects fragments, cloze remnants, answers given away and
+questions that do not name their subject. Rejections are counted by reason.
+
+A model may word questions too (:func:`mimir.generate.recipe.model_questions`); they pass the same
+check plus a type check (a "how long" question must ask for a duration).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mimir.generate.facts import _NOT_PEOPLE, fact_strings, phrase_in, wh_phrase
+
+_AUX = ("is", "are", "was", "were")
+_MODALS = ("must", "should", "can", "may", "will", "might", "could", "would", "shall")
+_PREPS = ("at", "on", "in", "within", "for", "after", "before", "by", "until", "from", "to", "every", "between", "under", "over")
+_QUESTION_START = re.compile(
+    r"^(what|which|who|whom|whose|when|where|how|why|at what|on what|in what|within how|for how|after how|by what|"
+    r"from what|until what|before what|to what|is|are|was|were|do|does|did|can|must|should|may|will|has|have)\b", re.I)
+_FUNCTION = set(
+    "a an the is are was were be been being has have had of to in on at for by with and or from within into every each per "
+    "than as must should can may will which who whom what when where how that it its this there also only no not do does "
+    "did i you we they he she me my our your their about any some".split())
+_BAD_PATTERNS = [
+    (re.compile(r"\b(the|a|an|of|and)\s+(what|which|who|how many|how much)\b", re.I), "question_word_in_name"),
+    (re.compile(r"^(about|for|regarding)\b[^?]*:\s", re.I), "template_fragment"),
+    (re.compile(r"^(what|which [a-z]+|how many [a-z°]+|who),\s+for\b", re.I), "template_fragment"),
+    (re.compile(r"_{2,}|\bfill(s)? (in )?the blank\b|\bmissing part\b", re.I), "cloze_remnant"),
+    (re.compile(r"\b(what|which|how many|how much|who)\s*\)"), "question_word_in_parentheses"),
+    (re.compile(r"^(what|which|who|how many [a-z°]+|how long)\s*:\s", re.I), "template_fragment"),
+    (re.compile(r"\b(\w+)\s+\1\b", re.I), "repeated_word"),
+]
+MAX_WORDS = 32
+
+
+@dataclass(frozen=True)
+class FactQuestion:
+    """One question about ``target`` (a fact string of ``sentence``), and how it was built."""
+
+    text: str
+    sentence: str
+    target: str
+    form: str
+
+
+def clause_of(sentence: str, target: str) -> str:
+    """The part of ``sentence`` that states ``target``: split at ';' and at ', and' / ' and' that
+    join two full clauses; a verbless piece ("RAS 2 within 15 minutes") keeps the whole sentence."""
+    sentence = sentence.strip().rstrip(".")
+    for piece in re.split(r";\s+", sentence):
+        if target in piece:
+            sentence = piece.strip()
+            break
+    parts = re.split(r",?\s+and\s+(?=(?:the|a|an|[A-Z])\b)|,\s+(?=(?:the|a|an)\s)", sentence)
+    for part in parts:
+        if target in part and _has_verb(part) and _content_words(part.replace(target, " ")) >= 2:
+            return part.strip().rstrip(",")
+    return sentence
+
+
+def _has_verb(text: str) -> bool:
+    words = re.findall(r"[A-Za-z'-]+", text.lower())
+    if any(w in _AUX + _MODALS + ("has", "have", "had", "do", "does", "did") for w in words):
+        return True
+    # a present or past tense verb after the first word ("closes", "opened", "last")
+    return any(re.fullmatch(r"[a-z]{3,}(ed|es|s)", w) and w not in _PLURAL_NOUN_HINT for w in words[1:])
+
+
+_PLURAL_NOUN_HINT = {"patients", "minutes", "hours", "days", "weeks", "months", "years", "nights", "extensions", "rooms",
+                     "nurses", "doses", "results", "specimens", "vaccines", "appointments", "is", "has", "was", "this", "its"}
+
+
+def _content_words(text: str) -> int:
+    return len(content_words(text))
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words that carry meaning (no function words, no values)."""
+    for value in fact_strings(text):
+        if wh_phrase(value) != "what":
+            text = text.replace(value, " ")
+    return {_stem(w.lower()) for w in re.findall(r"[A-Za-z][A-Za-z'’-]{2,}", text) if w.lower() not in _FUNCTION}
+
+
+def _stem(word: str) -> str:
+    """'leads' / 'leading' / 'led' ask about the same thing as 'lead': compare crude stems."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _lower_article(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    return text[0].lower() + text[1:] if first in {"The", "A", "An", "Any", "Each", "Every", "All"} else text
+
+
+def _cap(text: str) -> str:
+    return text[0].upper() + text[1:] if text else text
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip(" ,;:")
+    text = re.sub(r"\s+([,?])", r"\1", text)
+    return _cap(text.rstrip("?.").strip()) + "?"
+
+
+def _span(clause: str, target: str) -> tuple[str, str, str]:
+    """(before, the value with a 'Room ' prefix when there is one, after)."""
+    match = re.search(r"(?:\b[Rr]oom\s+)?" + re.escape(target), clause)
+    if not match:
+        return clause, target, ""
+    return clause[: match.start()], match.group(0), clause[match.end():]
+
+
+def fronted_copular(clause: str, target: str, phrase: str) -> str | None:
+    """"The laboratory lead is Tomasz Wierzbicki" -> "Who is the laboratory lead?"."""
+    match = re.match(r"^(?P<subject>.+?)\s+(?P<verb>is|are|was|were)\s+(?:(?:in|at|on)\s+)?(?:[Rr]oom\s+)?"
+                     + re.escape(target) + r"(?P<rest>.*)$", clause)
+    if not match or _content_words(match.group("subject")) < 1:
+        return None
+    subject = re.split(r",\s+(?:and\s+)?|:\s+", match.group("subject"))[-1].strip()
+    rest = match.group("rest")
+    if rest.strip() and not re.match(r"^\s*(and|,|;|\()", rest):
+        return None  # "is 15 minutes late" — the value sits inside a longer phrase
+    if phrase == "what" and not target[:1].isupper():
+        return None
+    return _tidy(f"{phrase} {match.group('verb')} {_lower_article(subject)}")
+
+
+def subject_first(clause: str, target: str, phrase: str) -> str | None:
+    """"Room C3 is the only isolation room" -> "Which room is the only isolation room?"."""
+    before, _, after = _span(clause, target)
+    if before.strip() not in ("", "The", "the") or not re.match(r"\s*(is|are|was|were|must|can|may|should|will|has|have|[a-z]{3,}(?:s|ed))\b", after):
+        return None
+    if phrase == "what" and re.match(r"\s*(is|are)\s+(Dr\.|Mr\.|Ms\.|Mrs\.|[A-Z])", after):
+        return None  # "What is Dr. Okafor?" asks for a title in a way nobody asks
+    return _tidy(f"{phrase} {after.strip()}")
+
+
+def labelled(clause: str, target: str, phrase: str) -> str | None:
+    """"Triage nurse line: extension 2147" -> "What is the extension of the triage nurse line?"."""
+    match = re.match(r"^(?P<label>[^:]{3,60}?)\s*(?:\((?P<note>[^)]*)\))?\s*:\s*(?P<key>[a-z][a-z -]{1,20}?\s+)?"
+                     + re.escape(target) + r"\b(?P<rest>.*)$", clause)
+    if not match:
+        return None
+    label = _lower_article(match.group("label").strip())
+    if label[:1].isupper() and not fact_strings(label):
+        label = label[0].lower() + label[1:] if label.split()[0].lower() in _COMMON_LABEL_START else label
+    key = (match.group("key") or "").strip()
+    if key and key not in _LABEL_KEYS:
+        return None
+    rest = match.group("rest").strip(" ,.")
+    if key:
+        return _tidy(f"What is the {key} of the {label}")
+    if phrase in ("what number",):
+        return _tidy(f"What number should I call for the {label}")
+    if phrase.startswith("how many") or phrase == "what time":
+        tail = f" {rest}" if rest and len(rest.split()) <= 6 and not fact_strings(rest) else ""
+        return _tidy(f"For {label}, {phrase}{tail}")
+    return None
+
+
+_LABEL_KEYS = {"extension", "ext", "number", "phone", "phone number", "code", "room", "fee", "email", "price", "cost", "rate"}
+_COMMON_LABEL_START = {"front", "triage", "security", "laboratory", "after-hours", "in-house", "occupational"}
+
+
+def do_support(clause: str, target: str, phrase: str) -> str | None:
+    """"Walk-in registration closes at 17:45 on weekdays" -> "What time does walk-in registration
+    close on weekdays?"; "Standard appointments last 20 minutes" -> "How long do standard appointments last?"."""
+    before, value, after = _span(clause, target)
+    match = re.match(r"^(?P<subject>[^,;:()]+?)\s+(?P<verb>[a-z]{3,})\s+(?P<prep>(?:" + "|".join(_PREPS)
+                     + r")\s+)?(?:(?:about|around|up to|at least|at most|no more than|more than|less than)\s+)?$", before)
+    if not match or after.strip()[:1] in (")",) or after.strip().startswith("of "):
+        return None
+    subject, verb, prep = match.group("subject").strip(), match.group("verb"), (match.group("prep") or "").strip()
+    words = subject.split()
+    if words[0].lower() in _PREPS + ("after", "before", "if", "when", "once", "while") or len(words) > 7 or _content_words(subject) < 1 or any(w.lower() in _AUX + _MODALS + ("has", "have", "needs", "takes") for w in words):
+        return None
+    if verb.endswith("s") and not verb.endswith("ss"):
+        singular, base = True, verb[:-2] if re.search(r"(ss|sh|ch|x|z|o)es$", verb) else verb[:-1]
+    elif verb in _BASE_VERBS and words[-1].lower().endswith("s"):
+        singular, base = False, verb
+    else:
+        return None
+    aux = "does" if singular else "do"
+    rest = after.strip(" ,.")
+    if fact_strings(rest) or len(rest.split()) > 8:
+        rest = ""  # other values or long tails stay out of the question
+    lead = phrase
+    if re.fullmatch(r"how many (minutes?|hours?|days?|weeks?|months?|years?|nights?)", phrase) and prep in ("", "for"):
+        lead = "how long"
+    elif prep and prep != "at" and not phrase.startswith("who"):
+        lead = f"{prep} {phrase}"
+    elif prep == "at" and phrase == "which room":
+        lead = "in which room"
+    return _tidy(f"{lead} {aux} {_subject(subject)} {base} {rest}")
+
+
+_BASE_VERBS = {"last", "run", "open", "close", "start", "end", "take", "need", "cost", "begin", "happen", "expire", "stay", "meet"}
+
+
+def _subject(text: str) -> str:
+    """A sentence's subject inside a question: "Walk-in registration" -> "walk-in registration"; names keep capitals."""
+    text = _lower_article(text.strip())
+    first = text.split(" ", 1)[0]
+    if first[:1].isupper() and not any(first in f for f in fact_strings(text)):
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def passive(clause: str, target: str, phrase: str) -> str | None:
+    """"Specimens are collected by courier at 10:15" -> "What time are specimens collected by courier?"."""
+    before, _, after = _span(clause, target)
+    match = re.match(r"^(?P<subject>.+?)\s+(?P<aux>is|are|must be|should be|can be|will be)\s+(?P<part>[a-z]+(?:ed|en|wn|un|lt|pt))"
+                     r"(?P<mid>(?:\s+[a-z]+){0,4}?)\s+(?P<prep>" + "|".join(_PREPS) + r")\s+(?:(?:at least|at most|no more than|more than)\s+)?$",
+                     before)
+    if not match or _content_words(match.group("subject")) < 1 or after.strip().startswith("of ") \
+            or re.search(r"[:;()]", match.group("subject")) \
+            or re.search(r"\b(is|are|was|were|must|has|have)\b", match.group("subject")):
+        return None
+    aux = match.group("aux")
+    words = aux.split()
+    prep = match.group("prep")
+    lead = phrase if prep == "at" or phrase.startswith("who") else f"{prep} {phrase}"
+    if phrase.startswith("how many") and prep in ("within", "after", "for"):
+        lead = f"{prep} {phrase}"
+    rest = after.strip(" ,.")
+    if fact_strings(rest) or len(rest.split()) > 8:
+        rest = ""
+    mid = match.group("mid")
+    if len(words) == 1:
+        return _tidy(f"{lead} {aux} {_subject(match.group('subject'))} {match.group('part')}{mid} {rest}")
+    return _tidy(f"{lead} {words[0]} {_subject(match.group('subject'))} {words[1]} {match.group('part')}{mid} {rest}")
+
+
+def in_place(clause: str, target: str, phrase: str) -> str | None:
+    """The clause itself, the value replaced by its question phrase ("... is seen within how many minutes?")."""
+    before, value, after = _span(clause, target)
+    if not before.strip():
+        return None
+    if re.search(r"\b(what|which|how|who)\b", before, re.I):
+        return None
+    if after[:1].isalnum() or (re.match(r"\s*(and|to|or|-|–)\s", after) and fact_strings(after[:16])) or re.search(r"\b(and|to|or)\s*$", before) or before.rstrip().endswith(("(", "-")):
+        return None  # one end of a range or list ("from ___ to 19:00") is no question by itself
+    text = f"{before}{phrase}{after}"
+    return _tidy(text)
+
+
+def _record_question(sentence: str, target: str) -> str | None:
+    """A table row / CSV record "week_starting: 2026-02-02; on_call_physician: Dr. A; ..." ->
+    "For the week starting 2026-02-02, who is the on call physician?" (the row's first field names it)."""
+    fields = [f.split(":", 1) for f in sentence.rstrip(". ").split(";")]
+    if len(fields) < 3 or not all(len(f) == 2 for f in fields):
+        return None
+    keys = [k.strip().replace("_", " ") for k, _ in fields]
+    values = [v.strip() for _, v in fields]
+    hit = next((i for i, v in enumerate(values) if target in v), None)
+    if hit is None or hit == 0:
+        return None
+    phrase = question_phrase(values[hit], target)
+    wh = "who" if phrase == "who" else "what"
+    return _tidy(f"For the {keys[0]} {values[0]}, {wh} is the {keys[hit]}")
+
+
+BUILDERS = (fronted_copular, subject_first, passive, do_support, labelled, in_place)
+
+
+def question_problem(question: str, sentence: str, target: str) -> str | None:
+    """Why ``question`` is not a usable question about ``target`` of ``sentence``, or None."""
+    text = question.strip()
+    if not text.endswith("?"):
+        return "not_a_question"
+    words = text.split()
+    if len(words) < 4:
+        return "too_short"
+    if len(words) > MAX_WORDS:
+        return "too_long"
+    if target.lower() in text.lower():
+        return "gives_answer_away"
+    for pattern, reason in _BAD_PATTERNS:
+        if pattern.search(text):
+            return reason
+    if not _has_verb(text):
+        return "no_verb"
+    asked = content_words(text)
+    source = content_words(clause_of(sentence, target)) | content_words(sentence)
+    if len(asked & source) < 2:
+        return "does_not_name_subject"
+    if not (_QUESTION_START.match(text) or re.search(r"\b(what|which|who|how many|how much|how long|when|where)\b", text, re.I)):
+        return "no_question_word"
+    if target[:1].isupper() and " " in target and re.search(r"\b(what|which)\b\s+[A-Z]", text):
+        return "question_word_in_name"
+    return None
+
+
+def expected_kind(target: str) -> str:
+    """The kind of answer a question about ``target`` asks for: time, date, duration, count, person, place, number, thing."""
+    phrase = wh_phrase(target)
+    if phrase == "what time":
+        return "time"
+    if phrase == "what date":
+        return "date"
+    if re.match(r"how many (minutes?|hours?|days?|weeks?|months?|years?|nights?)", phrase) or "business" in phrase:
+        return "duration"
+    if phrase.startswith("how many") or phrase == "what percentage":
+        return "amount"
+    if phrase == "who":
+        return "person"
+    if phrase == "which room":
+        return "place"
+    if phrase == "what number":
+        return "number"
+    return "thing"
+
+
+_KIND_WORDS = {
+    "time": r"\b(what time|when|which time|at what time)\b",
+    "date": r"\b(when|what date|which date|what day|which year|what year)\b",
+    "duration": r"\b(how long|how many (minutes|hours|days|weeks|months|years|nights|business days)|within how|what period|how much time)\b",
+    "amount": r"\b(how many|how much|what (dose|amount|percentage|limit|maximum|minimum|level|share|rate))\b",
+    "person": r"\b(who|whom|whose|what is the name|which (person|nurse|doctor|pharmacist|manager|lead|staff))\b",
+    "place": r"\b(which room|what room|where|which (suite|wing|floor|office|building|lot))\b",
+    "number": r"\b(what (is the )?(number|extension|phone|code)|which (number|extension)|how (do|can) i (call|reach|dial))\b",
+}
+
+
+def asks_for(question: str, target: str) -> bool:
+    """True when the question's words ask for the kind of value ``target`` is (model-worded questions)."""
+    kind = expected_kind(target)
+    pattern = _KIND_WORDS.get(kind)
+    return bool(re.search(pattern, question, re.I)) if pattern else bool(re.search(r"\b(what|which|who)\b", question, re.I))
+
+
+def question_phrase(clause: str, target: str) -> str:
+    """The question phrase for ``target`` in ``clause`` ("how many hours" even for "1 hour")."""
+    phrase = phrase_in(clause, target)
+    if re.fullmatch(r"how many [a-z]+[^s]", phrase) and not phrase.endswith(("°c", "%")):
+        phrase += "s"
+    return phrase
+
+
+def questions_for(sentence: str, target: str) -> list[FactQuestion]:
+    """Every distinct usable rule-built question about ``target`` in ``sentence``, best form first."""
+    clause = clause_of(sentence, target)
+    phrase = question_phrase(clause, target)
+    if phrase == "who" and _NOT_PEOPLE.search(target):
+        phrase = "what"
+    out: list[FactQuestion] = []
+    record = _record_question(sentence, target)
+    if record:
+        return [FactQuestion(text=record, sentence=sentence, target=target, form="record_field")]
+    for builder in BUILDERS:
+        text = builder(clause, target, phrase)
+        if text and not question_problem(text, sentence, target) and text not in {q.text for q in out}:
+            out.append(FactQuestion(text=text, sentence=sentence, target=target, form=builder.__name__))
+    return out
+
+
+def rejected_forms(sentence: str, target: str) -> dict[str, str]:
+    """Builder name -> why its question was refused (for reports and tests)."""
+    clause = clause_of(sentence, target)
+    phrase = question_phrase(clause, target)
+    out = {}
+    for builder in BUILDERS:
+        text = builder(clause, target, phrase)
+        if text:
+            problem = question_problem(text, sentence, target)
+            if problem:
+                out[builder.__name__] = f"{problem}: {text}"
+    return out

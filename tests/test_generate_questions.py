@@ -1,0 +1,75 @@
+"""Natural, self-contained questions: the builders' forms and the check that rejects fragments."""
+
+from __future__ import annotations
+
+import pytest
+
+from mimir.generate.questions import asks_for, clause_of, question_problem, questions_for
+
+
+def _texts(sentence: str, target: str) -> list[str]:
+    return [q.text for q in questions_for(sentence, target)]
+
+
+@pytest.mark.parametrize("sentence, target, expected", [
+    ("The laboratory lead is Tomasz Wierzbicki.", "Tomasz Wierzbicki", "Who is the laboratory lead?"),
+    ("The infusion suite is Room B7 and has four reclining chairs.", "B7", "Which room is the infusion suite?"),
+    ("Walk-in registration closes at 17:45 on weekdays.", "17:45", "What time does walk-in registration close on weekdays?"),
+    ("Standard appointments last 20 minutes; new-patient intakes last 40 minutes.", "40 minutes",
+     "How long do new-patient intakes last?"),
+    ("Triage nurse line: extension 2147.", "2147", "What is the extension of the triage nurse line?"),
+    ("Specimens are collected by courier at 10:15 and 15:40.", "10:15", "What time are specimens collected by courier?"),
+    ("week_starting: 2026-02-02; on_call_physician: Dr. Amara Okafor; backup_physician: Dr. Felix Brandt.",
+     "Dr. Felix Brandt", "For the week starting 2026-02-02, who is the backup physician?"),
+])
+def test_best_question_is_the_natural_form(sentence, target, expected):
+    assert _texts(sentence, target)[0] == expected
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("Who, for the current medical director?", "template_fragment"),
+    ("About the infusion suite: which room?", "template_fragment"),
+    ("The what is the quiet room for breastfeeding?", "question_word_in_name"),
+    ('What fills the blank: "The lead is ___"?', "cloze_remnant"),
+    ("Seen within how many hours?", "no_verb"),
+    ("Which room is it in?", "does_not_name_subject"),
+    ("Which room is the infusion suite, B7?", "gives_answer_away"),
+    ("The infusion suite", "not_a_question"),
+])
+def test_fragments_are_rejected_with_a_reason(question, reason):
+    sentence = "The infusion suite is Room B7 and the quiet room for breastfeeding is the Lark Room; the lead is Tomasz."
+    assert question_problem(question, sentence, "B7") == reason
+
+
+def test_every_built_question_names_its_subject_and_hides_its_answer():
+    sentences = {
+        "Cold-chain vaccines are stored in Room B2 and are checked at 08:00 every working day.": ["B2", "08:00"],
+        "A needle-stick injury must be reported to Occupational Health within 2 hours.": ["2 hours"],
+        "The clinic formulary is maintained by Pharmacist Lena Vasquez and reviewed every April.": ["April"],
+    }
+    for sentence, targets in sentences.items():
+        for target in targets:
+            texts = _texts(sentence, target)
+            assert texts, (sentence, target)
+            for text in texts:
+                assert question_problem(text, sentence, target) is None
+                assert target not in text and text.endswith("?")
+
+
+def test_one_end_of_a_range_is_not_asked_alone():
+    sentence = "The clinic is open Monday to Friday from 07:30 to 19:00."
+    assert not any("what time to 19:00" in t for t in _texts(sentence, "07:30"))
+
+
+def test_clause_is_the_part_that_states_the_value():
+    sentence = "The Medical Director is Dr. Amara Okafor and the Nurse Manager is Delphine Moreau."
+    assert clause_of(sentence, "Delphine Moreau") == "the Nurse Manager is Delphine Moreau"
+    gapped = "A RAS 1 patient is seen immediately, RAS 2 within 15 minutes."
+    assert clause_of(gapped, "15 minutes") == gapped.rstrip(".")  # a verbless piece keeps the whole sentence
+
+
+def test_model_worded_questions_must_ask_for_the_right_kind_of_value():
+    assert asks_for("How long does a standard appointment last?", "20 minutes")
+    assert not asks_for("Who is the nurse manager?", "1 hour")
+    assert asks_for("What time does registration close?", "17:45")
+    assert not asks_for("How many rooms are there?", "17:45")

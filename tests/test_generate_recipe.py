@@ -1,0 +1,83 @@
+"""The data recipe: presets, held-out check questions, grounded answers, dialogues, replay."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from mimir.generate.recipe import (
+    FactPlan, RecipeConfig, RecipeReport, add_model_questions, answer_for, answer_problem, check_questions,
+    choose_preset, plan_facts, replay_records, small_dialogues, split_held_out,
+)
+from mimir.models.scripted import ScriptedModel
+from mimir.types import Chunk
+
+TEXT = ("The laboratory lead is Tomasz Wierzbicki. Walk-in registration closes at 17:45 on weekdays. "
+        "The infusion suite is Room B7 and has four reclining chairs.")
+
+
+def _chunk() -> Chunk:
+    return Chunk(id="c1", text=TEXT, source="handbook.md", heading="Rooms")
+
+
+def test_preset_is_chosen_from_the_generator_and_says_why():
+    assert choose_preset("local")[0] == "small"
+    assert choose_preset("endpoint:meta-llama/Llama-3.1-70B-Instruct@http://127.0.0.1:8000/v1")[0] == "roleplay"
+    assert choose_preset("local:Qwen/Qwen2.5-0.5B-Instruct") == ("small", "'local:Qwen/Qwen2.5-0.5B-Instruct' has ~500M parameters (<= 1.2B)")
+    assert choose_preset("local:Qwen/Qwen2.5-7B-Instruct")[0] == "roleplay"
+    assert choose_preset("local", "roleplay") == ("roleplay", "set in the config (roleplay)")
+
+
+def test_model_questions_are_checked_before_they_are_kept():
+    report = RecipeReport()
+    plans = plan_facts([_chunk()], RecipeConfig(), report)
+    replies = {"Tomasz": "Who leads the laboratory team?", "17:45": "Seen within how many hours?", "B7": "What is B7?"}
+
+    def reply(conversation):
+        return next(v for k, v in replies.items() if k in conversation[-1]["content"])
+
+    add_model_questions(plans, ScriptedModel(default=reply), report)
+    lead = next(p for p in plans if p.target == "Tomasz Wierzbicki")
+    assert "Who leads the laboratory team?" in lead.train
+    assert report.questions["model"] == 1
+    assert report.rejected == Counter({"model:no_verb": 1, "model:too_short": 1})
+
+
+def test_held_out_forms_never_reach_training():
+    report = RecipeReport()
+    plans = plan_facts([_chunk()], RecipeConfig(), report)
+    split_held_out(plans, RecipeConfig(), report)
+    held = {q.question for q in check_questions(plans)}
+    assert held
+    dialogues = small_dialogues(plans, RecipeConfig(questions_per_fact=4), "patient", "doctor", report)
+    trained = {t.content for d in dialogues for t in d.turns if t.role == "user"}
+    assert not held & trained
+    # every fact with a training form is asked questions_per_fact times
+    asked = Counter(t.meta["target"] for d in dialogues for t in d.turns if t.role == "user")
+    assert set(asked.values()) == {4}
+
+
+def test_expert_answers_state_the_asked_value_first():
+    plan = FactPlan(_chunk(), "The clinic is open Monday to Friday from 07:30 to 19:00.", "19:00")
+    for form in range(4):
+        answer = answer_for(plan, form)
+        assert answer_problem(answer, plan.target, plan.sentence) is None
+    assert answer_problem("It opens at 07:30.", "19:00", plan.sentence) == "misses_value"
+    assert answer_problem("It opens at 07:30. It closes at 19:00.", "19:00", plan.sentence) == "states_other_value_first"
+
+
+def test_dialogue_share_without_system_prompt_follows_the_config():
+    report = RecipeReport()
+    plans = plan_facts([_chunk()], RecipeConfig(), report)
+    dialogues = small_dialogues(plans, RecipeConfig(questions_per_fact=20, facts_per_dialogue=1, system_prompt_share=0.5),
+                                "patient", "doctor", report)
+    share = sum(d.meta["system_prompt"] for d in dialogues) / len(dialogues)
+    assert 0.3 < share < 0.7
+
+
+def test_replay_records_are_the_base_models_own_answers():
+    model = ScriptedModel(default=lambda conversation: f"answer to {conversation[-1]['content']}")
+    rows = replay_records(model, 5)
+    assert len(rows) == 5
+    for row in rows:
+        user, assistant = row["messages"]
+        assert assistant["content"] == f"answer to {user['content']}" and row["metadata"]["source"] == "replay"
