@@ -37,6 +37,7 @@ _BAD_PATTERNS = [
     (re.compile(r"\b(what|which|how many|how much|who)\s*\)"), "question_word_in_parentheses"),
     (re.compile(r"^(what|which|who|how many [a-z°]+|how long)\s*:\s", re.I), "template_fragment"),
     (re.compile(r"\b(\w+)\s+\1\b", re.I), "repeated_word"),
+    (re.compile(r"\d\s+(what|which|who)\b", re.I), "question_word_in_name"),
 ]
 MAX_WORDS = 32
 
@@ -333,11 +334,23 @@ _KIND_WORDS = {
 }
 
 
-def asks_for(question: str, target: str) -> bool:
-    """True when the question's words ask for the kind of value ``target`` is (model-worded questions)."""
+def asks_for(question: str, target: str, sentence: str = "") -> bool:
+    """True when the question's words ask for the kind of value ``target`` is (model-worded questions):
+    a "how long" question must ask for a duration, and a question about a name or term must not ask
+    for a number and must use a word that stands next to it in the sentence."""
     kind = expected_kind(target)
     pattern = _KIND_WORDS.get(kind)
-    return bool(re.search(pattern, question, re.I)) if pattern else bool(re.search(r"\b(what|which|who)\b", question, re.I))
+    if pattern:
+        return bool(re.search(pattern, question, re.I))
+    if any(re.search(p, question, re.I) for k, p in _KIND_WORDS.items() if k not in ("person", "place")):
+        return False  # asks for a time, count or number; the value is a name or term
+    if not re.search(r"\b(what|which|who)\b", question, re.I):
+        return False
+    if sentence and target in sentence:
+        start = sentence.index(target)
+        near = " ".join(sentence[:start].split()[-6:] + sentence[start + len(target):].split()[:6])
+        return bool(content_words(near) & content_words(question))
+    return True
 
 
 def question_phrase(clause: str, target: str) -> str:

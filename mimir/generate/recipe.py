@@ -158,7 +158,7 @@ def add_model_questions(plans: list[FactPlan], model: Any, report: RecipeReport,
         for plan, reply in zip(part, model.generate(conversations, settings)):
             text = " ".join(reply.text.strip().splitlines()[:1]).strip()
             text = text[: text.find("?") + 1] if "?" in text else text
-            problem = question_problem(text, plan.sentence, plan.target) or (None if asks_for(text, plan.target) else "asks_for_other_kind")
+            problem = question_problem(text, plan.sentence, plan.target) or (None if asks_for(text, plan.target, plan.sentence) else "asks_for_other_kind")
             if problem:
                 report.rejected[f"model:{problem}"] += 1
             elif text not in plan.train:
@@ -183,12 +183,29 @@ def answer_for(plan: FactPlan, form: int) -> str:
     or the value then its sentence. Never another value of the sentence alone."""
     from mimir.generate.questions import clause_of
 
+    record = _record_answer(plan.sentence, plan.target)
+    if record:
+        return record
     sentence = _sentence(plan.sentence)
     clause = _sentence(clause_of(plan.sentence, plan.target))
     forms = [clause, f"{_value_lead(plan.target)} {sentence}", sentence if clause == sentence else clause,
              f"{_value_lead(plan.target)} {clause}"]
     text = forms[form % len(forms)]
     return text if text.count(plan.target) else f"{_value_lead(plan.target)} {sentence}"
+
+
+def _record_answer(sentence: str, target: str) -> str | None:
+    """A table row "week_starting: 2026-02-02; backup_physician: Dr. A" answered as a sentence:
+    "The backup physician for the week starting 2026-02-02 is Dr. A."."""
+    fields = [f.split(":", 1) for f in sentence.rstrip(". ").split(";")]
+    if len(fields) < 3 or not all(len(f) == 2 for f in fields):
+        return None
+    keys = [k.strip().replace("_", " ") for k, _ in fields]
+    values = [v.strip() for _, v in fields]
+    hit = next((i for i, v in enumerate(values) if target in v), None)
+    if not hit:
+        return None
+    return f"The {keys[hit]} for the {keys[0]} {values[0]} is {values[hit]}."
 
 
 def _value_lead(target: str) -> str:
