@@ -21,9 +21,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def load(args: argparse.Namespace) -> VerifyConfig:
-    config = config_from_args(VerifyConfig, args, section="verify")
-    if print_config_requested(args):
-        return config
+    """The config from --config and the flags (values and ranges checked)."""
+    return config_from_args(VerifyConfig, args, section="verify")
+
+
+def check_inputs(args: argparse.Namespace, config: VerifyConfig) -> None:
+    """The dialogues, the knowledge base and the judge spec, checked before any model loads."""
     for flag, value, kind in (("--dialogues", args.dialogues, "file"), ("--knowledge", args.knowledge, "folder")):
         path = Path(value or "")
         if not value:
@@ -34,7 +37,6 @@ def load(args: argparse.Namespace) -> VerifyConfig:
         from mimir.models.registry import ModelConfig
 
         ModelConfig.from_spec(config.judge)
-    return config
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if print_config_requested(args):
         print(render_config(config), end="")
         return 0
+    check_inputs(args, config)
 
     def progress(done: int, total: int) -> None:
         print(f"\r[{done}/{total}] verified", end="" if done < total else "\n", file=sys.stderr, flush=True)
