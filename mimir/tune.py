@@ -392,41 +392,35 @@ def write_card_section(adapter: str, check: dict[str, Any]) -> None:
 
 
 # -- command line ----------------------------------------------------------------------------
+CONFIGS = {"tune": TuneConfig}  # docs/configuration.md and --print-config list its keys
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="YAML file with TuneConfig keys (flags override it).")
-    parser.add_argument("--knowledge", help="Folder of documents, one document, or a knowledge base folder.")
-    parser.add_argument("--run-dir", dest="run_dir", help="Run folder (default runs/tune); a rerun resumes it.")
-    parser.add_argument("--model", help="Generator model spec (default local, the embedded model).")
-    parser.add_argument("--base-model", dest="base_model", help="Model to tune (default embedded).")
-    parser.add_argument("--preset", choices=["auto", "small", "roleplay"], help="Data recipe preset (default auto).")
-    parser.add_argument("--domain", help="Roles-file domain of the expert (default medical).")
-    parser.add_argument("--questions", help="Hand-written check questions (JSONL).")
-    parser.add_argument("--seed", type=int)
+    from mimir.cliargs import add_config_arguments
+
+    add_config_arguments(parser, TuneConfig, section="tune")
     parser.add_argument("--max-steps", dest="max_steps", type=int, help="Cap on training steps (quick trial runs).")
-    parser.add_argument("--print-config", action="store_true", help="Print the resolved config and the preset chosen, then exit.")
 
 
 def config_from_args(args: argparse.Namespace) -> TuneConfig:
-    from mimir.config import load_config, merge_overrides
+    from mimir.cliargs import config_from_args as from_args
 
-    config = load_config(TuneConfig, args.config) if args.config else TuneConfig()
-    keys = ["knowledge", "run_dir", "model", "base_model", "preset", "domain", "questions", "seed"]
-    config = merge_overrides(config, {k: getattr(args, k, None) for k in keys})
-    if args.max_steps is not None:
-        config.train = {**config.train, "max_steps": args.max_steps}
-    return config
+    overrides = {"train": {**(getattr(args, "train", None) or {}), "max_steps": args.max_steps}} if args.max_steps is not None else None
+    return from_args(TuneConfig, args, section="tune", overrides=overrides, check_files=False)
 
 
 def run(args: argparse.Namespace) -> int:
+    from mimir.cliargs import print_config_requested
+    from mimir.config import render_config
+
     config = config_from_args(args)
-    if args.print_config:
-        from mimir.config import config_to_dict
+    if print_config_requested(args):
         from mimir.generate.recipe import choose_preset
 
         preset, reason = choose_preset(config.model, config.preset if config.preset != "auto" else config.recipe.get("preset", "auto"))  # type: ignore[arg-type]
-        print(json.dumps(config_to_dict(config), indent=2))
-        print(f"preset: {preset} ({reason})")
-        print("training:", json.dumps({**(SMALL_TRAIN if preset == "small" else ROLEPLAY_TRAIN), **config.train}))
+        print(render_config(config), end="")
+        print(f"# preset: {preset} ({reason})")
+        print("# training:", json.dumps({**(SMALL_TRAIN if preset == "small" else ROLEPLAY_TRAIN), **config.train}))
         return 0
     started = time.monotonic()
 

@@ -122,8 +122,9 @@ def test_cli_flags_override_the_config_file(tmp_path):
     import argparse
 
     path = tmp_path / "exp.yaml"
-    path.write_text("knowledge: kb\ntrain: {rank: 8}\n")
+    (tmp_path / "kb").mkdir()
+    path.write_text(f"knowledge: {tmp_path / 'kb'}\ntrain: {{rank: 8}}\n")
     parser = argparse.ArgumentParser()
     experiment.configure(parser)
     config = experiment.config_from_args(parser.parse_args(["--config", str(path), "--epochs", "5", "--run-dir", "r"]))
-    assert config.knowledge == "kb" and config.run_dir == "r" and config.train == {"rank": 8, "epochs": 5.0}
+    assert config.knowledge == str(tmp_path / "kb") and config.run_dir == "r" and config.train == {"rank": 8, "epochs": 5.0}
