@@ -35,6 +35,10 @@ def test_best_question_is_the_natural_form(sentence, target, expected):
     ("Which room is it in?", "does_not_name_subject"),
     ("Which room is the infusion suite, B7?", "gives_answer_away"),
     ("The infusion suite", "not_a_question"),
+    ("Wills and estates: $95: $what number?", "question_word_in_amount"),
+    ("Commercial disputes: $350: what number is the fee?", "table_fragment"),
+    ("They are capped at what percentage of the recovery?", "pronoun_subject"),
+    ("The General Counsel, who, must approve the infusion suite?", "question_word_in_apposition"),
 ])
 def test_fragments_are_rejected_with_a_reason(question, reason):
     sentence = "The infusion suite is Room B7 and the quiet room for breastfeeding is the Lark Room; the lead is Tomasz."

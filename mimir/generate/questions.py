@@ -38,6 +38,10 @@ _BAD_PATTERNS = [
     (re.compile(r"^(what|which|who|how many [a-z°]+|how long)\s*:\s", re.I), "template_fragment"),
     (re.compile(r"\b(\w+)\s+\1\b", re.I), "repeated_word"),
     (re.compile(r"\d\s+(what|which|who)\b", re.I), "question_word_in_name"),
+    (re.compile(r"[$€£]\s*(what|how)\b", re.I), "question_word_in_amount"),
+    (re.compile(r":[^:?]*:\s"), "table_fragment"),
+    (re.compile(r"^(they|it|this|these|those|he|she|we|its|their)\b", re.I), "pronoun_subject"),
+    (re.compile(r",\s+(who|what)\s*,", re.I), "question_word_in_apposition"),
 ]
 MAX_WORDS = 32
 
