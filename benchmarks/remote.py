@@ -14,6 +14,8 @@ at ``concurrency=1`` and ``concurrency=16`` in this process (the model spec's ``
 
 Prints wall seconds, requests/s and the speed-up of each (target >= 12x at 16). The speed-up is
 bounded by 16 and by the client's own CPU time per request (on a shared 2-core machine, a few ms).
+"at most N in flight" is the fake server's counter, which can read one high: it lets a request go only
+after its reply is sent, so the client's next request may already have arrived.
 
     python benchmarks/remote.py [--latency 0.5] [--concurrency 16] [--dialogues 32] [--questions 32]
 """
