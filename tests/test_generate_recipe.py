@@ -32,14 +32,18 @@ def test_model_questions_are_checked_before_they_are_kept():
     plans = plan_facts([_chunk()], RecipeConfig(), report)
     replies = {"Tomasz": "Who leads the laboratory team?", "17:45": "Seen within how many hours?", "B7": "What is B7?"}
 
-    def reply(conversation):
-        return next(v for k, v in replies.items() if k in conversation[-1]["content"])
+    def reply(conversation):  # continues the prefilled opening, as a real model does
+        opening = conversation[-1]["content"]
+        assert conversation[-1]["prefill"] and conversation[-1]["role"] == "assistant"
+        question = next(v for k, v in replies.items() if k in conversation[-2]["content"])
+        return question[len(opening):] if question.startswith(opening) else ""
 
     add_model_questions(plans, ScriptedModel(default=reply), report)
     lead = next(p for p in plans if p.target == "Tomasz Wierzbicki")
     assert "Who leads the laboratory team?" in lead.train
     assert report.questions["model"] == 1
-    assert report.rejected == Counter({"model:no_verb": 1, "model:too_short": 1})
+    # the others are fragments, give the value away, or are only an opening
+    assert sum(report.rejected.values()) == 5 and all(k.startswith("model:") for k in report.rejected)
 
 
 def test_held_out_forms_never_reach_training():
@@ -81,3 +85,10 @@ def test_replay_records_are_the_base_models_own_answers():
     for row in rows:
         user, assistant = row["messages"]
         assert assistant["content"] == f"answer to {user['content']}" and row["metadata"]["source"] == "replay"
+
+
+def test_a_capped_run_keeps_facts_that_have_held_out_forms():
+    report = RecipeReport()
+    chunks = [Chunk(id="t", text="week_starting: 2026-02-02; on_call: Dr. Ana Lima; pager: 41.", source="rota.csv"), _chunk()]
+    plans = plan_facts(chunks, RecipeConfig(max_facts=2), report)
+    assert all(len(p.train) >= 2 for p in plans)

@@ -132,15 +132,42 @@ def plan_facts(chunks: list[Chunk], config: RecipeConfig, report: RecipeReport) 
                     continue
                 seen.add((sentence, target))
                 plans.append(FactPlan(chunk, sentence, target, train=[q.text for q in questions_for(sentence, target)]))
-    if config.max_facts > 0:
-        plans = plans[: config.max_facts]
+    if 0 < config.max_facts < len(plans):
+        # a capped (trial) run keeps the facts that have the most question forms, in document
+        # order, so it still has held-out check questions and training questions
+        ranked = sorted(range(len(plans)), key=lambda i: (-min(len(plans[i].train), 2), i))[: config.max_facts]
+        plans = [plans[i] for i in sorted(ranked)]
     report.facts = len(plans)
     return plans
 
 
+# Openings that constrain the asker model's question to the kind of value it must ask for: the
+# reply is prefilled with one of them and the model only completes it (two openings -> two forms).
+OPENINGS: dict[str, tuple[str, ...]] = {
+    "time": ("What time", "When"),
+    "date": ("When", "On what date"),
+    "duration": ("How long", "Within how many"),
+    "amount": ("How many", "How much"),
+    "person": ("Who", "Who is the"),
+    "place": ("Which room", "Where"),
+    "number": ("What is the", "Which number"),
+    "thing": ("What is the", "Which"),
+}
+
+
+def openings(target: str) -> tuple[str, ...]:
+    from mimir.generate.questions import expected_kind
+
+    kind = expected_kind(target)
+    if kind == "amount" and re.search(r"[$€£]|\b(fee|price|cost)\b", target):
+        return ("How much", "What is the")
+    return OPENINGS[kind]
+
+
 def add_model_questions(plans: list[FactPlan], model: Any, report: RecipeReport, batch: int = 32) -> None:
-    """One question per fact worded by ``model`` (few-shot form); kept only when it passes the
-    question check and asks for the kind of value the fact is."""
+    """Questions worded by ``model`` (few-shot form, reply opened with a question phrase of the
+    right kind: "How long" for a duration, "Who" for a person); kept only when they pass the
+    question check and ask for the kind of value the fact is."""
     from mimir.models.base import GenerationSettings
     from mimir.prompts import load_prompts
 
@@ -150,20 +177,30 @@ def add_model_questions(plans: list[FactPlan], model: Any, report: RecipeReport,
     shots: list[dict[str, str]] = []
     for sentence, value, question in prompts["question_writer_shots"]:
         shots += [{"role": "user", "content": user.format(sentence=sentence, value=value)}, {"role": "assistant", "content": question}]
-    settings = GenerationSettings(max_new_tokens=32, temperature=0.0)
-    for start in range(0, len(plans), batch):
-        part = plans[start:start + batch]
+    settings = GenerationSettings(max_new_tokens=32, temperature=0.0, stop=["?"])
+    requests = [(plan, opening) for plan in plans for opening in openings(plan.target)]
+    for start in range(0, len(requests), batch):
+        part = requests[start:start + batch]
         conversations = [[{"role": "system", "content": system}, *shots,
-                          {"role": "user", "content": user.format(sentence=p.sentence, value=p.target)}] for p in part]
-        for plan, reply in zip(part, model.generate(conversations, settings)):
-            text = " ".join(reply.text.strip().splitlines()[:1]).strip()
-            text = text[: text.find("?") + 1] if "?" in text else text
+                          {"role": "user", "content": user.format(sentence=p.sentence, value=p.target)},
+                          {"role": "assistant", "content": opening, "prefill": True}] for p, opening in part]
+        for (plan, opening), reply in zip(part, model.generate(conversations, settings)):
+            text = _opened(opening, reply.text) + ("?" if reply.finish_reason != "length" else "")
             problem = question_problem(text, plan.sentence, plan.target) or (None if asks_for(text, plan.target, plan.sentence) else "asks_for_other_kind")
             if problem:
                 report.rejected[f"model:{problem}"] += 1
             elif text not in plan.train:
                 plan.train.append(text)
                 report.questions["model"] += 1
+
+
+def _opened(opening: str, continuation: str) -> str:
+    """The prefilled opening joined with what the model wrote after it, cut at the first '?'."""
+    text = continuation.strip().splitlines()[0] if continuation.strip() else ""
+    if text.lower().startswith(opening.lower()):  # backends that echo the prefill
+        text = text[len(opening):]
+    text = (opening + (" " if text and text[0].isalnum() else "") + text).strip()
+    return text[: text.find("?")] if "?" in text else text.rstrip(" .")
 
 
 def split_held_out(plans: list[FactPlan], config: RecipeConfig, report: RecipeReport) -> None:

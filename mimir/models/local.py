@@ -9,6 +9,7 @@ from typing import Any
 
 from mimir.models.base import ChatModel, Conversation, GenerationSettings, Reply, cut_at_stop
 from mimir.models.embedded import resolve_model
+from mimir.models.structured import Choice
 from mimir.models.toolcalls import parse_tool_calls
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class LocalModel(ChatModel):
         self.model.eval()
         self.batch_size = max(1, batch_size)
         self.name = f"local:{model or 'embedded'}" + (f"+{adapter}" if adapter else "")
-        self._lock = threading.Lock()  # one generate at a time per model instance
+        self._lock = threading.RLock()  # one generate at a time; re-entrant: choose() may run inside serve()'s admit()
         from mimir.models.cached_decoding import PrefixCache, cacheable
 
         # Prompts that extend earlier ones (the next turn of a dialogue) compute only their new
@@ -62,7 +63,11 @@ class LocalModel(ChatModel):
         self.prefix_cache = PrefixCache(max_bytes=prefix_cache_mb << 20) if prefix_cache_mb > 0 and cacheable(self.model) else None
 
     def prompt_text(self, conversation: Conversation, tools: list[dict] | None = None) -> str:
+        """The chat template's text; a final ``{"role": "assistant", "content": ..., "prefill": True}``
+        message is continued, not answered: the reply must start with it (a constrained opening)."""
         messages = [_plain(m) for m in conversation]
+        if conversation and conversation[-1].get("prefill") and conversation[-1]["role"] == "assistant":
+            return self.tokenizer.apply_chat_template(messages, tokenize=False, continue_final_message=True, tools=tools)
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, tools=tools)
 
     def generate(self, conversations: list[Conversation], settings: GenerationSettings | None = None) -> list[Reply]:
@@ -130,6 +135,27 @@ class LocalModel(ChatModel):
 
         with self._lock, torch.inference_mode():
             serve_cached(self.model, decode, self.prefix_cache, admit_ids, finish_ids)
+
+    def choose(self, conversations: list[Conversation], options, *, retries: int = 1) -> list[Choice]:  # type: ignore[no-untyped-def]
+        """Each option scored by its log-probability after the prompt, all (prompt, option) rows of
+        the batch in batched forwards (no sampling): the pick is always one of the options."""
+        from mimir.models.structured import per_conversation
+        from mimir.models.scoring import score_options
+
+        lists = per_conversation(options, len(conversations))
+        prompts = [self._prompt_ids(self.prompt_text(c)) for c in conversations]
+        rows = [(i, p, self._prompt_ids(o)) for i, (p, opts) in enumerate(zip(prompts, lists)) for o in opts]
+        with self._lock:
+            scores = score_options(self.model, [(p, o) for _, p, o in rows], self.tokenizer.pad_token_id,
+                                   self.device, self.batch_size)
+        out, k = [], 0
+        for prompt, opts in zip(prompts, lists):
+            got = dict(zip(opts, scores[k : k + len(opts)]))
+            k += len(opts)
+            best = max(opts, key=lambda o: got[o])
+            out.append(Choice(option=best, options=list(opts), scores=got, method="logprob",
+                              prompt_tokens=len(prompt), completion_tokens=0))
+        return out
 
     def _prompt_ids(self, prompt: str) -> list[int]:
         return self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
