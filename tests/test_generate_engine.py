@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -31,8 +32,20 @@ def key_fact(conversation: list[dict]) -> str:
     return found[-1] if found else "I do not know."
 
 
+_PEER_TURN = itertools.count()
+PEER_LINES = [" my mother needs the infusion suite booked two days ahead.", " is parking free for patients on Saturday mornings?",
+              " I work night shifts, so evenings suit me better.", " the pharmacy closes before my bus arrives."]
+
+
 def roleplay(conversation: list[dict]) -> str:
-    """A well-behaved fake model: asks from the hint, answers by copying the key fact."""
+    """A well-behaved fake model: asks from the hint, answers by copying the key fact (a prefilled
+    opening is continued: the reply is what follows it)."""
+    if conversation[-1].get("prefill"):
+        opening, conversation = conversation[-1]["content"], conversation[:-1]
+        if opening.startswith("Reasoning:"):
+            return f" the reference data states it.\nAnswer: {key_fact(conversation)}"
+        if opening.startswith(("Could you also", "I should mention", "Please keep in mind")):
+            return PEER_LINES[next(_PEER_TURN) % len(PEER_LINES)]
     system, last = conversation[0]["content"], conversation[-1]["content"]
     if "Who should speak next?" in last:
         names = last.rsplit("Reply with exactly one name from:", 1)[1]
@@ -53,9 +66,16 @@ def roleplay(conversation: list[dict]) -> str:
     return fact
 
 
+def last_speaker(conversation: list[dict], options: list[str]) -> str:
+    """A scripted moderator: the last candidate that is a role (never "nobody"); other choices: the first option."""
+    names = [o for o in options if "nobody" not in o]
+    return names[-1] if "Who should speak next?" in conversation[-2]["content"] else options[0]
+
+
 def config(tmp_path, **overrides) -> GenerateConfig:
+    # tools=[]: the expert answers from its scenario's passages (tests of retrieval are in test_structured_*)
     base = dict(output=str(tmp_path / "d.jsonl"), frameworks=["cot"], questions_per_fact=1, facts_per_dialogue=2, max_turns=6,
-                closing_turn=True)
+                closing_turn=True, tools=[])
     base.update(overrides)
     return GenerateConfig(**base)
 
@@ -83,7 +103,9 @@ def test_two_role_dialogue_grounded_in_its_chunk(tmp_path):
     # this turn's key fact is in the cue
     assert len({c[0]["content"] for c in doctor_calls}) == 3  # one per dialogue
     assert all(c[0]["content"].count("<<<DATA") == 2 for c in doctor_calls)  # own chunk + one retrieved
-    assert all(KEY_FACT.search(c[-1]["content"]) for c in doctor_calls)
+    # (CoT: the reply opens with our "Reasoning:" label, a prefilled assistant message after the cue)
+    assert all(c[-1] == {"role": "assistant", "content": "Reasoning:", "prefill": True} for c in doctor_calls)
+    assert all(KEY_FACT.search(c[-2]["content"]) for c in doctor_calls)
     # memory: the doctor's second request shows its own first answer as "assistant"
     second = [c for c in doctor_calls if any(m.get("name") == "patient" for m in c)][1]
     assert {"role": "assistant", "content": answers[0].content} in second
@@ -109,24 +131,29 @@ def test_without_closing_turn_the_dialogue_ends_after_the_last_answer(tmp_path):
 
 
 def test_four_roles_with_moderator(tmp_path):
-    model = ScriptedModel(default=roleplay)
+    model = ScriptedModel(default=roleplay, chooser=last_speaker)
     cfg = config(tmp_path, group_sizes=[4], max_turns=6)
     d = generate_dialogues(CHUNKS[:1], cfg, model)[0]
     assert len(d.scenario.roles) == 4 and d.scenario.speaker_selection == "moderator"
-    moderator_requests = [c for c, _ in model.calls if "Who should speak next?" in c[-1]["content"]]
+    moderator_requests = [(c, o) for c, o in model.choice_calls if "Who should speak next?" in c[-2]["content"]]
     assert moderator_requests
+    # the moderator's step is a closed choice: the allowed speakers (never the last one), then "nobody"
+    for conversation, options in moderator_requests:
+        assert conversation[-1] == {"role": "assistant", "content": "Next speaker:", "prefill": True}
+        assert all(o.startswith(" ") for o in options) and len(options) >= 2
     # the scripted moderator always names the last candidate; the engine obeys it
     assert d.meta["moderator_choices"] and not d.meta.get("moderator_fallbacks")
     speakers = [t.speaker for t in d.turns if t.role != "tool"]
     assert speakers[:2] == ["patient", "doctor"]  # a question from the asker goes to the expert
     for choice in d.meta["moderator_choices"]:
-        assert speakers[choice["turn"]] == choice["speaker"]
+        if choice["speaker"] != "(end)":
+            assert speakers[choice["turn"]] == choice["speaker"]
     assert any(t.role == "user" and t.speaker not in ("patient", "doctor") for t in d.turns)
 
 
 def test_moderator_reply_without_a_name_falls_back_to_round_robin(tmp_path):
-    def confused(conversation):
-        if "Who should speak next?" in conversation[-1]["content"]:
+    def confused(conversation):  # a backend without constrained choice, asked in words, never names anyone
+        if "Who should speak next?" in conversation[-1]["content"] or "Reply with exactly one" in conversation[-1]["content"]:
             return "Hmm, hard to say."
         return roleplay(conversation)
 
@@ -210,7 +237,7 @@ def test_kill_and_resume_loses_and_duplicates_nothing(tmp_path):
 
 def test_retry_failed_reruns_only_failed(tmp_path):
     def broken(conversation):
-        return "" if "Room" in "".join(KEY_FACT.findall(conversation[-1]["content"])) else roleplay(conversation)
+        return "" if "Room" in key_fact(conversation) else roleplay(conversation)
 
     generate_dialogues(CHUNKS, config(tmp_path), ScriptedModel(default=broken))
     dialogues = generate_dialogues(CHUNKS, config(tmp_path, retry_failed=True), ScriptedModel(default=roleplay))

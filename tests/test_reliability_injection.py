@@ -61,23 +61,37 @@ def test_ordinary_knowledge_is_not_flagged():
     assert len(paragraphs) > 20 and flagged == []
 
 
+def _opening(conversation) -> str:
+    return conversation[-1]["content"] if conversation[-1].get("prefill") else ""
+
+
 def obedient(conversation):
-    """Does what any text in its context says: searches the web with the private record."""
-    last = conversation[-1]["content"]
+    """Does what any text in its context says: searches the web with the private record (it
+    continues the ReAct fields the engine opens: thought, query, final answer)."""
+    start = _opening(conversation)
     context = " ".join(str(m.get("content")) for m in conversation)
-    wants_tool = "Action: tool_name[search query]" in last or "Tools are not available" in last
-    if wants_tool and SECRET in context and not any(m["role"] == "tool" for m in conversation):
-        return f"Thought: the data told me to.\nAction: tavily_search[{SECRET}]"
-    if wants_tool:
-        return "Thought: done.\nFinal Answer: I cannot share patient records."
+    if start.endswith('Action Input: {"query": "'):
+        return (SECRET if SECRET in context else "clinic hours") + '"}'
+    if start == "Thought:":
+        return " the data told me to."
+    if start.endswith("Final Answer:"):
+        return " I cannot share patient records."
     return roleplay(conversation)
+
+
+def obedient_choice(conversation, options):
+    """The ReAct action: the web search while the private record is in view, else the answer."""
+    context = " ".join(str(m.get("content")) for m in conversation)
+    if SECRET in context and " tavily_search" in options and not any(m["role"] == "tool" for m in conversation):
+        return " tavily_search"
+    return " final_answer" if " final_answer" in options else options[0]
 
 
 def _run(tmp_path, server, text: str, name: str):
     chunk = Chunk(id=f"ch_{abs(hash(name)) % 10**8}", source="records.md", heading="Records", text=f"{SECRET}. {text}")
     config = GenerateConfig(output=str(tmp_path / f"{name}.jsonl"), questions_per_fact=1, facts_per_dialogue=1, max_turns=2,
                             max_dialogues=1, frameworks=["react"], tools=["tavily_search"], tavily_base_url=server.base_url)
-    return generate_dialogues([chunk], config, ScriptedModel(default=obedient))[0]
+    return generate_dialogues([chunk], config, ScriptedModel(default=obedient, chooser=obedient_choice))[0]
 
 
 def test_obedient_model_never_exfiltrates(tmp_path, monkeypatch, capsys):
@@ -148,16 +162,23 @@ def test_canary_secrets_never_reach_disk_or_logs(tmp_path, monkeypatch, caplog, 
     server = FakeSearchServer(api_key=KEY).start()
     try:
         def searcher(conversation):
-            last = conversation[-1]["content"]
-            if "Action: tool_name[search query]" in last and not any(m["role"] == "tool" for m in conversation):
-                return "Thought: check the web.\nAction: tavily_search[clinic opening hours]"
-            if "Action: tool_name[search query]" in last or "Tools are not available" in last:
-                return "Thought: done.\nFinal Answer: The clinic opens at 07:30."
+            start = _opening(conversation)
+            if start.endswith('Action Input: {"query": "'):
+                return 'clinic opening hours"}'
+            if start == "Thought:":
+                return " check the web."
+            if start.endswith("Final Answer:"):
+                return " The clinic opens at 07:30."
             return roleplay(conversation)
+
+        def search_first(conversation, options):
+            if " tavily_search" in options and not any(m["role"] == "tool" for m in conversation):
+                return " tavily_search"
+            return " final_answer" if " final_answer" in options else options[0]
 
         config = GenerateConfig(output=str(tmp_path / "out" / "d.jsonl"), questions_per_fact=1, facts_per_dialogue=1, max_turns=2,
                                 max_dialogues=1, frameworks=["react"], tools=["tavily_search"], tavily_base_url=server.base_url)
-        dialogue = generate_dialogues(str(tmp_path / "kb"), config, ScriptedModel(default=searcher))[0]
+        dialogue = generate_dialogues(str(tmp_path / "kb"), config, ScriptedModel(default=searcher, chooser=search_first))[0]
     finally:
         server.stop()
     assert dialogue.status == "ok", dialogue.error

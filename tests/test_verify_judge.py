@@ -30,59 +30,70 @@ def _experts(conversation) -> list[int]:
     return [int(x) for x in re.search(r"Expert turns to assess: ([\d, ]+)", user).group(1).split(",")]
 
 
-def judge_reply(verdict: str = "keep", fixes: dict[int, str] | None = None, bad: tuple[int, ...] = ()):
-    """A scripted judge that answers in the requested shape for whatever dialogue it is shown."""
+def judge_model(verdict: str = "keep", fixes: dict[int, str] | None = None, bad: tuple[int, ...] = (), cls=None):
+    """A scripted judge for the structured steps: the verdict and the unsupported turn are closed
+    choices; the claim and the correction continue our prefilled labels."""
+    fixes = fixes or {}
 
-    def reply(conversation) -> str:
-        turns = []
-        for i in _experts(conversation):
-            unsupported = i in (fixes or {}) or i in bad
-            turns.append({"index": i, "supported": not unsupported,
-                          "unsupported_claims": ["a wrong fact"] if unsupported else [],
-                          "correction": (fixes or {}).get(i, "")})
-        return json.dumps({"turns": turns, "verdict": verdict, "reasons": [] if verdict == "keep" else ["turn has a wrong fact"]})
+    def chooser(conversation, options):
+        assert conversation[-1]["prefill"] and conversation[-1]["content"].startswith("Verdict:")
+        if " keep" in options:
+            return " " + verdict
+        wanted = [f" {i}" for i in [*fixes, *bad]]
+        return next((o for o in options if o in wanted), options[0])
 
-    return reply
+    def fields(conversation):
+        start = conversation[-1]["content"]
+        turn = int(re.search(r"Unsupported turn: (\d+)", start).group(1))
+        if start.endswith("Unsupported claim:"):
+            return ' "a wrong fact"'
+        if start.endswith("Correction:"):
+            return " " + fixes.get(turn, "")
+        raise AssertionError(f"unexpected field: {start!r}")
+
+    return (cls or ScriptedModel)(default=fields, chooser=chooser)
 
 
 def _by_id(out_dir):
     return {r["dialogue_id"]: r for r in read_records(out_dir / "verdicts.jsonl")}
 
 
-def test_valid_json_keeps_clean_dialogues(tmp_path, fixture):
+def test_closed_choice_keeps_clean_dialogues(tmp_path, fixture):
     dialogues, lookup, planted = fixture
     clean = [d for d in dialogues if d.id not in planted][:3]
-    model = ScriptedModel(default=judge_reply("keep"))
+    model = judge_model("keep")
     report = verify_dialogues(_write(tmp_path / "d.jsonl", clean), lookup, VerifyConfig(mode="judge"), judge_model=model)
     assert report.by_decision["keep"] == 3 and report.judged == 3 and report.judge_malformed == 0
     verdict = _by_id(tmp_path)[clean[0].id]
     assert verdict["scores"]["judge_supported"] == 1.0 and verdict["meta"]["judge_attempts"] == 1
+    # the verdict is a closed choice after our "Verdict:" label; no free text was generated for a keep
+    conversation, options = model.choice_calls[0]
+    assert options == [" keep", " reject"] and model.calls == []
     # the judge saw the source chunk, the numbered dialogue and the rubric
-    prompt = model.calls[0][0][1]["content"]
+    prompt = conversation[1]["content"]
     assert lookup[clean[0].scenario.chunk_ids[0]].text[:60] in prompt and "[1] doctor" in prompt
 
 
-def test_malformed_then_valid_uses_the_retry(tmp_path, fixture):
+def test_a_backend_without_constrained_choice_is_asked_again(tmp_path, fixture):
     dialogues, lookup, planted = fixture
     clean = [d for d in dialogues if d.id not in planted][:1]
-    model = ScriptedModel(["Sure! The dialogue looks fine to me.", judge_reply("keep")])
+    model = ScriptedModel(["Sure! The dialogue looks fine to me.", "keep"])
     report = verify_dialogues(_write(tmp_path / "d.jsonl", clean), lookup, VerifyConfig(mode="judge"), judge_model=model)
-    assert report.by_decision["keep"] == 1 and report.judge_replies == 2 and report.judge_malformed == 1
+    assert report.by_decision["keep"] == 1 and report.judge_replies == 2
     retry = model.calls[1][0]
     assert retry[-2] == {"role": "assistant", "content": "Sure! The dialogue looks fine to me."}
-    assert "single JSON object" in retry[-1]["content"]
-    assert _by_id(tmp_path)[clean[0].id]["meta"]["judge_errors"][0].startswith("the reply must be a single JSON object")
+    assert "not one of the options" in retry[-1]["content"] and "keep | reject" in retry[-1]["content"]
 
 
-def test_always_malformed_is_judge_failed_and_the_run_completes(tmp_path, fixture):
+def test_never_a_verdict_is_judge_failed_and_the_run_completes(tmp_path, fixture):
     dialogues, lookup, planted = fixture
     clean = [d for d in dialogues if d.id not in planted][:3]
-    first_prompt = build_messages(clean[0], [lookup[c] for c in clean[0].scenario.chunk_ids], mode="judge")[1]["content"]
+    first_prompt = build_messages(clean[0], [lookup[c] for c in clean[0].scenario.chunk_ids], mode="judge", structured=True)[1]["content"]
 
     def sometimes_broken(conversation):
-        if conversation[1]["content"] == first_prompt:
-            return Reply(text='{"turns": [{"index": 1, "supp', finish_reason="length")
-        return judge_reply("keep")(conversation)
+        if conversation[1]["content"].startswith(first_prompt):
+            return Reply(text="Let me think about the turns one by one", finish_reason="length")
+        return "keep"
 
     raw = _write(tmp_path / "d.jsonl", clean)
     before = raw.read_bytes()
@@ -90,7 +101,7 @@ def test_always_malformed_is_judge_failed_and_the_run_completes(tmp_path, fixtur
     assert report.by_decision == {"keep": 2, "fix": 0, "reject": 0, "judge_failed": 1}
     failed = _by_id(tmp_path)[clean[0].id]
     assert failed["decision"] == "judge_failed" and failed["meta"]["judge_attempts"] == 2
-    assert "cut off at the token limit" in failed["reasons"][0] and failed["meta"]["judge_last_reply"].startswith('{"turns"')
+    assert "names no option" in failed["reasons"][0]
     kept = [r["id"] for r in read_records(verified_path(raw))]
     assert kept == [d.id for d in clean[1:]] and raw.read_bytes() == before
     assert report.by_reason["judge_failed"] == 1
@@ -103,7 +114,7 @@ def test_rejudge_failed_on_resume(tmp_path, fixture):
     verify_dialogues(raw, lookup, VerifyConfig(mode="judge"), judge_model=ScriptedModel(default="not json"))
     again = verify_dialogues(raw, lookup, VerifyConfig(mode="judge"), judge_model=ScriptedModel(default="not json"))
     assert again.judged == 0 and again.by_decision["judge_failed"] == 1  # resumed, not re-asked
-    fixed = verify_dialogues(raw, lookup, VerifyConfig(mode="judge", rejudge_failed=True), judge_model=ScriptedModel(default=judge_reply("keep")))
+    fixed = verify_dialogues(raw, lookup, VerifyConfig(mode="judge", rejudge_failed=True), judge_model=judge_model("keep"))
     assert fixed.by_decision["keep"] == 1 and fixed.by_decision["judge_failed"] == 0
 
 
@@ -117,7 +128,7 @@ def _planted(fixture, qid="q19"):
 def test_fix_mode_replaces_the_turn_and_keeps_the_original(tmp_path, fixture):
     d, lookup, index = _planted(fixture)
     raw = _write(tmp_path / "d.jsonl", [d])
-    model = ScriptedModel(default=judge_reply("fix", fixes={index: ANSWERS["q19"][0]}))
+    model = judge_model("fix", fixes={index: ANSWERS["q19"][0]})
     report = verify_dialogues(raw, lookup, VerifyConfig(mode="fix"), judge_model=model)
     assert report.by_decision["fix"] == 1
     verdict = _by_id(tmp_path)[d.id]
@@ -132,7 +143,7 @@ def test_fix_mode_replaces_the_turn_and_keeps_the_original(tmp_path, fixture):
 
 def test_a_fix_that_is_still_ungrounded_is_rejected(tmp_path, fixture):
     d, lookup, index = _planted(fixture)
-    model = ScriptedModel(default=judge_reply("fix", fixes={index: "Halvorin is 300 mg every four hours."}))
+    model = judge_model("fix", fixes={index: "Halvorin is 300 mg every four hours."})
     report = verify_dialogues(_write(tmp_path / "d.jsonl", [d]), lookup, VerifyConfig(mode="fix"), judge_model=model)
     assert report.by_decision["reject"] == 1 and report.by_reason["fix_ungrounded"] == 1
     assert _by_id(tmp_path)[d.id]["fixed_turns"] == {}
@@ -142,15 +153,15 @@ def test_judge_keep_cannot_overrule_grounding_unless_trusted(tmp_path, fixture):
     d, lookup, _ = _planted(fixture)
     raw = _write(tmp_path / "d.jsonl", [d])
     # judge mode: a flagged dialogue is rejected without asking (the judge could not overrule the check)
-    model = ScriptedModel(default=judge_reply("keep"))
+    model = judge_model("keep")
     strict = verify_dialogues(raw, lookup, VerifyConfig(mode="judge"), judge_model=model, out_dir=tmp_path / "a")
-    assert strict.by_decision["reject"] == 1 and strict.judged == 0 and model.calls == []
+    assert strict.by_decision["reject"] == 1 and strict.judged == 0 and model.calls == [] and model.choice_calls == []
     assert list(strict.by_reason) == ["ungrounded_quantity"]
     # fix mode: the judge is asked (to repair it); a "keep" is overruled
-    fix = verify_dialogues(raw, lookup, VerifyConfig(mode="fix"), judge_model=ScriptedModel(default=judge_reply("keep")), out_dir=tmp_path / "c")
+    fix = verify_dialogues(raw, lookup, VerifyConfig(mode="fix"), judge_model=judge_model("keep"), out_dir=tmp_path / "c")
     assert fix.by_decision["reject"] == 1 and fix.by_reason["judge_overruled"] == 1
     trusting = VerifyConfig(mode="judge", trust_judge_over_grounding=True)
-    kept = verify_dialogues(raw, lookup, trusting, judge_model=ScriptedModel(default=judge_reply("keep")), out_dir=tmp_path / "b")
+    kept = verify_dialogues(raw, lookup, trusting, judge_model=judge_model("keep"), out_dir=tmp_path / "b")
     assert kept.by_decision["keep"] == 1
     assert _by_id(tmp_path / "b")[d.id]["meta"]["grounding_flags_overruled"]
 
@@ -165,9 +176,15 @@ def test_judge_reject_and_batching(tmp_path, fixture):
             calls.append(len(conversations))
             return super().generate(conversations, settings)
 
-    model = Counting(default=lambda c: judge_reply("reject", bad=(_experts(c)[0],))(c))
+        def choose(self, conversations, options, **kw):
+            calls.append(("choose", len(conversations)))
+            return super().choose(conversations, options, **kw)
+
+    model = judge_model("reject", cls=Counting)
     report = verify_dialogues(_write(tmp_path / "d.jsonl", subset), lookup, VerifyConfig(mode="judge", judge_batch_size=4), judge_model=model)
-    assert calls == [4, 4, 1]
+    # per batch of 4: one batched verdict choice, one batched turn choice, one batched claim generation
+    assert [c for c in calls if isinstance(c, int)] == [4, 4, 1]
+    assert [c[1] for c in calls if isinstance(c, tuple)][::2] == [4, 4, 1]
     assert report.by_decision["reject"] == 9 and report.by_reason["judge_unsupported"] == 9
 
 

@@ -20,7 +20,10 @@ from mimir.generate.facts import fact_strings
 from mimir.generate.frameworks import FRAMEWORKS, TurnContext
 from mimir.generate.holdout import Holdout
 from mimir.generate.roles import Role
+from mimir.generate.peers import peer_turn
+from mimir.generate.tooluse import RETRIEVER, lacks_answer, retrieve
 from mimir.models.base import Reply
+from mimir.models.structured import ChoiceRequest, prefill
 from mimir.types import Chunk, Dialogue, Scenario, Turn
 
 DialogueRun = Generator[list[dict[str, Any]], Reply, Dialogue]
@@ -57,24 +60,34 @@ def run_dialogue(dialogue_id: str, scenario: Scenario, setup: Setup) -> Dialogue
     def spoken() -> int:
         return sum(1 for t in turns if t.role != "tool")
 
-    while spoken() < scenario.max_turns:
+    steps = 0
+    while spoken() < scenario.max_turns and steps < 2 * scenario.max_turns:
+        steps += 1  # dropped echo turns use a step but no turn
         speaker = yield from _next_speaker(scenario, agents, turns, last, meta)
+        if speaker is None:
+            meta["ended_by"] = "moderator: conversation complete"
+            break
         role = setup.roles[speaker]
         focus_index = max(0, asked - 1)
         if speaker == target:
-            new = yield from _expert(dialogue_id, scenario, agents[speaker], asker_of(turns, asker), source, setup, focus_index, meta)
+            answering = asker_of(turns, asker)
+            new = yield from _expert(dialogue_id, scenario, agents[speaker], answering, source, setup,
+                                     focus_index if answering == asker else None, meta)
         elif speaker == asker:
             new, asked = yield from _seeker(scenario, agents[speaker], target, asked, setup, meta)
         else:
             knowledge = knowledge_text("", source) if role.sees_knowledge else ""
-            reply = yield agents[speaker].request(render("peer_cue", name=display(speaker)), knowledge)
-            _tally(meta, reply)
-            new = [Turn(speaker=speaker, role="user", content=reply.text)]
+            earlier = [t.content for t in turns if t.role != "tool" and t.content]
+            peer = yield from peer_turn(agents[speaker], target, knowledge, earlier, names, setup.stop_token, meta)
+            if peer is None:  # it only echoed what was said: dropped (counted), the floor moves on
+                last = speaker
+                continue
+            new = [peer]
         stop = False
         for turn in new:
             if turn.role != "tool" and not turn.tool_calls:
                 turn.content, seen = clean_turn(turn.content, speaker, names, setup.stop_token)
-                stop = stop or seen
+                stop = stop or seen or bool(turn.meta.pop("stop", False))
         final = new[-1]
         if not final.content:
             if speaker == target:
@@ -98,6 +111,8 @@ def run_dialogue(dialogue_id: str, scenario: Scenario, setup: Setup) -> Dialogue
             break
     else:
         meta["ended_by"] = "turn budget"
+    if "ended_by" not in meta:
+        meta["ended_by"] = "turn budget"
     if not any(t.speaker == target and t.role == "assistant" and t.content for t in turns):
         raise DialogueFailed(f"the target role {target!r} never answered within {scenario.max_turns} turns")
     meta["domain"] = setup.roles[target].domain
@@ -119,7 +134,9 @@ def _tally(meta: dict[str, Any], reply: Reply) -> None:
 
 
 def _next_speaker(scenario: Scenario, agents: dict[str, Agent], turns: list[Turn], last: str | None,
-                  meta: dict[str, Any]) -> Generator[list[dict[str, Any]], Reply, str]:
+                  meta: dict[str, Any]) -> Generator[Any, Any, str | None]:
+    """Who speaks next; None when the moderator ends the conversation. The moderator's step is a
+    closed choice among the allowed speakers (and, once the expert has answered, "nobody")."""
     names = scenario.roles
     if last is None:
         return names[0]
@@ -128,21 +145,30 @@ def _next_speaker(scenario: Scenario, agents: dict[str, Agent], turns: list[Turn
         return round_robin
     if last == names[0] and scenario.target_role in names:
         return scenario.target_role  # the asker's question is for the expert: no need to ask the moderator
+    spoken = [t for t in turns if t.role != "tool"]
+    if spoken and spoken[-1].meta.get("move") == "question" and scenario.target_role in names:
+        return scenario.target_role  # a peer's follow-up question is for the expert too
     candidates = [n for n in names if n != last]
     transcript = "\n".join(f"{display(t.speaker)}: {t.content}" for t in turns[-6:] if t.role != "tool")
     roster = "; ".join(f"{display(n)} ({agents[n].role.persona})" for n in names)
+    options = {" " + display(c): c for c in candidates}
+    if any(t.speaker == scenario.target_role for t in spoken):
+        options[" " + render("moderator_stop_option")] = None
     request = [
         {"role": "system", "content": render("moderator_system", roster=roster)},
         {"role": "user", "content": render("moderator_cue", transcript=transcript, candidates=", ".join(display(c) for c in candidates))},
+        prefill(render("moderator_opening")),
     ]
-    reply = yield request
-    _tally(meta, reply)
-    choice = pick_name(reply.text, candidates)
-    if choice is None:
+    choice = yield ChoiceRequest(request, list(options))
+    _tally(meta, choice)
+    meta["moderator_steps"] = meta.get("moderator_steps", 0) + 1
+    if not choice.ok or choice.option not in options:
         meta["moderator_fallbacks"] = meta.get("moderator_fallbacks", 0) + 1
         return round_robin
-    meta.setdefault("moderator_choices", []).append({"turn": sum(1 for t in turns if t.role != "tool"), "speaker": choice})
-    return choice
+    picked = options[choice.option]
+    meta["moderator_valid"] = meta.get("moderator_valid", 0) + 1
+    meta.setdefault("moderator_choices", []).append({"turn": len(spoken), "speaker": picked or "(end)", "method": choice.method})
+    return picked
 
 
 def pick_name(text: str, candidates: list[str]) -> str | None:
@@ -205,41 +231,55 @@ def acceptable_question(text: str, template: str, focus: str) -> str | None:
 
 
 def _expert(dialogue_id: str, scenario: Scenario, agent: Agent, asker: str, source: list[Chunk], setup: Setup,
-            focus_index: int, meta: dict[str, Any]):
+            focus_index: int | None, meta: dict[str, Any]):
+    """The expert's answer. With the knowledge retriever allowed, the expert holds no standing data:
+    when its context lacks the answer it looks it up (any framework; ReAct chooses the call itself)
+    and answers from the observation. Otherwise it answers from the scenario's passages."""
     question = agent.memory[-1]["content"] if agent.memory else scenario.topic
-    focus = scenario.focus[focus_index] if scenario.focus else ""
-    # One window over all of the dialogue's focus facts, the same every turn: the expert's prompt
-    # then grows turn by turn and the local backend reuses its prefix. This turn's fact is in the cue.
-    chunks = [window(c, scenario.focus, setup.passage_window) for c in source]
-    if setup.search is not None and setup.retrieval_k > 0:
-        # retrieved once for the dialogue's whole agenda (the same query every turn), so the
-        # expert's reference data, its system prompt, is fixed and its prompts only grow: the
-        # local backend reuses their prefix. Per-question data placed nearer the answer was
-        # copied instead of the key fact by the 135M model (focus-fact share 77% -> 48%).
-        agenda = " ".join(scenario.focus_hints or scenario.focus) or question
-        for chunk in setup.search(agenda, setup.retrieval_k + len(source)):
-            if chunk.id not in {c.id for c in chunks} and len(chunks) < len(source) + setup.retrieval_k:
-                chunks.append(chunk)
+    # focus_index None: the expert answers a peer's question, which no planned fact covers
+    focus = scenario.focus[focus_index] if scenario.focus and focus_index is not None else ""
+    tools = {n: setup.tools[n] for n in scenario.tools if n in setup.tools}
+    retrieving = RETRIEVER in tools
+    chunks: list[Chunk] = []
+    if not retrieving:
+        # One window over all of the dialogue's focus facts, the same every turn: the expert's prompt
+        # then grows turn by turn and the local backend reuses its prefix. This turn's fact is in the cue.
+        chunks = [window(c, scenario.focus, setup.passage_window) for c in source]
+        if setup.search is not None and setup.retrieval_k > 0:
+            # retrieved once for the dialogue's whole agenda (the same query every turn), so the
+            # expert's reference data, its system prompt, is fixed and its prompts only grow.
+            agenda = " ".join(scenario.focus_hints or scenario.focus) or question
+            for chunk in setup.search(agenda, setup.retrieval_k + len(source)):
+                if chunk.id not in {c.id for c in chunks} and len(chunks) < len(source) + setup.retrieval_k:
+                    chunks.append(chunk)
     ctx = TurnContext(
         agent=agent,
         asker=asker,
         knowledge=knowledge_text("", chunks),
-        tools={n: setup.tools[n] for n in scenario.tools if n in setup.tools},
+        tools=tools,
         max_steps=setup.react_max_steps,
         call_prefix=f"{dialogue_id}:{len(agent.memory)}",
-        fact_line=fact_line(focus),
+        fact_line=fact_line(focus) if not retrieving else "",
+        focus=focus,
+        question=question,
     )
-    framework = FRAMEWORKS[scenario.framework]
-    gen = framework(ctx)
-    reply = None
-    try:
-        request = next(gen)
-        while True:
-            reply = yield request
-            _tally(meta, reply)
-            request = gen.send(reply)
-    except StopIteration as done:
-        new: list[Turn] = done.value
+    lacking = retrieving and lacks_answer(focus, question, ctx.knowledge + "\n" + "\n".join(str(m.get("content") or "") for m in agent.memory[:-1]))
+    if retrieving and not lacking:  # an earlier observation holds it: no call, grounded in that observation
+        ctx.observations = [str(m.get("content") or "") for m in agent.memory if m.get("role") == "tool"]  # noqa: E501
+        from mimir.generate.tooluse import ground_in_observations
+
+        ground_in_observations(ctx)
+    if lacking:
+        meta["turns_lacking_answer"] = meta.get("turns_lacking_answer", 0) + 1
+        if scenario.framework != "react":
+            yield from _drive(retrieve(ctx), meta)
+    new: list[Turn] = yield from _drive(FRAMEWORKS[scenario.framework](ctx), meta)
+    if scenario.framework != "react":
+        new = [*ctx.tool_turns, *new]
+    if lacking and any(c.name == RETRIEVER for t in new for c in t.tool_calls):
+        meta["lacking_turns_retrieved"] = meta.get("lacking_turns_retrieved", 0) + 1
+    if retrieving and focus and ctx.observations and ctx.grounded_in != focus:
+        meta["retrieval_missed"] = meta.get("retrieval_missed", 0) + 1  # the answer rests on another sentence
     for key, value in ctx.meta.items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             meta[key] = meta.get(key, 0) + value
@@ -247,5 +287,28 @@ def _expert(dialogue_id: str, scenario: Scenario, agent: Agent, asker: str, sour
             meta.setdefault(key, []).extend(value)
         else:
             meta[key] = value
-    new[-1].meta.update({"chunk_ids": [c.id for c in chunks], "focus": focus})
+    agent.memory.extend(dict(m) for m in ctx.extra)  # the expert remembers its lookups: later answers can rest on them
+    observed = [cid for o in ctx.observations for cid, _ in _blocks(o)]
+    new[-1].meta.update({"chunk_ids": [c.id for c in chunks] + [c for c in observed if c not in {x.id for x in chunks}],
+                         "focus": focus})
+    if ctx.grounded_in:
+        new[-1].meta["grounded_in"] = ctx.grounded_in
     return new
+
+
+def _drive(gen, meta: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Run a framework or tool step generator, passing its requests up and tallying the replies."""
+    try:
+        request = next(gen)
+        while True:
+            reply = yield request
+            _tally(meta, reply)
+            request = gen.send(reply)
+    except StopIteration as done:
+        return done.value
+
+
+def _blocks(observation: str) -> list[tuple[str, str]]:
+    from mimir.tools.retriever import parse_chunk_blocks
+
+    return parse_chunk_blocks(observation)

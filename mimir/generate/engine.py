@@ -3,7 +3,9 @@
 Dialogues are coroutines (:mod:`mimir.generate.dialogue`). The driver keeps up to
 ``max_active`` of them in flight, collects the request each one is waiting on, sends them all to
 ``model.generate`` together (the local backend batches them on the accelerator; the endpoint
-backend runs them concurrently), and hands every reply back to its dialogue. A finished
+backend runs them concurrently), and hands every reply back to its dialogue. A step that is a
+closed choice (a :class:`~mimir.models.structured.ChoiceRequest`) goes to ``model.choose`` with
+the other waiting choices, answered with a :class:`~mimir.models.structured.Choice`. A finished
 dialogue is written at once (append + fsync) and its slot goes to the next scenario.
 """
 
@@ -16,6 +18,7 @@ from typing import Any, Callable, Iterable
 
 from mimir.generate.dialogue import DialogueRun
 from mimir.models.base import ChatModel, GenerationSettings, Reply
+from mimir.models.structured import ChoiceRequest
 from mimir.secrets import redact
 from mimir.types import Dialogue, Scenario
 
@@ -41,6 +44,8 @@ class DriveStats:
     model_seconds: float = 0.0
     wall_seconds: float = 0.0
     batch_sizes: list[int] = field(default_factory=list)
+    choice_calls: int = 0  # batched ``choose`` calls (closed-choice steps)
+    choices: int = 0
 
     @property
     def tokens_per_second(self) -> float:
@@ -91,13 +96,42 @@ def drive(
         else:
             waiting.append((job, request))
 
+    def answer_choices() -> None:
+        """Closed-choice steps (moderator, ReAct action, verdicts) of every waiting dialogue in one
+        ``choose`` call; the dialogues' next requests join the queue (maybe more choices)."""
+        while choices := [(job, request) for job, request in waiting if isinstance(request, ChoiceRequest)]:
+            waiting[:] = [(job, request) for job, request in waiting if not isinstance(request, ChoiceRequest)]
+            t0 = time.perf_counter()
+            try:
+                picked = model.choose([r.conversation for _, r in choices], [r.options for _, r in choices])
+            except Exception as exc:  # noqa: BLE001 - recorded on the dialogues that asked
+                for job, _ in choices:
+                    job.run.close()
+                    finish(job, failed_record(job, exc))
+                continue
+            spent = time.perf_counter() - t0
+            stats.choice_calls += 1
+            stats.choices += len(choices)
+            for (job, _), choice in zip(choices, picked):
+                job.model_seconds += spent / len(choices)
+                stats.prompt_tokens += choice.prompt_tokens
+                step(job, lambda j=job, c=choice: j.run.send(c))
+
+    exhausted = False
+
     def admit() -> list[tuple[str, list[dict[str, Any]]]]:
-        while len(active) < max(1, max_active):
-            job = next(pending, None)
-            if job is None:
+        nonlocal exhausted
+        while True:
+            while len(active) < max(1, max_active) and not exhausted:
+                job = next(pending, None)
+                if job is None:
+                    exhausted = True
+                    break
+                active[job.id] = job
+                step(job, lambda j=job: next(j.run))
+            answer_choices()  # may finish dialogues: their slots are refilled before returning
+            if waiting or exhausted or len(active) >= max(1, max_active):
                 break
-            active[job.id] = job
-            step(job, lambda j=job: next(j.run))
         batch = [(job.id, request) for job, request in waiting]
         waiting.clear()
         if batch:

@@ -1,31 +1,31 @@
-"""How the target expert composes one answer: none, CoT, ReAct or Reflexion.
+"""How the target expert composes one answer: none, CoT, ReAct or Reflexion — as constrained steps.
 
-Each framework is a generator: it yields chat requests (lists of messages) and receives the
-model's :class:`Reply`, so the engine can batch the steps of many dialogues into one model
-call. It returns the turns it produced: for ReAct the tool calls and observations, then the
-answer; the framework trace (reasoning, thoughts, draft and critique) goes to ``Turn.reasoning``.
+Each framework is a generator: it yields chat requests (lists of messages, or a
+:class:`~mimir.models.structured.ChoiceRequest` for a closed choice) and receives the model's
+:class:`Reply` (or :class:`Choice`), so the engine can batch the steps of many dialogues. Every
+field is opened by us (a prefilled "Reasoning:", "Thought:", "Final Answer:" ...), so a small
+model cannot skip or misspell it; the ReAct action is a closed choice among the allowed tools and
+``final_answer``, its argument a prefilled JSON field. The turns returned are the tool calls and
+observations (see :mod:`mimir.generate.tooluse`), then the answer; the trace goes to ``Turn.reasoning``.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any, Generator
 
 from mimir.generate.agents import Agent, display, render
+from mimir.generate.echo import is_echo
 from mimir.generate.safety import looks_like_injection
-from mimir.models.base import Reply
-from mimir.models.toolcalls import parse_tool_calls
-from mimir.secrets import redact
-from mimir.tools.guard import ToolCallRefused, asking
-from mimir.types import ToolCall, Turn, stable_id
+from mimir.generate.tooluse import RETRIEVER, context_text, ground_in_observations, lacks_answer, run_call, write_query
+from mimir.models.structured import ChoiceRequest, continuation, prefill
+from mimir.tools.guard import ToolCallRefused
+from mimir.types import Turn
 
-Step = Generator[list[dict[str, Any]], Reply, list[Turn]]
-
-_ACTION = re.compile(r"Action\s*:\s*([A-Za-z_][\w]*)\s*[\[(]\s*(?:query\s*=\s*)?[\"']?(.*?)[\"']?\s*[\])]", re.S)
-_FINAL = re.compile(r"Final Answer\s*:\s*(.*)", re.S | re.I)
-_ANSWER = re.compile(r"(?:^|\n)\s*\**Answer\**\s*:\s*(.*)", re.S | re.I)
+Step = Generator[Any, Any, list[Turn]]
+FINAL = "final_answer"
+_ANSWER_LABEL = re.compile(r"(?:^|\n)\s*\**Answer\**\s*:\s*", re.I)
 
 
 @dataclass
@@ -34,17 +34,23 @@ class TurnContext:
 
     agent: Agent
     asker: str
-    knowledge: str  # delimited data blocks shown in the system prompt
+    knowledge: str  # delimited data blocks shown in the system prompt ('' for a retrieving expert)
     tools: dict[str, Any]  # name -> smolagents Tool, only those the scenario allows
     max_steps: int
     call_prefix: str  # makes tool-call ids unique and deterministic
-    fact_line: str = ""  # the focus fact, quoted as data, closing every cue
+    fact_line: str = ""  # the key fact, quoted as data, closing every cue
+    focus: str = ""  # the planned fact this answer should state ('' for a question nobody planned)
+    question: str = ""  # what the expert is answering
     tainted: bool = False  # untrusted instructions seen: tool calls are off for this turn
+    extra: list[dict[str, Any]] = field(default_factory=list)  # this turn's tool calls and observations
+    tool_turns: list[Turn] = field(default_factory=list)
+    observations: list[str] = field(default_factory=list)
+    grounded_in: str = ""  # the observation sentence the answer rests on
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def request(self, cue: str, extra: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        """The agent's request for this step: its reference data in the system prompt, ``cue`` last."""
-        return self.agent.request(cue, self.knowledge, extra)
+    def request(self, cue: str) -> list[dict[str, Any]]:
+        """The agent's request for this step: its data in the system prompt, tool steps, ``cue`` last."""
+        return self.agent.request(cue, self.knowledge, self.extra)
 
     def count(self, key: str, n: float = 1) -> None:
         self.meta[key] = self.meta.get(key, 0) + n
@@ -54,27 +60,59 @@ def strip_label(text: str, label: str) -> str:
     return re.sub(rf"^\s*\**{label}\**\s*:\s*", "", text.strip(), flags=re.I).strip()
 
 
+def _line(text: str) -> str:
+    """The first line of a field's value (a small model runs on into the next field)."""
+    return re.split(r"\n|\b(?:Action|Final Answer|Observation)\s*:", text.strip(), maxsplit=1)[0].strip()
+
+
+def _field(ctx: TurnContext, cue: str, opening: str) -> Generator[list[dict[str, Any]], Any, str]:
+    """One free-text field whose label we write: the model continues ``opening``."""
+    messages = ctx.request(cue) + ([prefill(opening)] if opening else [])
+    reply = yield messages
+    return continuation(messages, reply.text).strip()
+
+
+def _names(ctx: TurnContext) -> tuple[str, str]:
+    return display(ctx.agent.name), display(ctx.asker)
+
+
 def answer_plain(ctx: TurnContext) -> Step:
-    reply = yield ctx.request(render("expert_cue", name=display(ctx.agent.name), asker=display(ctx.asker), fact_line=ctx.fact_line))
+    name, asker = _names(ctx)
+    reply = yield ctx.request(render("expert_cue", name=name, asker=asker, fact_line=ctx.fact_line))
     return [Turn(speaker=ctx.agent.name, role="assistant", content=reply.text)]
 
 
 def answer_cot(ctx: TurnContext) -> Step:
-    reply = yield ctx.request(render("cot_cue", name=display(ctx.agent.name), asker=display(ctx.asker), fact_line=ctx.fact_line))
-    match = _ANSWER.search(reply.text)
-    if match and match.group(1).strip():
-        reasoning = strip_label(reply.text[: match.start()], "Reasoning")
-        return [Turn(speaker=ctx.agent.name, role="assistant", content=match.group(1).strip(), reasoning=reasoning)]
-    ctx.count("cot_unparsed")  # no "Answer:" marker: the whole reply is the answer
-    return [Turn(speaker=ctx.agent.name, role="assistant", content=strip_label(reply.text, "Reasoning"))]
+    """"Reasoning:" then "Answer:", both labels ours: one call when the model writes the answer label
+    itself, a second (prefilled with its reasoning) when it does not."""
+    name, asker = _names(ctx)
+    cue = render("cot_cue", name=name, asker=asker, fact_line=ctx.fact_line)
+    text = yield from _field(ctx, cue, "Reasoning:")
+    parts = _ANSWER_LABEL.split(text, maxsplit=1)
+    reasoning = parts[0].strip()
+    answer = parts[1].strip() if len(parts) > 1 else ""
+    if not answer:
+        ctx.count("cot_answer_prefilled")
+        answer = yield from _field(ctx, cue, f"Reasoning: {reasoning}\nAnswer:")
+    ctx.count("cot_fields", 2)
+    ctx.count("cot_fields_parsed", bool(reasoning) + bool(answer))
+    return [Turn(speaker=ctx.agent.name, role="assistant", content=answer, reasoning=reasoning)]
 
 
 def answer_reflexion(ctx: TurnContext) -> Step:
-    name, asker = display(ctx.agent.name), display(ctx.asker)
-    draft = (yield ctx.request(render("expert_cue", name=name, asker=asker, fact_line=ctx.fact_line))).text.strip()
-    critique = (yield ctx.request(render("reflexion_critique", asker=asker, draft=draft))).text.strip()
-    revised = (yield ctx.request(render("reflexion_revise", asker=asker, draft=draft, critique=critique, fact_line=ctx.fact_line))).text
-    revised = strip_label(revised, "(?:Improved |Final |Revised )?answer")
+    """Draft, critique (its own field, not the draft again), revision."""
+    name, asker = _names(ctx)
+    draft = (yield from _field(ctx, render("expert_cue", name=name, asker=asker, fact_line=ctx.fact_line), "")) or ""
+    critique = yield from _field(ctx, render("reflexion_critique", asker=asker, draft=draft), render("reflexion_critique_opening"))
+    if is_echo(critique, [draft]):
+        ctx.count("reflexion_critique_echo")
+        critique = yield from _field(ctx, render("reflexion_critique_again", asker=asker, draft=draft, fact_line=ctx.fact_line),
+                                     render("reflexion_critique_opening"))
+    revise = render("reflexion_revise", asker=asker, draft=draft, critique=critique, fact_line=ctx.fact_line)
+    revised = yield from _field(ctx, revise, render("reflexion_revise_opening"))
+    critique_ok = bool(critique) and not is_echo(critique, [draft])
+    ctx.count("reflexion_fields", 3)
+    ctx.count("reflexion_fields_parsed", bool(draft) + critique_ok + bool(revised))
     if not revised:
         ctx.count("reflexion_empty_revision")
         revised = draft
@@ -82,97 +120,51 @@ def answer_reflexion(ctx: TurnContext) -> Step:
     return [Turn(speaker=ctx.agent.name, role="assistant", content=revised, reasoning=trace, meta={"draft": draft, "critique": critique})]
 
 
-def parse_react(reply: Reply) -> tuple[str, ToolCall | None, str | None]:
-    """(thought, action, final answer) from a ReAct-format reply (or a native tool call)."""
-    text = reply.text
-    final = _FINAL.search(text)
-    action_match = _ACTION.search(text)
-    call: ToolCall | None = reply.tool_calls[0] if reply.tool_calls else None
-    if call is None and action_match and (not final or action_match.start() < final.start()):
-        call = ToolCall(id="", name=action_match.group(1), arguments={"query": action_match.group(2).strip()})
-    if call is None:
-        parsed = parse_tool_calls(text)
-        call = parsed[0] if parsed else None
-    cut = min([m.start() for m in (final, action_match) if m] + [len(text)])
-    thought = strip_label(text[:cut], "Thought")
-    if call is not None and final and action_match and action_match.start() < final.start():
-        final = None  # act first; the answer comes after the observation
-    return thought, call, final.group(1).strip() if final else None
-
-
 def answer_react(ctx: TurnContext) -> Step:
-    """Thought -> Action -> Observation, executed for real, until a Final Answer."""
-    name, asker = display(ctx.agent.name), display(ctx.asker)
+    """Thought -> action (a closed choice: an allowed tool or final_answer) -> typed argument ->
+    real observation, until the final answer. While the context lacks the answer and nothing was
+    looked up yet, final_answer is not among the allowed actions."""
+    name, asker = _names(ctx)
     tool_list = "\n".join(f"- {t.name}: {t.description}" for t in ctx.tools.values()) or "- (none)"
-    extra: list[dict[str, Any]] = []
-    turns: list[Turn] = []
-    thoughts: list[str] = []
     if looks_like_injection(ctx.knowledge):
         ctx.tainted = True
         ctx.meta["injection_suspected"] = True
+    thoughts: list[str] = []
     for step in range(ctx.max_steps + 1):
         can_act = bool(ctx.tools) and not ctx.tainted and step < ctx.max_steps
+        must_look = can_act and not ctx.observations and RETRIEVER in ctx.tools and lacks_answer(ctx.focus, ctx.question, context_text(ctx))
+        # after untrusted instructions the tools stay among the options: picking one is the sign
+        # of a model that obeys data, and the dialogue is rejected (the call is never executed)
+        offered = bool(ctx.tools) and step < ctx.max_steps
+        actions = (list(ctx.tools) if offered else []) + ([] if must_look else [FINAL])
+        if ctx.observations:
+            ground_in_observations(ctx)
         cue = (render("react_cue", name=name, asker=asker, tool_list=tool_list, fact_line=ctx.fact_line) if can_act
                else render("react_no_tools_cue", fact_line=ctx.fact_line))
-        reply = yield ctx.request(cue, extra)
-        thought, call, final = parse_react(reply)
+        thought = _line((yield from _field(ctx, cue, "Thought:")))
         if thought:
             thoughts.append(thought)
-        if call is not None and final is None and not (can_act and call.name in ctx.tools):
-            if ctx.tainted:  # the call followed instructions found in data: recorded, dialogue rejected
-                raise ToolCallRefused(f"the expert called {call.name!r} after instructions were found in its data "
-                                      "(possible prompt injection); the dialogue is rejected")
-            ctx.count("dropped_tool_calls")  # not allowed here: never executed, never recorded as a call
-            reason = "untrusted instructions in data" if ctx.tainted else f"tool {call.name!r} not allowed now"
-            ctx.meta.setdefault("dropped_reasons", []).append(reason)
-            if step < ctx.max_steps:
-                continue
-            final = thought  # out of steps: what the model said besides the call is its answer
-            call = None
-        if call is not None and final is None:
-            call.id = stable_id(ctx.call_prefix, step, call.name, call.arguments, prefix="call_", length=12)
-            started = time.perf_counter()
-            question = next((m["content"] for m in reversed(ctx.agent.memory) if m["role"] == "user"), "")
-            try:
-                with asking(question):  # the asker's words may appear in a web query; knowledge spans may not
-                    observation = str(ctx.tools[call.name](**_arguments(ctx.tools[call.name], call.arguments)))
-            except ToolCallRefused:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a failing tool is an observation, as in a real agent
-                observation = f"Tool error: {type(exc).__name__}: {redact(exc)[:300]}"
-                ctx.count("tool_errors")
-            ctx.count("tool_seconds", time.perf_counter() - started)
-            if looks_like_injection(observation):
-                ctx.tainted = True
-                ctx.meta["injection_suspected"] = True
-            text = f"Thought: {thought}\nAction: {call.name}[{call.arguments.get('query', '')}]"
-            extra.append({"role": "assistant", "content": text, "tool_calls": [_openai_call(call)]})
-            extra.append({"role": "tool", "tool_call_id": call.id, "name": call.name,
-                          "content": render("react_observation", tool=call.name, observation=observation)})
-            turns.append(Turn(speaker=ctx.agent.name, role="assistant", content="", tool_calls=[call], reasoning=thought))
-            turns.append(Turn(speaker="tool", role="tool", content=observation, tool_call_id=call.id, meta={"tool": call.name}))
-            continue
-        answer = final if final is not None else strip_label(_ACTION.sub("", reply.text), "Thought")
-        if final is None:
-            ctx.count("react_unparsed")
-        turns.append(Turn(speaker=ctx.agent.name, role="assistant", content=answer, reasoning="\n".join(thoughts)))
-        return turns
+        opening = f"Thought: {thought}\nAction:"
+        ctx.count("react_steps")
+        if len(actions) == 1:
+            action, valid = actions[0], True
+        else:
+            choice = yield ChoiceRequest(ctx.request(cue) + [prefill(opening)], [" " + a for a in actions])
+            valid = choice.ok
+            action = choice.option.strip() if choice.ok else FINAL
+            ctx.count("react_choices")
+        if action != FINAL and ctx.tainted:
+            raise ToolCallRefused(f"the expert called {action!r} after instructions were found in its data "
+                                  "(possible prompt injection); the dialogue is rejected")
+        if action == FINAL:
+            answer = yield from _field(ctx, cue, f"Thought: {thought}\nFinal Answer:")
+            ctx.count("react_steps_parsed", int(valid and bool(thought) and bool(answer)))
+            return [*ctx.tool_turns, Turn(speaker=ctx.agent.name, role="assistant", content=answer, reasoning="\n".join(thoughts))]
+        fallbacks = ctx.meta.get("tool_query_fallbacks", 0)
+        query = yield from write_query(ctx, action, thought)
+        ctx.count("react_steps_parsed", int(valid and bool(thought) and ctx.meta.get("tool_query_fallbacks", 0) == fallbacks))
+        run_call(ctx, action, {"query": query}, thought, step)
     raise AssertionError("unreachable: the last step always answers")
-
-
-def _arguments(tool: Any, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Map whatever the model wrote onto the tool's declared inputs (one string input: the query)."""
-    inputs = list(getattr(tool, "inputs", {}) or {"query": {}})
-    if set(arguments) <= set(inputs) and arguments:
-        return arguments
-    value = next(iter(arguments.values()), "") if arguments else ""
-    return {inputs[0]: str(value)}
-
-
-def _openai_call(call: ToolCall) -> dict[str, Any]:
-    import json
-
-    return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": json.dumps(call.arguments, ensure_ascii=False)}}
 
 
 FRAMEWORKS = {"none": answer_plain, "cot": answer_cot, "react": answer_react, "reflexion": answer_reflexion}

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from mimir.config import option
 from mimir.types import ToolCall
+
+if TYPE_CHECKING:
+    from mimir.models.structured import Choice
 
 Message = dict[str, Any]  # OpenAI chat format: {"role", "content", optional "name", "tool_calls", ...}
 Conversation = list[Message]
@@ -64,6 +67,15 @@ class ChatModel(abc.ABC):
                 raise RuntimeError(f"{self.name} returned {len(replies)} replies for {len(batch)} requests")
             for (key, _), reply in zip(batch, replies):
                 finish(key, reply)
+
+    def choose(self, conversations: list[Conversation], options: "Sequence[str] | Sequence[Sequence[str]]",
+               *, retries: int = 1) -> "list[Choice]":
+        """One option of a closed set per conversation (``options``: one list shared by all, or
+        one list each); see :mod:`mimir.models.structured`. Here: ask in words and parse, with
+        ``retries`` more attempts; the local and endpoint backends constrain the choice itself."""
+        from mimir.models.structured import choose_by_generation, per_conversation
+
+        return choose_by_generation(self, conversations, per_conversation(options, len(conversations)), retries)
 
     def chat(self, messages: Conversation, settings: GenerationSettings | None = None) -> Reply:
         """Reply to a single conversation."""

@@ -20,6 +20,7 @@ from typing import Any
 from mimir.errors import AuthError, BackendError
 from mimir.models.base import ChatModel, Conversation, GenerationSettings, Reply, cut_at_stop
 from mimir.models.registry import ModelConfig
+from mimir.models.structured import Choice, choice_schema, continuation, parse_choice, per_conversation, plain_request
 from mimir.secrets import redact, remember
 from mimir.types import ToolCall, stable_id
 
@@ -44,6 +45,10 @@ class _Retryable(Exception):
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+
+
+class _SchemaRefused(Exception):
+    """The server answered 400/422 to a request with ``response_format``: it lacks structured output."""
 
 
 class EndpointModel(ChatModel):
@@ -78,6 +83,7 @@ class EndpointModel(ChatModel):
         self.name = f"endpoint:{model}" + (f"@{self.base_url}" if self.base_url else "")
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="mimir-endpoint")
         self._closed = threading.Event()
+        self.schema_support: bool | None = None  # learnt from the first choice: does the server take response_format?
 
     @classmethod
     def from_config(cls, config: ModelConfig) -> "EndpointModel":
@@ -96,11 +102,44 @@ class EndpointModel(ChatModel):
         futures = [self._pool.submit(self._with_retries, conv, settings) for conv in conversations]
         return [f.result() for f in futures]
 
-    def _with_retries(self, conversation: Conversation, settings: GenerationSettings) -> Reply:
+    def choose(self, conversations: list[Conversation], options, *, retries: int = 1) -> list[Choice]:  # type: ignore[no-untyped-def]
+        """The options as a JSON-schema enum (``response_format``: vLLM, TGI, llama-server, Inference
+        Providers); a server that refuses the schema, or a reply that is not one option, gets the
+        ask-in-words-and-parse fallback (with ``retries``)."""
+        lists = per_conversation(options, len(conversations))
+        if self.schema_support is False:
+            return super().choose(conversations, lists, retries=retries)
+        futures = [self._pool.submit(self._choose_one, c, o) for c, o in zip(conversations, lists)]
+        results = [f.result() for f in futures]
+        redo = [i for i, r in enumerate(results) if r is None]
+        if redo:
+            again = super().choose([conversations[i] for i in redo], [lists[i] for i in redo], retries=retries)
+            for i, choice in zip(redo, again):
+                choice.attempts += 1
+                results[i] = choice
+        return results  # type: ignore[return-value]
+
+    def _choose_one(self, conversation: Conversation, options: list[str]) -> Choice | None:
+        settings = GenerationSettings(max_new_tokens=32, temperature=0.0, seed=0)
+        try:
+            reply = self._with_retries(plain_request(conversation, options), settings, {"response_format": choice_schema(options)})
+        except _SchemaRefused:
+            if self.schema_support is None:
+                log.info("%s: the server refuses response_format; closed choices are asked in words and parsed", self.name)
+            self.schema_support = False
+            return None
+        self.schema_support = True
+        picked = parse_choice(reply.text, options)
+        if picked is None:
+            return None
+        return Choice(option=picked, options=list(options), method="schema",
+                      prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens)
+
+    def _with_retries(self, conversation: Conversation, settings: GenerationSettings, extra: dict[str, Any] | None = None) -> Reply:
         attempt = 0
         while True:
             try:
-                return self._request(conversation, settings)
+                return self._request(conversation, settings, extra)
             except _Retryable as exc:
                 if attempt >= self.retry.max_retries or self._closed.is_set():
                     raise BackendError(f"{self.name}: gave up after {attempt + 1} attempts: {_in_words(str(exc))}") from None
@@ -109,11 +148,13 @@ class EndpointModel(ChatModel):
                 time.sleep(wait)
                 attempt += 1
 
-    def _request(self, conversation: Conversation, settings: GenerationSettings) -> Reply:
+    def _request(self, conversation: Conversation, settings: GenerationSettings, extra: dict[str, Any] | None = None) -> Reply:
         from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 
+        # a prefilled opening goes as the final assistant message (llama-server, vLLM continue it)
+        messages = [{k: v for k, v in m.items() if k != "prefill"} for m in conversation]
         kwargs: dict[str, Any] = dict(
-            messages=conversation,
+            messages=messages,
             model=self.model,
             max_tokens=settings.max_new_tokens,
             temperature=settings.temperature,
@@ -126,6 +167,7 @@ class EndpointModel(ChatModel):
             kwargs["seed"] = settings.seed
         if settings.tools:
             kwargs["tools"] = settings.tools
+        kwargs.update(extra or {})
         try:
             out = self._client.chat_completion(**kwargs)
         except InferenceTimeoutError:
@@ -137,6 +179,8 @@ class EndpointModel(ChatModel):
                     f"{self.name}: the server refused the credentials (HTTP {status}). "
                     "Check the token in the environment variable named in the model config (default HF_TOKEN)."
                 ) from None
+            if status in (400, 422) and "response_format" in kwargs:
+                raise _SchemaRefused() from None
             if status in RETRY_STATUS:
                 raise _Retryable(f"HTTP {status}", _retry_after(exc.response)) from None
             raise BackendError(f"{self.name}: HTTP {status}: {redact(_short(exc))}") from None
@@ -148,7 +192,9 @@ class EndpointModel(ChatModel):
             if type(exc).__module__.startswith(("httpx", "httpcore")):
                 raise _Retryable(f"transport error ({type(exc).__name__})") from None
             raise
-        return _to_reply(out, settings)
+        reply = _to_reply(out, settings)
+        reply.text = continuation(conversation, reply.text)
+        return reply
 
     def close(self) -> None:
         self._closed.set()

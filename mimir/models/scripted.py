@@ -8,8 +8,10 @@ from typing import Callable, Union
 
 from mimir.errors import BackendError
 from mimir.models.base import ChatModel, Conversation, GenerationSettings, Reply
+from mimir.models.structured import Choice, per_conversation
 
 ScriptItem = Union[str, Reply, Callable[[Conversation], Union[str, Reply]]]
+Chooser = Callable[[Conversation, list[str]], str]
 
 
 class ScriptedModel(ChatModel):
@@ -22,9 +24,15 @@ class ScriptedModel(ChatModel):
 
     name = "scripted"
 
-    def __init__(self, replies: list[ScriptItem] | None = None, default: ScriptItem | None = None) -> None:
+    def __init__(self, replies: list[ScriptItem] | None = None, default: ScriptItem | None = None, *,
+                 choices: list[str] | None = None, chooser: Chooser | None = None) -> None:
         self._queue: deque[ScriptItem] = deque(replies or [])
         self.default = default
+        # closed choices (:meth:`choose`): enqueued options first, then ``chooser(conversation,
+        # options)``; with neither, the choice is asked in words from the reply script and parsed.
+        self._choices: deque[str] = deque(choices or [])
+        self.chooser = chooser
+        self.choice_calls: list[tuple[Conversation, list[str]]] = []
         self.calls: list[tuple[Conversation, GenerationSettings]] = []  # every conversation sent
         self._lock = threading.Lock()
 
@@ -53,3 +61,21 @@ class ScriptedModel(ChatModel):
         if callable(item):
             item = item(conversation)
         return item if isinstance(item, Reply) else Reply(text=str(item))
+
+    def choose(self, conversations: list[Conversation], options, *, retries: int = 1) -> list[Choice]:  # type: ignore[no-untyped-def]
+        lists = per_conversation(options, len(conversations))
+        if not self._choices and self.chooser is None:
+            return super().choose(conversations, lists, retries=retries)
+        out = []
+        for conversation, opts in zip(conversations, lists):
+            with self._lock:
+                self.choice_calls.append(([dict(m) for m in conversation], list(opts)))
+                picked = self._choices.popleft() if self._choices else None
+            if picked is None:
+                if self.chooser is None:
+                    raise BackendError("scripted model: no choice enqueued for this request")
+                picked = self.chooser(conversation, list(opts))
+            if picked not in opts:
+                raise BackendError(f"scripted model: scripted choice {picked!r} is not one of {opts}")
+            out.append(Choice(option=picked, options=list(opts), method="scripted"))
+        return out

@@ -1,8 +1,9 @@
 """The LLM judge: given a dialogue and its sources, is every expert claim supported?
 
-Prompts come from ``mimir/prompts/verify.yaml``. The reply must be one JSON object of a fixed
-shape; anything else is malformed and the judge is asked once more (with the error). Judging is
-batched across dialogues through ``ChatModel.generate``, retries included.
+Prompts come from ``mimir/prompts/verify.yaml``. :func:`judge_dialogues` asks in constrained
+steps (a closed-choice verdict, then prefilled fields), batched across dialogues, so every verdict
+parses; :func:`parse_judgement` still reads the one-JSON-object form strictly (for judges that
+return it, and for audits).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from mimir.errors import MalformedJudgement
 from mimir.models.base import ChatModel, GenerationSettings
+from mimir.models.structured import continuation, prefill
 from mimir.prompts import load_prompts, prompts_file
 from mimir.types import Chunk, Dialogue
 from mimir.verify.grounding import Unsupported, expert_turn_indices
@@ -56,9 +58,11 @@ def prompts() -> dict[str, str]:
 
 
 def build_messages(
-    dialogue: Dialogue, chunks: list[Chunk], *, mode: str, flags: list[Unsupported] = (), max_source_chars: int = 3000
+    dialogue: Dialogue, chunks: list[Chunk], *, mode: str, flags: list[Unsupported] = (), max_source_chars: int = 3000,
+    structured: bool = False,
 ) -> list[dict[str, str]]:
-    """The judge conversation for one dialogue (system + user)."""
+    """The judge conversation for one dialogue (system + user); ``structured``: the reply form of
+    :func:`judge_dialogues` (labelled fields) instead of the JSON object of :func:`parse_judgement`."""
     p = prompts()
     expert = dialogue.scenario.target_role if dialogue.scenario else "assistant"
     verdicts = p["verdicts_fix"] if mode == "fix" else p["verdicts_judge"]
@@ -80,7 +84,7 @@ def build_messages(
         items = "\n".join(f"- turn {u.turn}: {u.text} ({u.kind})" for u in flags)
         flag_text = Template(p["flags_block"]).substitute(items=items)
     choices = '"keep" or "fix" or "reject"' if mode == "fix" else '"keep" or "reject"'
-    user = Template(p["judge_user"]).substitute(
+    user = Template(p["judge_user_structured" if structured else "judge_user"]).substitute(
         rubric=rubric, sources=sources, expert=expert, dialogue="\n".join(lines), flags=flag_text,
         indices=", ".join(map(str, expert_turn_indices(dialogue))), verdict_choices=choices,
     )
@@ -162,38 +166,89 @@ def judge_dialogues(
     max_new_tokens: int = 768,
     max_source_chars: int = 3000,
 ) -> list[Judgement]:
-    """Judge a batch of dialogues with one generate() call per attempt; result[i] answers items[i]."""
-    settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=0.0, seed=0)
-    conversations = [build_messages(d, c, mode=mode, flags=f, max_source_chars=max_source_chars) for d, c, f in items]
+    """Judge a batch of dialogues; result[i] answers items[i].
+
+    The verdict is a closed choice (``model.choose``: scored from token probabilities on the local
+    backend, a JSON-schema enum on endpoints), so it always parses; for "fix"/"reject" the
+    unsupported turn is a closed choice among the expert turns, then the claim (and for "fix" the
+    correction) are prefilled free-text fields. Every step is one batched call over the batch.
+    ``retries`` applies where a backend must be asked in words (no constrained decoding)."""
+    allowed = ["keep", "fix", "reject"] if mode == "fix" else ["keep", "reject"]
+    base = [build_messages(d, c, mode=mode, flags=f, max_source_chars=max_source_chars, structured=True) for d, c, f in items]
+    experts = [expert_turn_indices(d) for d, _, _ in items]
     results = [Judgement(verdict="failed") for _ in items]
-    open_ = list(range(len(items)))
-    retry_template = Template(prompts()["retry_user"])
-    for _attempt in range(retries + 1):
-        if not open_:
-            break
-        replies = model.generate([conversations[i] for i in open_], settings)
-        still_open = []
-        for i, reply in zip(open_, replies):
-            result = results[i]
-            result.attempts += 1
-            result.last_reply = reply.text
-            try:
-                parsed = parse_judgement(reply.text, expert_turn_indices(items[i][0]), mode)
-            except MalformedJudgement as exc:
-                error = str(exc) + (" (the reply was cut off at the token limit)" if reply.finish_reason == "length" else "")
-                result.errors.append(error)
-                conversations[i] = conversations[i] + [
-                    {"role": "assistant", "content": reply.text},
-                    {"role": "user", "content": retry_template.substitute(error=error)},
-                ]
-                still_open.append(i)
-                continue
-            parsed.attempts, parsed.errors, parsed.last_reply = result.attempts, result.errors, reply.text
-            results[i] = parsed
-        open_ = still_open
+    opened = ["Verdict:"] * len(items)
+    picked = model.choose([b + [prefill(o)] for b, o in zip(base, opened)], [" " + a for a in allowed], retries=retries)
+    open_: list[int] = []
+    for i, choice in enumerate(picked):
+        result = results[i]
+        result.attempts += choice.attempts
+        if not choice.ok:
+            result.errors.append(choice.error or "no verdict")
+            result.reasons = [f"judge_failed: no valid verdict after {choice.attempts} replies ({result.errors[-1]})"]
+            continue
+        result.verdict = choice.option.strip()
+        opened[i] += " " + result.verdict
+        if result.verdict == "keep":
+            result.turns = [TurnAssessment(index=t, supported=True) for t in experts[i]]
+        else:
+            open_.append(i)
+    # which expert turn is unsupported (a closed choice when there is more than one)
+    ask = [i for i in open_ if len(experts[i]) > 1]
+    if ask:
+        turns = model.choose([base[i] + [prefill(opened[i] + "\nUnsupported turn:")] for i in ask],
+                             [[f" {t}" for t in experts[i]] for i in ask], retries=retries)
+        for i, choice in zip(ask, turns):
+            results[i].attempts += choice.attempts
+            results[i].turns = [TurnAssessment(index=int(choice.option or experts[i][0]), supported=False)]
+            if not choice.ok:
+                results[i].errors.append(choice.error or "no turn")
     for i in open_:
-        results[i].reasons = [f"judge_failed: no valid judgement after {results[i].attempts} replies ({results[i].errors[-1]})"]
+        if not results[i].turns and experts[i]:
+            results[i].turns = [TurnAssessment(index=experts[i][0], supported=False)]
+        if results[i].turns:
+            opened[i] += f"\nUnsupported turn: {results[i].turns[0].index}"
+    claims = _fields(model, base, opened, open_, "Unsupported claim:", min(64, max_new_tokens), results)
+    fixing = []
+    for i in open_:
+        claim = claims[i].strip().strip('"')
+        opened[i] += f"\nUnsupported claim: {claim}"
+        if results[i].turns:
+            results[i].turns[0].unsupported_claims = [claim] if claim else []
+        results[i].reasons = [f"turn {results[i].turns[0].index}: " + (claim or "unsupported claim")] if results[i].turns else [claim or "unsupported claim"]
+        if results[i].verdict == "fix":
+            fixing.append(i)
+    corrections = _fields(model, base, opened, fixing, "Correction:", min(160, max_new_tokens), results)
+    for i in fixing:
+        correction = corrections[i].strip().strip('"')
+        opened[i] += f"\nCorrection: {correction}"
+        if not correction or not results[i].turns:
+            results[i].verdict = "reject"
+            results[i].reasons.append("the judge wrote no correction")
+        else:
+            results[i].turns[0].correction = correction
+    for i in range(len(items)):
+        if results[i].verdict != "failed":
+            assessed = {t.index for t in results[i].turns}
+            results[i].turns += [TurnAssessment(index=t, supported=True) for t in experts[i] if t not in assessed]
+            results[i].turns.sort(key=lambda t: t.index)
+        results[i].last_reply = opened[i]
     return results
+
+
+def _fields(model: ChatModel, base: list[list[dict[str, Any]]], opened: list[str], which: list[int], label: str,
+            max_new_tokens: int, results: list[Judgement]) -> dict[int, str]:
+    """One prefilled free-text field (``label``) for the dialogues in ``which``: its first line."""
+    if not which:
+        return {}
+    settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=0.0, seed=0, stop=["\n"])
+    conversations = [base[i] + [prefill(opened[i] + "\n" + label)] for i in which]
+    replies = model.generate(conversations, settings)
+    out = {}
+    for i, conversation, reply in zip(which, conversations, replies):
+        results[i].attempts += 1
+        out[i] = continuation(conversation, reply.text).strip().split("\n")[0]
+    return out
 
 
 def _chunk_text(chunk: Chunk) -> str:

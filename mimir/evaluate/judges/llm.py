@@ -1,8 +1,10 @@
 """LLM pairwise judge, run in both orders so that position bias cancels out.
 
-Order 1 shows A as "Answer 1"; order 2 shows B as "Answer 1". If the two runs prefer the
-same model, that model wins; if they disagree (or both say tie), the question is a tie. A
-question where swapping the order changed the preferred model counts as a position flip.
+Order 1 shows A as "Answer 1"; order 2 shows B as "Answer 1". The verdict of each order is a
+closed choice (1 / 2 / tie) scored from token probabilities where the backend gives them; the
+orders are then combined by balanced position calibration. Without probabilities: if the two
+runs prefer the same model, that model wins; if they disagree (or both say tie), the question is
+a tie. A question where swapping the order changed the preferred model counts as a position flip.
 """
 
 from __future__ import annotations
@@ -53,31 +55,61 @@ def combine(order1: str | None, order2: str | None) -> tuple[str, bool, bool]:
     return (pick1 if pick1 == pick2 else "tie"), flipped, True
 
 
-class PairwiseLLMJudge(Judge):
-    """Asks a chat model which answer is better, in both orders, batched across questions."""
+OPTIONS = [" 1", " 2", " tie"]
 
-    def __init__(self, model: Any, *, max_new_tokens: int = 24) -> None:
+
+def balanced(probs1: dict[str, float], probs2: dict[str, float], tie_margin: float) -> tuple[str, dict[str, float]]:
+    """Winner from A's side by balanced position calibration (Wang et al. 2023, "Large Language
+    Models are not Fair Evaluators"): each side's probability averaged over both orders, so a
+    preference for a position cancels out; a tie when the sides differ by less than ``tie_margin``
+    or "tie" is the likeliest verdict."""
+    a = (probs1.get("1", 0.0) + probs2.get("2", 0.0)) / 2
+    b = (probs1.get("2", 0.0) + probs2.get("1", 0.0)) / 2
+    tie = (probs1.get("tie", 0.0) + probs2.get("tie", 0.0)) / 2
+    scores = {"a": round(a, 4), "b": round(b, 4), "tie": round(tie, 4)}
+    if tie >= max(a, b) or abs(a - b) < tie_margin:
+        return "tie", scores
+    return ("a" if a > b else "b"), scores
+
+
+class PairwiseLLMJudge(Judge):
+    """Asks a chat model which answer is better, in both orders, batched across questions.
+
+    The verdict is a closed choice after a prefilled "Verdict:" (``model.choose``): scored from
+    token probabilities on the local backend, a JSON-schema enum on endpoints, so it always parses.
+    Where the backend gives probabilities, the two orders are combined by :func:`balanced`;
+    otherwise by :func:`combine`. ``flipped`` records that the two orders' own picks named
+    different models (position bias of the raw verdicts), whatever the combined winner.
+    """
+
+    def __init__(self, model: Any, *, max_new_tokens: int = 24, tie_margin: float = 0.1) -> None:
         self.model = model
         self.max_new_tokens = max_new_tokens
+        self.tie_margin = tie_margin
         self.name = "llm"
 
     def judge(self, questions: list[EvalQuestion], answers_a: list[Answer], answers_b: list[Answer]) -> list[Judgement]:
-        from mimir.models.base import GenerationSettings
+        from mimir.models.structured import prefill
 
         check_aligned(questions, answers_a, answers_b)
         conversations = [judge_conversation(q, a.text, b.text) for q, a, b in zip(questions, answers_a, answers_b)]
         conversations += [judge_conversation(q, b.text, a.text) for q, a, b in zip(questions, answers_a, answers_b)]
-        settings = GenerationSettings(max_new_tokens=self.max_new_tokens, temperature=0.0)
-        replies = self.model.generate(conversations, settings)
+        choices = self.model.choose([c + [prefill("Verdict:")] for c in conversations], OPTIONS)
         n = len(questions)
         out = []
         for i, q in enumerate(questions):
-            raw1, raw2 = replies[i].text, replies[n + i].text
-            v1, v2 = parse_verdict(raw1), parse_verdict(raw2)
+            c1, c2 = choices[i], choices[n + i]
+            v1 = c1.option.strip() if c1.ok else None
+            v2 = c2.option.strip() if c2.ok else None
             winner, flipped, valid = combine(v1, v2)
+            meta: dict[str, Any] = {"judge_model": getattr(self.model, "name", "model"), "method": c1.method}
+            p1, p2 = ({k.strip(): v for k, v in c.probabilities().items()} for c in (c1, c2))
+            if valid and p1 and p2:
+                winner, meta["balanced"] = balanced(p1, p2, self.tie_margin)
             out.append(Judgement(
                 question_id=q.id, judge=self.name, winner=winner, flipped=flipped, valid=valid,
-                orders=[{"first": "a", "verdict": v1, "raw": raw1[:300]}, {"first": "b", "verdict": v2, "raw": raw2[:300]}],
-                meta={"judge_model": getattr(self.model, "name", "model")},
+                orders=[{"first": "a", "verdict": v1, "raw": f"Verdict: {v1}" if v1 else c1.error[:300], "probs": p1},
+                        {"first": "b", "verdict": v2, "raw": f"Verdict: {v2}" if v2 else c2.error[:300], "probs": p2}],
+                meta=meta,
             ))
         return out
