@@ -275,3 +275,16 @@ def test_importing_train_stays_cheap():
             "print([m for m in ('torch', 'transformers', 'trl', 'peft', 'datasets') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_train_accepts_dialogue_records_as_the_export_writes_them(tmp_path):
+    from mimir.types import Dialogue, Scenario, Turn
+
+    scenario = Scenario(id="s", topic="t", roles=["patient", "doctor"], target_role="doctor")
+    dialogue = Dialogue(id="d1", scenario=scenario, turns=[Turn(speaker="patient", role="user", content="When do you open?"),
+                                                            Turn(speaker="doctor", role="assistant", content="At 07:30.")])
+    path = tmp_path / "dialogues.jsonl"
+    path.write_text(json.dumps(dialogue.to_dict()) + "\n")
+    (conversation,) = load_conversations(str(path))
+    assert [m["role"] for m in conversation] == ["system", "user", "assistant"]
+    assert conversation[-1]["content"] == "At 07:30."

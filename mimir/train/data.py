@@ -65,6 +65,10 @@ def load_conversations(spec: str) -> list[list[dict[str, Any]]]:
             raise InputFileError(str(exc)) from None
         for number, record in enumerate(records, 1):
             where = f"{path}: record {number}" + (f" (id {record['id']})" if isinstance(record, dict) and "id" in record else "")
+            if isinstance(record, dict) and "messages" not in record and isinstance(record.get("turns"), list):
+                from mimir.hub.records import dialogue_messages  # a MIMIR Dialogue: the training export's messages
+
+                record = {"messages": dialogue_messages(record)}
             messages = normalize_messages(record.get("messages") if isinstance(record, dict) else None, where)
             if not any(m["role"] == "assistant" for m in messages):
                 skipped += 1
