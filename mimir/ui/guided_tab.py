@@ -203,6 +203,15 @@ def build(ctx: AppContext, state: gr.State, overrides: dict[str, Any] | None = N
         source = gr.Radio([("Bundled example (clinic handbook + on-call rota)", EXAMPLE), ("My documents", UPLOAD)],
                           value=EXAMPLE, label="Documents", elem_id="guided-source")
         files = gr.File(label="Your documents", file_count="multiple", height=120, elem_id="guided-files")
+    from mimir.config import ui_default
+    from mimir.generate.roles import load_roles
+    from mimir.tune import TuneConfig
+
+    with gr.Row():
+        domain = gr.Dropdown(sorted(load_roles("").domains), label="Domain (whose expert is tuned)",
+                             **ui_default(TuneConfig, "domain"), elem_id="guided-domain")
+        preset = gr.Dropdown(["auto", "small", "roleplay"], label="Data recipe preset", **ui_default(TuneConfig, "preset"),
+                             elem_id="guided-preset")
     with gr.Row():
         run_btn = gr.Button("Run: generate → verify → train → check", variant="primary", elem_id="guided-run")
         stop_btn = gr.Button("Stop", variant="stop", elem_id="guided-stop")
@@ -220,10 +229,10 @@ def build(ctx: AppContext, state: gr.State, overrides: dict[str, Any] | None = N
             a_btn = gr.Button("Push adapter")
         pushed = gr.Markdown(elem_id="guided-pushed")
 
-    def go(session, source_, files_):
-        yield from run_guided(ctx, session, source_, files_, overrides)
+    def go(session, source_, files_, domain_, preset_):
+        yield from run_guided(ctx, session, source_, files_, {"domain": domain_, "preset": preset_, **(overrides or {})})
 
-    run_btn.click(guard_stream(go), inputs=[state, source, files], outputs=[line, table, result])
+    run_btn.click(guard_stream(go), inputs=[state, source, files, domain, preset], outputs=[line, table, result])
     stop_btn.click(guard(request_stop), inputs=state, outputs=line)
     d_btn.click(guard(push_guided_dataset), inputs=[state, d_repo, private], outputs=pushed)
     a_btn.click(guard(push_guided_adapter), inputs=[state, a_repo, private], outputs=pushed)
