@@ -57,8 +57,8 @@ def run_dialogue(dialogue_id: str, scenario: Scenario, setup: Setup) -> Dialogue
     asked = 0  # focus facts the asker has asked about so far
     last: str | None = None
 
-    def spoken() -> int:
-        return sum(1 for t in turns if t.role != "tool")
+    def spoken() -> int:  # tool steps (the call and its observation) do not count against the budget
+        return sum(1 for t in turns if t.role != "tool" and not t.tool_calls)
 
     steps = 0
     while spoken() < scenario.max_turns and steps < 2 * scenario.max_turns:

@@ -118,7 +118,7 @@ def plan_scenarios(chunks: list[Chunk], book: RoleBook, config: GenerateConfig, 
                 seed_question=seed,
                 max_turns=turns,
                 framework=framework,
-                tools=list(config.tools) if framework == "react" else [],
+                tools=list(config.tools),  # any framework: the expert calls a tool when its context lacks the answer (#19)
                 speaker_selection=selection,
                 focus=focus,
                 focus_hints=hints,

@@ -140,14 +140,18 @@ class LocalModel(ChatModel):
         """Each option scored by its log-probability after the prompt, all (prompt, option) rows of
         the batch in batched forwards (no sampling): the pick is always one of the options."""
         from mimir.models.structured import per_conversation
-        from mimir.models.scoring import score_options
+        from mimir.models.scoring import score_options, score_options_cached
 
         lists = per_conversation(options, len(conversations))
         prompts = [self._prompt_ids(self.prompt_text(c)) for c in conversations]
         rows = [(i, p, self._prompt_ids(o)) for i, (p, opts) in enumerate(zip(prompts, lists)) for o in opts]
         with self._lock:
-            scores = score_options(self.model, [(p, o) for _, p, o in rows], self.tokenizer.pad_token_id,
-                                   self.device, self.batch_size)
+            if self.prefix_cache is not None:
+                scores = score_options_cached(self.model, self.prefix_cache, [(p, o) for _, p, o in rows],
+                                              self.tokenizer.pad_token_id, self.batch_size)
+            else:
+                scores = score_options(self.model, [(p, o) for _, p, o in rows], self.tokenizer.pad_token_id,
+                                       self.device, self.batch_size)
         out, k = [], 0
         for prompt, opts in zip(prompts, lists):
             got = dict(zip(opts, scores[k : k + len(opts)]))
