@@ -6,7 +6,7 @@ import pytest
 
 from mimir.errors import ConfigError
 from mimir.generate import GenerateConfig, coverage, load_roles, plan_scenarios
-from mimir.generate.facts import cloze, contains_fact, fact_sentences, fact_strings
+from mimir.facts.text import cloze, contains_fact, fact_sentences, fact_strings
 from mimir.generate.roles import roles_from_dict
 from mimir.types import Chunk
 from tests.test_generate_engine import CHUNKS
@@ -55,7 +55,7 @@ def test_fact_strings_and_cloze():
     ],
 )
 def test_amounts_in_words_and_counts_are_facts_with_a_fitting_question(sentence, fact, phrase):
-    from mimir.generate.facts import question_for
+    from mimir.facts.text import question_for
 
     assert fact in fact_strings(sentence)
     question = question_for(sentence)
@@ -103,14 +103,16 @@ def test_plan_is_deterministic_and_validates():
         plan_scenarios([], book, GenerateConfig())
 
 
-def test_react_scenarios_carry_tools_others_do_not():
+def test_every_framework_carries_the_tools():
+    # the expert calls a tool when its context lacks the answer, whatever its framework (#19)
     scenarios = plan_scenarios(CHUNKS, load_roles(""),
                                GenerateConfig(frameworks=["react", "cot"], tools=["knowledge_retriever", "tavily_search"]))
-    assert all((s.tools == ["knowledge_retriever", "tavily_search"]) == (s.framework == "react") for s in scenarios)
+    assert {s.framework for s in scenarios} == {"react", "cot"}
+    assert all(s.tools == ["knowledge_retriever", "tavily_search"] for s in scenarios)
 
 
 def test_each_exposure_of_a_fact_asks_in_another_form_without_giving_the_answer():
-    from mimir.generate.facts import QUESTION_FORMS, question_for, subject_of
+    from mimir.facts.text import QUESTION_FORMS, question_for, subject_of
 
     sentence = "The infusion suite is Room B7 and has four reclining chairs."
     questions = [question_for(sentence, form=k) for k in range(len(QUESTION_FORMS))]
@@ -123,7 +125,7 @@ def test_each_exposure_of_a_fact_asks_in_another_form_without_giving_the_answer(
 
 
 def test_copular_facts_are_also_asked_question_word_first():
-    from mimir.generate.facts import QUESTION_FORMS, question_for
+    from mimir.facts.text import QUESTION_FORMS, question_for
 
     fronted = QUESTION_FORMS.index("{fronted}")
     assert question_for("The laboratory lead is Tomasz Wierzbicki.", 0, fronted) == "Who is the laboratory lead?"
