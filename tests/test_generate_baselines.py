@@ -62,6 +62,11 @@ def test_self_instruct_dedups_with_rouge_l(tmp_path):
     assert all(d.turns[1].content == "Answer to: " + d.turns[0].content for d in ds)
     prompts = [c for c, _ in scripted.calls if c[0]["role"] == "user"]
     assert "Here are some example tasks" in prompts[0][0]["content"]
+    # seeded with the knowledge: each task is written about a passage, answered with that passage as data
+    assert all(d.scenario.chunk_ids and d.scenario.chunk_ids[0] in {c.id for c in CHUNKS} for d in ds)
+    assert any(c.text[:40] in prompts[0][0]["content"] for c in CHUNKS)
+    answers = [c for c, _ in scripted.calls if c[0]["role"] == "system"]
+    assert all("<<<DATA" in c[0]["content"] for c in answers)
 
 
 def test_self_instruct_gives_up_when_model_repeats(tmp_path):
@@ -82,7 +87,14 @@ def test_baize_self_chat_one_model_both_sides(tmp_path):
     assert len(ds) == 3 and all(d.status == "ok" for d in ds)
     d = ds[0]
     assert [t.role for t in d.turns] == ["user", "assistant", "user", "assistant"]
-    assert d.turns[0].content == "What should I know about Opening hours?" and d.turns[2].content == "And what about Sundays?"
+    # seeded with a question about the knowledge (one per chunk before any chunk repeats)
+    assert d.turns[0].content == "The clinic is open Monday to Friday from what time to 19:00?"
+    assert d.turns[2].content == "And what about Sundays?"
+    assert len({x.scenario.chunk_ids[0] for x in ds}) == 3 and len({x.turns[0].content for x in ds}) == 3
+    # the AI side answers with the seed's passage as reference data; the human side never sees it
+    ai_requests = [c for c, _ in scripted.calls if not c[0]["content"].startswith("You are the human")]
+    assert "07:30 to 19:00" in ai_requests[0][0]["content"] and "<<<DATA" in ai_requests[0][0]["content"]
+    assert not any("<<<DATA" in c[0]["content"] for c, _ in scripted.calls if c[0]["content"].startswith("You are the human"))
     # the human side sees the AI's words as the other party's (roles swapped)
     human_requests = [c for c, _ in scripted.calls if c[0]["content"].startswith("You are the human")]
     assert human_requests[0][-1]["role"] == "user" and "weekdays" in human_requests[0][-1]["content"]

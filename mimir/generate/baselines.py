@@ -3,9 +3,11 @@
 - ``original``: the source data as single-turn pairs (dataset rows' question/answer; passages as
   the answer to "what does <source> say about <section>?").
 - ``self-instruct`` (Wang et al.): a model writes new instructions from sampled seed/previous
-  tasks; an instruction is kept only if its ROUGE-L with every kept one is below the threshold;
-  the model then answers each kept instruction.
-- ``baize`` (Xu et al.): one model chats with itself from a seed question, playing both sides.
+  tasks, each about a passage of the knowledge; an instruction is kept only if its ROUGE-L with
+  every kept one is below the threshold; the model then answers it with that passage as data.
+- ``baize`` (Xu et al.): one model chats with itself from a seed question, playing both sides;
+  the seeds are questions about the knowledge (spread over the chunks) and the AI side answers
+  with the seed's passage. Every arm thus sees the knowledge the MIMIR arm sees (#19).
 
 All three write ``Dialogue`` records (``source`` = original / self_instruct / baize) with the
 same resumable JSONL as the generation stage and export through ``export_for_training``.
@@ -118,40 +120,57 @@ def _original(chunks, model, n, config, target, holdout, existing, emit) -> None
             emit(record)
 
 
+def _passage(chunk: Chunk, limit: int = 900) -> str:
+    from mimir.generate.safety import neutralise
+
+    text = neutralise(clean_text(chunk.text).replace("\n", " "))
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
+
+
 def _self_instruct(chunks, model, n, config, target, holdout, existing, emit) -> None:
+    """Self-instruct seeded with the knowledge: every new task is written about a passage (spread
+    over the chunks) and answered with that passage as reference data, as the MIMIR arm's expert is."""
     from rouge_score import rouge_scorer
 
     prompts, rng = _prompts(), random.Random(config.seed)
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
-    headings = list(dict.fromkeys(_heading(c) for c in chunks))
+    usable = [c for c in chunks if c.text.strip() or c.answer]
+    headings = list(dict.fromkeys(_heading(c) for c in usable))
     seeds = [t.format(heading=h) for h in headings for t in prompts["self_instruct_seeds"]][: 4 * len(prompts["self_instruct_seeds"])]
     pool = seeds + list(prompts["generic_seed_tasks"]) + [d.turns[0].content for d in existing]
     kept = [d.turns[0].content for d in existing]
     settings = GenerationSettings(max_new_tokens=48, temperature=config.temperature, top_p=0.95, seed=config.seed)
+    order = _spread(usable, len(usable))
+    rng.shuffle(order)
+    turn = len(existing)
     stale_rounds = 0
     while len(kept) < n and stale_rounds < 5:
-        batch = [rng.sample(pool, k=min(3, len(pool))) for _ in range(min(16, 2 * (n - len(kept))))]
-        requests = [[{"role": "user", "content": prompts["self_instruct_prompt"].format(
-            examples="\n".join(f"{i + 1}. {t}" for i, t in enumerate(examples)))}] for examples in batch]
-        new = []
-        for reply in model.generate(requests, settings):
+        size = min(16, 2 * (n - len(kept)))
+        batch = [(order[(turn + i) % len(order)], rng.sample(pool, k=min(3, len(pool)))) for i in range(size)]
+        turn += size
+        requests = [[{"role": "user", "content": prompts["self_instruct_passage_prompt"].format(
+            passage=_passage(chunk), examples="\n".join(f"{i + 1}. {t}" for i, t in enumerate(examples)))}] for chunk, examples in batch]
+        new: list[tuple[Chunk, str]] = []
+        for (chunk, _), reply in zip(batch, model.generate(requests, settings)):
             task = _first_line(reply.text)
             if not (3 <= len(task.split()) <= 60) or holdout.match(task):
                 continue
-            if any(scorer.score(other, task)["rougeL"].fmeasure > config.rouge_threshold for other in pool + new):
+            if any(scorer.score(other, task)["rougeL"].fmeasure > config.rouge_threshold for other in pool + [t for _, t in new]):
                 continue  # ROUGE-L dedup as in self-instruct
-            new.append(task)
+            new.append((chunk, task))
         stale_rounds = 0 if new else stale_rounds + 1
         new = new[: n - len(kept)]
+        system = prompts["self_instruct_answer_system"]
         answers = model.generate(
-            [[{"role": "system", "content": prompts["self_instruct_answer_system"]}, {"role": "user", "content": t}] for t in new],
+            [[{"role": "system", "content": system + "\n\n" + prompts["reference_data"].format(source=c.source, passage=_passage(c))},
+              {"role": "user", "content": t}] for c, t in new],
             GenerationSettings(max_new_tokens=config.max_new_tokens, temperature=0.0),
         ) if new else []
-        for task, answer in zip(new, answers):
+        for (chunk, task), answer in zip(new, answers):
             if not answer.text.strip():
                 continue
             turns = [Turn(speaker="user", role="user", content=task), Turn(speaker=target, role="assistant", content=answer.text.strip())]
-            emit(_record("self_instruct", task, "self-instruct", target, [], turns, model.name, config.seed))
+            emit(_record("self_instruct", task, _heading(chunk), target, [chunk.id], turns, model.name, config.seed))
             kept.append(task)
             pool.append(task)
     if len(kept) < n:
@@ -168,15 +187,31 @@ def _first_line(text: str) -> str:
     return ""
 
 
-def _baize(chunks, model, n, config, target, holdout, existing, emit) -> None:
-    prompts, have = _prompts(), {d.id for d in existing}
-    seeds = []
+def knowledge_questions(chunks: list[Chunk], holdout: Holdout, template: str) -> list[tuple[Chunk, str]]:
+    """Seed questions from the knowledge, spread over the chunks: a dataset row's own question, else
+    a question about each fact sentence (the rule-built form), else one about the section."""
+    from mimir.facts.text import fact_sentences, question_for
+
+    per_chunk: list[list[tuple[Chunk, str]]] = []
     for chunk in chunks:
-        if chunk.kind == "qa" and chunk.question and not holdout.match(chunk.question):
-            seeds.append((chunk, chunk.question))
-        elif chunk.kind != "qa":
-            seeds.append((chunk, prompts["baize_seed"].format(heading=_heading(chunk))))
-    seeds = [s for s in seeds if not holdout.match(s[1])]
+        if chunk.kind == "qa":
+            asked = [chunk.question] if chunk.question else []
+        else:
+            asked = [q for q in (question_for(s) for s in fact_sentences(clean_text(chunk.text))) if q]
+            asked = asked or [template.format(heading=_heading(chunk))]
+        asked = [q for q in dict.fromkeys(asked) if not holdout.match(q)]
+        if asked:
+            per_chunk.append([(chunk, q) for q in asked])
+    seeds = []
+    for k in range(max((len(p) for p in per_chunk), default=0)):  # one question per chunk per round
+        seeds += [p[k] for p in per_chunk if k < len(p)]
+    return seeds
+
+
+def _baize(chunks, model, n, config, target, holdout, existing, emit) -> None:
+    """Baize self-chat seeded with knowledge questions; the AI side answers with the seed's passage."""
+    prompts, have = _prompts(), {d.id for d in existing}
+    seeds = knowledge_questions(chunks, holdout, prompts["baize_seed"])
     if not seeds:
         raise ConfigError("baize: no seed questions (every chunk question is held out)")
     jobs = []
@@ -185,18 +220,22 @@ def _baize(chunks, model, n, config, target, holdout, existing, emit) -> None:
         record = _record("baize", (chunk.id, question, i), _heading(chunk), target, [chunk.id], [], model.name, config.seed)
         if record.id in have:
             continue
-        jobs.append(Job(id=record.id, scenario=record.scenario, run=_self_chat(record, question, config, prompts, holdout)))
+        jobs.append(Job(id=record.id, scenario=record.scenario, run=_self_chat(record, question, config, prompts, holdout, chunk)))
     settings = GenerationSettings(max_new_tokens=config.max_new_tokens, temperature=0.0, seed=config.seed)
     drive(jobs, model, settings, max_active=16, on_finished=emit)
 
 
-def _self_chat(record: Dialogue, question: str, config: BaselineConfig, prompts: dict[str, Any], holdout: Holdout):
-    """One model, both sides: the AI answers, the same model then writes the human's follow-up."""
+def _self_chat(record: Dialogue, question: str, config: BaselineConfig, prompts: dict[str, Any], holdout: Holdout,
+               chunk: Chunk | None = None):
+    """One model, both sides: the AI answers (with the seed's passage as reference data), the same
+    model then writes the human's follow-up."""
     target = record.scenario.target_role
+    ai_system = prompts["baize_ai_system"] + (
+        prompts["baize_ai_data"].format(source=chunk.source, passage=_passage(chunk)) if chunk is not None else "")
     turns = [Turn(speaker="user", role="user", content=question)]
     while len(turns) < config.baize_turns:
         if turns[-1].role == "user":
-            messages = [{"role": "system", "content": prompts["baize_ai_system"]}]
+            messages = [{"role": "system", "content": ai_system}]
             messages += [{"role": "user" if t.role == "user" else "assistant", "content": t.content} for t in turns]
             reply: Reply = yield messages
             turns.append(Turn(speaker=target, role="assistant", content=reply.text.strip()))
