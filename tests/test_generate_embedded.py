@@ -21,7 +21,7 @@ def test_embedded_model_generates_grounded_dialogues(tmp_path, embedded_model):
     torch.set_num_threads(1)  # on a shared CPU one thread is many times faster than two fighting
     try:
         config = GenerateConfig(output=str(tmp_path / "d.jsonl"), max_new_tokens=32, max_turns=4, facts_per_dialogue=2,
-                                questions_per_fact=1, question_style="template", retrieval_k=0)
+                                questions_per_fact=1, question_style="template", retrieval_k=0, tools=[])
         dialogues = generate_dialogues(CHUNKS, config, embedded_model)
     finally:
         torch.set_num_threads(threads)
@@ -39,7 +39,7 @@ def test_continuous_batching_writes_the_same_dialogues_as_rounds(tmp_path, embed
     """Turns join and leave the local backend's batch as they come; with greedy decoding the
     dialogues are the same as when every round waits for its slowest reply."""
     config = dict(max_new_tokens=24, max_turns=4, facts_per_dialogue=2, questions_per_fact=2, question_style="model",
-                  retrieval_k=0, frameworks=["none"])
+                  retrieval_k=0, frameworks=["none"], tools=[])
     continuous = generate_dialogues(CHUNKS, GenerateConfig(output=str(tmp_path / "a.jsonl"), **config), embedded_model)
     cache = embedded_model.prefix_cache
     embedded_model.prefix_cache = None  # rounds of transformers' generate

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from mimir.generate import GenerateConfig, generate_dialogues
 from mimir.generate.echo import is_echo
 from mimir.generate.tooluse import key_sentence, lacks_answer, parse_query
 from mimir.models.scripted import ScriptedModel
+from mimir.types import Chunk
 from tests.test_generate_engine import CHUNKS, key_fact, roleplay
 from tests.test_generate_frameworks import kb, opening  # noqa: F401 (fixture)
 
@@ -131,3 +134,20 @@ def test_the_moderator_may_end_the_conversation(tmp_path):
                            ScriptedModel(default=roleplay, chooser=ender))[0]
     assert d.status == "ok" and d.meta["ended_by"] == "moderator: conversation complete"
     assert d.meta["moderator_choices"][-1]["speaker"] == "(end)" and d.meta["moderator_valid"] == d.meta["moderator_steps"]
+
+
+@pytest.mark.slow
+def test_embedded_model_react_turn_calls_the_retriever_for_real(tmp_path, embedded_model):
+    """On the real 135M model: the expert, with nothing to answer from, chooses a tool (a closed
+    choice: it cannot answer yet), writes its query, gets a real observation and answers."""
+    chunks = [Chunk(id="c1", source="handbook.md", heading="Laboratory",
+                    text="The laboratory lead is Tomasz Wierzbicki. Specimens are collected at 10:15.")]
+    config = cfg(tmp_path, frameworks=["react"], facts_per_dialogue=1, max_turns=2, max_new_tokens=24, question_style="template")
+    d = generate_dialogues(chunks, config, embedded_model)[0]
+    assert d.status == "ok", d.error
+    calls = [t for t in d.turns if t.tool_calls]
+    observations = [t for t in d.turns if t.role == "tool"]
+    assert calls and calls[0].tool_calls[0].name == "knowledge_retriever" and calls[0].tool_calls[0].arguments["query"]
+    assert observations and "<<<chunk id=c1" in observations[0].content
+    assert d.meta["lacking_turns_retrieved"] == d.meta["turns_lacking_answer"] == 1
+    assert d.meta["react_steps"] >= 2 and d.turns[-1].role == "assistant" and d.turns[-1].content
