@@ -12,7 +12,7 @@ from mimir.evaluate.evalsets import EvalQuestion, drop_leaking_records, find_lea
 from mimir.evaluate.judges.base import make_judge
 from mimir.evaluate.judges.human import make_tasks, record_choice
 from mimir.evaluate.judges.llm import combine, parse_verdict
-from mimir.evaluate.judges.normalize import contains_fact
+from mimir.facts.match import contains_fact
 from mimir.evaluate.judges.reference import fact_recall
 from mimir.evaluate.records import Answer, Judgement
 from mimir.evaluate.stats import summarize

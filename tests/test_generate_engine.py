@@ -246,7 +246,7 @@ def test_retry_failed_reruns_only_failed(tmp_path):
 
 
 def test_holdout_questions_never_enter_the_dialogue(tmp_path):
-    from mimir.generate.facts import fact_sentences, question_for
+    from mimir.facts.text import fact_sentences, question_for
 
     held = "When does the clinic open on weekdays, from what time to 19:00?"
     template = question_for(fact_sentences(CHUNKS[0].text)[0])

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mimir.evaluate.evalsets import EvalQuestion
-from mimir.generate.facts import contains_fact
+from mimir.facts.text import contains_fact
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mimir.evaluate.evalsets import EvalQuestion
-from mimir.evaluate.judges.normalize import contains_fact
+from mimir.facts.match import contains_fact
 from mimir.evaluate.prompts import prompt
 from mimir.types import Chunk, stable_id
 
@@ -30,7 +30,7 @@ class FactItem:
 
 def fact_items(chunks: list[Chunk], max_facts: int = 2) -> list[FactItem]:
     """Every fact-bearing sentence of the chunks, once (overlapping chunks repeat sentences)."""
-    from mimir.generate.facts import fact_strings, sentences
+    from mimir.facts.text import fact_strings, sentences
 
     seen: set[str] = set()
     items = []

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mimir.generate.agents import display, inline, render
-from mimir.generate.facts import contains_fact, fact_strings
+from mimir.facts.text import contains_fact, fact_strings
 from mimir.generate.roles import RoleBook, load_roles
 from mimir.resources import package_path
 from mimir.types import Chunk, Dialogue

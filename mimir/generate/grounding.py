@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from mimir.evaluate.judges.normalize import contains_fact
+from mimir.facts.match import contains_fact
 from mimir.types import Dialogue, stable_id
 
 QUESTION_FORMS = [
@@ -82,7 +82,7 @@ def _clean_sentence(sentence: str) -> str:
 
 def needed_facts(focus: str, hint: str) -> list[str]:
     """The fact strings an answer must restate: those the asker's cloze blanked (else all)."""
-    from mimir.generate.facts import fact_strings
+    from mimir.facts.text import fact_strings
 
     facts = fact_strings(focus)
     blanked = [f for f in facts if not contains_fact(hint, f)] if hint else []

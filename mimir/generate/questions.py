@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mimir.generate.facts import _NOT_PEOPLE, fact_strings, phrase_in, wh_phrase
+from mimir.facts.text import _NOT_PEOPLE, fact_strings, phrase_in, wh_phrase
 
 _AUX = ("is", "are", "was", "were")
 _MODALS = ("must", "should", "can", "may", "will", "might", "could", "would", "shall")

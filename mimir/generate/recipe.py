@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 from mimir.config import option
-from mimir.generate.facts import contains_fact, fact_sentences, fact_strings
+from mimir.facts.text import contains_fact, fact_sentences, fact_strings
 from mimir.generate.questions import FactQuestion, asks_for, question_problem, questions_for
 from mimir.types import Chunk, Dialogue, Scenario, Turn, stable_id
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from mimir.types import Chunk, Dialogue
-from mimir.verify.entities import Fact, extract_facts
+from mimir.facts.entities import Fact, extract_facts
 from mimir.verify.names import extract_names, stem, word_stems
 
 

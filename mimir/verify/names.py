@@ -14,7 +14,7 @@ import logging
 import re
 from pathlib import Path
 
-from mimir.verify.entities import MONTHS, WEEKDAYS, Fact
+from mimir.facts.entities import MONTHS, WEEKDAYS, Fact
 
 log = logging.getLogger(__name__)
 

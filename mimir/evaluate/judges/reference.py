@@ -11,7 +11,7 @@ from collections import Counter
 from mimir.errors import InputFileError
 from mimir.evaluate.evalsets import EvalQuestion
 from mimir.evaluate.judges.base import Judge, check_aligned
-from mimir.evaluate.judges.normalize import contains_fact, normalize
+from mimir.facts.match import contains_fact, normalize
 from mimir.evaluate.records import Answer, Judgement
 
 
