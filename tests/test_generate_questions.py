@@ -77,3 +77,11 @@ def test_model_worded_questions_must_ask_for_the_right_kind_of_value():
     assert not asks_for("Who is the nurse manager?", "1 hour")
     assert asks_for("What time does registration close?", "17:45")
     assert not asks_for("How many rooms are there?", "17:45")
+
+
+def test_a_model_question_must_ask_in_the_values_unit_and_about_its_clause():
+    sentence = ("Cold-chain vaccines are stored in Room B2, which must stay between 2 °C and 8 °C and is checked at "
+                "08:00 every working day.")
+    assert not asks_for("How many days does it take to check the cold-chain vaccines?", "2 °C", sentence)
+    assert asks_for("What time are the cold-chain vaccines checked every working day?", "08:00", sentence)
+    assert question_problem("What is the difference between the two vaccines?", sentence, "B2") == "template_fragment"

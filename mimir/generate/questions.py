@@ -42,6 +42,8 @@ _BAD_PATTERNS = [
     (re.compile(r":[^:?]*:\s"), "table_fragment"),
     (re.compile(r"^(they|it|this|these|those|he|she|we|its|their)\b", re.I), "pronoun_subject"),
     (re.compile(r",\s+(who|what)\s*,", re.I), "question_word_in_apposition"),
+    (re.compile(r"\bdifference between\b|_", re.I), "template_fragment"),
+    (re.compile(r"\b(is|are)\b[^?]*\b\1\s+(in|at|on)\?$", re.I), "double_verb"),
 ]
 MAX_WORDS = 32
 
@@ -344,6 +346,12 @@ def asks_for(question: str, target: str, sentence: str = "") -> bool:
     for a number and must use a word that stands next to it in the sentence."""
     kind = expected_kind(target)
     pattern = _KIND_WORDS.get(kind)
+    unit = re.search(r"how many ([a-z°]+)", question, re.I)
+    wanted = re.search(r"\d\s*(?:(?:business|working|calendar|consecutive)\s)?([a-z°%]+)\s*$", target, re.I)
+    if unit and wanted and _stem(unit.group(1).lower()) != _stem(wanted.group(1).lower()):
+        return False  # "how many days" for a value in °C
+    if sentence and len(content_words(question) & content_words(clause_of(sentence, target))) < 2:
+        return False  # a model question must be about the clause that states the value
     if pattern:
         return bool(re.search(pattern, question, re.I))
     if any(re.search(p, question, re.I) for k, p in _KIND_WORDS.items() if k not in ("person", "place")):

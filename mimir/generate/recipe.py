@@ -44,7 +44,7 @@ class RecipeConfig:
 
     preset: Preset = option("auto", help="small (<= ~1B local generator: checked questions, extractive answers), "
                             "roleplay (strong generator: full multi-role engine), or auto (chosen from the model spec).")
-    questions_per_fact: int = option(8, help="Training exchanges per fact (each in another question form / dialogue).")
+    questions_per_fact: int = option(6, help="Training exchanges per fact (each in another question form / dialogue).")
     facts_per_dialogue: int = option(3, help="Exchanges (question -> answer) per training dialogue.")
     model_questions: bool = option(True, help="Let the generator word one extra question per fact (checked like the rule-built ones).")
     holdout_per_fact: int = option(1, help="Question forms per fact kept out of training for the knowledge check (when a fact has 2+).")
