@@ -58,15 +58,20 @@ def run_batch(url: str, concurrency: int, n: int) -> tuple[float, int]:
     return seconds, n
 
 
-def run_generate(url: str, concurrency: int, dialogues: int, work: Path) -> tuple[float, int]:
+def run_generate(url: str, concurrency: int, dialogues: int, work: Path, rounds: bool = False) -> tuple[float, int]:
+    import types
+
     from mimir.generate import GenerateConfig, generate_dialogues
     from mimir.knowledge import load_example_kb
     from mimir.models import load_model
+    from mimir.models.base import ChatModel
 
     kb = load_example_kb(work / "kb") if not (work / "kb").exists() else str(work / "kb")
-    out = work / f"dialogues-c{concurrency}.jsonl"
+    out = work / f"dialogues-c{concurrency}{'-rounds' if rounds else ''}.jsonl"
     config = GenerateConfig(max_dialogues=dialogues, max_active=16, frameworks=["none"], tools=[], output=str(out))
     model = load_model(f"endpoint:fake@{url}?concurrency={concurrency}")
+    if rounds:  # the generic serve: every active dialogue's next request in one call, waiting for the slowest
+        model.serve = types.MethodType(ChatModel.serve, model)
     try:
         t0 = time.perf_counter()
         records = generate_dialogues(kb, config, model, out)
@@ -107,6 +112,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=64, help="batch: conversations in one generate call.")
     parser.add_argument("--dialogues", type=int, default=32, help="generate: dialogues on the bundled handbook.")
     parser.add_argument("--questions", type=int, default=32, help="judge: evaluation questions.")
+    parser.add_argument("--jitter", type=float, default=0.0,
+                        help="Extra reply time drawn uniformly from [0, JITTER] s per request (replies of different "
+                        "lengths); with it, generate also runs in rounds at the high concurrency for comparison.")
     parser.add_argument("--only", choices=("batch", "generate", "judge"), action="append", help="Run only these workloads.")
     args = parser.parse_args()
 
@@ -120,7 +128,13 @@ def main() -> int:
     from tests.fakes.openai_server import FakeOpenAIServer
     from tests.test_generate_engine import roleplay
 
+    import random
+
+    jitter = random.Random(0)
+
     def responder(body: dict):
+        if args.jitter:
+            time.sleep(jitter.uniform(0, args.jitter))
         return judge_responder(body) if body.get("model") in ("tuned", "vague", "judge") else roleplay(body["messages"])
 
     server = FakeOpenAIServer(latency=args.latency, responder=responder).start()
@@ -133,6 +147,7 @@ def main() -> int:
     print(f"loopback OpenAI-compatible server, {args.latency:.3f} s injected latency per request; "
           f"concurrency 1 vs {args.concurrency}; {os.cpu_count()} CPUs (shared machine: timings are noisy)")
     ratios = {}
+    line_generate: dict = {}
     try:
         for name, run in workloads.items():
             if args.only and name not in args.only:
@@ -146,10 +161,17 @@ def main() -> int:
                 line[concurrency] = (seconds, requests, server.max_in_flight)
                 print(f"  {name:9s} concurrency {concurrency:2d}: {seconds:7.2f} s, {requests} requests "
                       f"({requests / seconds:6.1f}/s), {units} units, at most {server.max_in_flight} in flight")
+            if name == "generate":
+                line_generate = line
             (s1, r1, _), (sn, rn, _) = line[1], line[args.concurrency]
             ratios[name] = (r1 / s1 and (rn / sn) / (r1 / s1))
             print(f"  {name:9s} speed-up (requests/s): {ratios[name]:.1f}x   (ideal {args.concurrency}x, "
                   f"latency-bound floor at concurrency 1: {r1 * args.latency:.1f} s)")
+        if args.jitter and (not args.only or "generate" in args.only):
+            seconds, _ = run_generate(server.base_url, args.concurrency, args.dialogues, work, rounds=True)
+            continuous = line_generate[args.concurrency][0]
+            print(f"  generate  concurrency {args.concurrency:2d} in rounds (each waits for its slowest reply): {seconds:7.2f} s; "
+                  f"continuous serving is {seconds / continuous:.2f}x faster")
     finally:
         server.stop()
     verdict = "met" if all(r >= 12 for r in ratios.values()) else "NOT met"

@@ -101,3 +101,35 @@ def test_a_bad_concurrency_in_the_spec_is_a_clear_error():
 
     with pytest.raises(ConfigError, match="concurrency"):
         ModelConfig.from_spec("endpoint:m@http://127.0.0.1:9/v1?concurrency=0")
+
+
+def test_a_follow_up_goes_out_while_a_slow_reply_of_its_round_is_still_out():
+    """Replies differ in length on a real server; a round must not wait for its slowest one."""
+    from mimir.models.endpoint import EndpointModel
+
+    def reply(body: dict) -> str:
+        text = body["messages"][-1]["content"]
+        time.sleep(1.0 if text == "slow" else 0.05)
+        return text
+
+    srv = FakeOpenAIServer(responder=reply).start()
+    model = EndpointModel("fake", base_url=srv.base_url, token="hf_LoopbackOnlyScalingToken0123456789", concurrency=4)
+    queue = [[("slow", [{"role": "user", "content": "slow"}]), ("fast", [{"role": "user", "content": "fast"}])]]
+    finished: list[tuple[str, float]] = []
+
+    def admit():
+        return queue.pop() if queue else []
+
+    def finish(key, answer):
+        finished.append((key, time.monotonic()))
+        assert answer.text == key
+        if key == "fast":  # the fast dialogue's next turn
+            queue.append([("fast-2", [{"role": "user", "content": "fast-2"}])])
+
+    try:
+        model.serve(admit, finish)
+    finally:
+        model.close()
+        srv.stop()
+    assert [k for k, _ in finished] == ["fast", "fast-2", "slow"]
+    assert len(srv.requests) == 3

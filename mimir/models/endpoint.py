@@ -102,6 +102,27 @@ class EndpointModel(ChatModel):
         futures = [self._pool.submit(self._with_retries, conv, settings) for conv in conversations]
         return [f.result() for f in futures]
 
+    def serve(self, admit, finish, settings: GenerationSettings | None = None) -> None:  # type: ignore[no-untyped-def]
+        """Requests go out as they come and are finished as each reply arrives: a dialogue's next
+        turn is sent while the rest of its round is still out, so slow replies do not idle the
+        other ``concurrency - 1`` slots. ``admit``/``finish`` run in this thread only."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        settings = settings or GenerationSettings()
+        in_flight: dict[Any, Any] = {}
+        try:
+            while True:
+                for key, conversation in admit():
+                    in_flight[self._pool.submit(self._with_retries, conversation, settings)] = key
+                if not in_flight:
+                    return
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finish(in_flight.pop(future), future.result())
+        finally:
+            for future in in_flight:  # a failure ends the call: requests not yet sent are dropped
+                future.cancel()
+
     def choose(self, conversations: list[Conversation], options, *, retries: int = 1) -> list[Choice]:  # type: ignore[no-untyped-def]
         """The options as a JSON-schema enum (``response_format``: vLLM, TGI, llama-server, Inference
         Providers); a server that refuses the schema, or a reply that is not one option, gets the
