@@ -51,6 +51,10 @@ class TrainConfig:
         True, help="Split dialogues longer than max_length into windows of whole exchanges (system prompt repeated) "
         "so no answer is lost to truncation; false cuts them at max_length."
     )
+    anchor_weight: float = option(
+        0.0, min=0.0, help="Weight of a KL(base || tuned) term on general text added to every step's loss (mimir.train.anchor): "
+        "keeps general language while the adapter learns the data. 0 turns it off."
+    )
     packing: bool = option(False, help="Pack several short dialogues into one max_length sequence (faster, same loss mask).")
     gradient_checkpointing: bool = option(False, help="Recompute activations in the backward pass: less memory, ~30% slower.")
     seed: int = option(42, help="Seed for data order, LoRA init and dropout.")

@@ -134,7 +134,14 @@ def prepare_trainer(config: TrainConfig, output_dir: Path, callbacks: list[Any] 
     window = config.max_length if config.split_long_dialogues else None
     train_set = build_dataset(load_conversations(config.dataset), tokenizer, template, window)
     eval_set = build_dataset(load_conversations(config.eval_dataset), tokenizer, template, window) if config.eval_dataset else None
-    trainer = SFTTrainer(
+    from mimir.train.anchor import anchor_batches, anchored_trainer
+
+    extra: dict[str, Any] = {}
+    trainer_class: Any = SFTTrainer
+    if config.anchor_weight > 0:  # KL to the base on general text (see mimir.train.anchor)
+        trainer_class = anchored_trainer(SFTTrainer)
+        extra = {"anchor_weight": config.anchor_weight, "anchor": anchor_batches(tokenizer, seed=config.seed)}
+    trainer = trainer_class(
         model=load_model(base_path, config),
         args=sft_args(config, output_dir),
         train_dataset=train_set,
@@ -142,6 +149,7 @@ def prepare_trainer(config: TrainConfig, output_dir: Path, callbacks: list[Any] 
         processing_class=tokenizer,
         peft_config=lora_config(config),
         callbacks=callbacks or [],
+        **extra,
     )
     return trainer, tokenizer, base_path
 

@@ -1,0 +1,106 @@
+"""Anchoring to the base model: a KL term on general text keeps what the model knew.
+
+Storing a handbook's facts takes many updates, and unconstrained updates cost the model its
+general language (measured: perplexity on general text +167% after 10 epochs at lr 1e-3). Each
+training step therefore also runs a small batch of general English text through the tuned model
+and the base model (the same network with the adapter switched off) and adds
+``anchor_weight * KL(base || tuned)`` per token to the loss: the adapter may move the model where
+the handbook needs it and is pulled back everywhere else.
+
+The general text is Python's own standard-library documentation (docstrings of common modules),
+which ships with every Python — no download — and is disjoint from the knowledge check's
+perplexity text (``pydoc_data`` topic pages), so the check measures forgetting on text the anchor
+never saw.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import itertools
+import random
+from typing import Any, Iterator
+
+ANCHOR_MODULES = (
+    "collections", "itertools", "functools", "pathlib", "json", "csv", "argparse", "logging", "datetime", "email",
+    "http.client", "urllib.request", "unittest", "random", "statistics", "decimal", "fractions", "textwrap", "string",
+    "os", "shutil", "tempfile", "threading", "queue", "subprocess", "socket", "sqlite3", "zipfile", "tarfile", "heapq",
+    "bisect", "contextlib", "dataclasses", "enum", "abc", "io", "copy", "pprint", "difflib", "calendar", "hashlib",
+)
+
+
+def anchor_texts(n: int = 256, seed: int = 0) -> list[str]:
+    """``n`` distinct passages of general English prose (standard-library docstrings of 400+ characters)."""
+    seen: set[str] = set()
+    texts: list[str] = []
+    for name in ANCHOR_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # a trimmed Python without the module: skip it
+            continue
+        for attr, obj in inspect.getmembers(module):
+            doc = inspect.getdoc(obj) if not attr.startswith("_") else None
+            if doc and len(doc) > 400 and doc.count(" ") > 60:
+                text = " ".join(doc.split())
+                if text not in seen:
+                    seen.add(text)
+                    texts.append(text)
+    random.Random(seed).shuffle(texts)
+    return texts[:n]
+
+
+def anchor_batches(tokenizer: Any, batch_size: int = 2, max_tokens: int = 128, n: int = 256, seed: int = 0) -> Iterator[Any]:
+    """An endless cycle of ``[batch_size, max_tokens]`` token-id tensors of anchor text."""
+    import torch
+
+    rows = []
+    for text in anchor_texts(n, seed):
+        ids = tokenizer(text, truncation=True, max_length=max_tokens, add_special_tokens=False).input_ids
+        if len(ids) == max_tokens:
+            rows.append(ids)
+    if len(rows) < batch_size:
+        raise ValueError("not enough anchor text in this Python installation for the KL anchor")
+    batches = [torch.tensor(rows[i:i + batch_size]) for i in range(0, len(rows) - batch_size + 1, batch_size)]
+    return itertools.cycle(batches)
+
+
+def kl_to_base(model: Any, ids: Any) -> Any:
+    """Per-token KL(base || tuned) on ``ids``; the base is ``model`` with its peft adapter disabled."""
+    import torch
+    import torch.nn.functional as F
+
+    tuned = model(input_ids=ids).logits[:, :-1].float()
+    with torch.no_grad(), _unwrap(model).disable_adapter():
+        base = model(input_ids=ids).logits[:, :-1].float()
+    log_q = F.log_softmax(tuned, dim=-1).flatten(0, 1)
+    log_p = F.log_softmax(base, dim=-1).flatten(0, 1)
+    return F.kl_div(log_q, log_p, log_target=True, reduction="batchmean")
+
+
+def _unwrap(model: Any) -> Any:
+    while hasattr(model, "module") and not hasattr(model, "disable_adapter"):
+        model = model.module
+    return model
+
+
+def anchored_trainer(base_class: type) -> type:
+    """``base_class`` (trl's SFTTrainer) with the KL anchor added to its training loss."""
+
+    class AnchoredTrainer(base_class):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, anchor_weight: float = 0.0, anchor: Iterator[Any] | None = None, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.anchor_weight = anchor_weight
+            self.anchor = anchor
+            self.last_anchor_kl: float | None = None
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[no-untyped-def]
+            out = super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
+            if not (model.training and self.anchor_weight > 0 and self.anchor is not None):
+                return out
+            loss = out[0] if return_outputs else out
+            kl = kl_to_base(model, next(self.anchor).to(loss.device))
+            self.last_anchor_kl = float(kl.detach())
+            loss = loss + self.anchor_weight * kl
+            return (loss, out[1]) if return_outputs else loss
+
+    return AnchoredTrainer
