@@ -202,7 +202,9 @@ def build_data(config: TuneConfig, kb_info: dict[str, Any], out: Path, emit: Cal
     from mimir.generate.recipe import RecipeConfig, RecipeReport, choose_preset
     from mimir.knowledge.store import KnowledgeBase
 
-    recipe = merge_overrides(RecipeConfig(), {"seed": config.seed, **config.recipe})
+    given = check_question_file(config)
+    # hand-written check questions replace the held-out forms, so every form can be trained on
+    recipe = merge_overrides(RecipeConfig(), {"seed": config.seed, **({"holdout_per_fact": 0} if given else {}), **config.recipe})
     preset, reason = choose_preset(config.model, config.preset if config.preset != "auto" else recipe.preset)  # type: ignore[arg-type]
     report = RecipeReport(preset=preset, preset_reason=reason)
     kb = KnowledgeBase.open(kb_info["knowledge_base"])
@@ -230,7 +232,6 @@ def build_data(config: TuneConfig, kb_info: dict[str, Any], out: Path, emit: Cal
         model.close()
     from mimir.generate.recipe import check_questions
 
-    given = check_question_file(config)
     questions = load_questions(given) if given else check_questions(plans)
     if not questions:
         raise InputFileError("tune: no held-out check question could be made (no fact has two usable question forms); "
