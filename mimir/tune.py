@@ -268,7 +268,7 @@ def _small_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report: An
     from mimir.generate.config import GenerateConfig
 
     plans = plan_facts(kb.chunks(), recipe, report)
-    emit("data", 1, 4, f"{len(plans)} facts; the generator words one question per fact")
+    emit("data", 1, 4, f"{len(plans)} facts; rule-built questions for every fact")
     if recipe.model_questions:
         add_model_questions(plans, model, report)
     split_held_out(plans, recipe, report)
