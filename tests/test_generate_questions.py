@@ -85,3 +85,13 @@ def test_a_model_question_must_ask_in_the_values_unit_and_about_its_clause():
     assert not asks_for("How many days does it take to check the cold-chain vaccines?", "2 °C", sentence)
     assert asks_for("What time are the cold-chain vaccines checked every working day?", "08:00", sentence)
     assert question_problem("What is the difference between the two vaccines?", sentence, "B2") == "template_fragment"
+
+
+def test_labelled_lines_are_asked_about_as_a_whole():
+    from mimir.generate.questions import line_questions
+
+    assert line_questions("Code Slate: a child is missing.")[0] == "What does Code Slate mean?"
+    assert line_questions("Halvorin (for tension headache): 250 mg every 8 hours.")[0] == \
+        "What should I know about Halvorin (for tension headache)?"
+    assert line_questions("The clinic opens at 07:30.") == []
+    assert _texts("The count is written in the Amber Ledger.", "Amber Ledger") == ["Where is the count written?"]

@@ -136,7 +136,7 @@ def fronted_copular(clause: str, target: str, phrase: str) -> str | None:
         return None
     subject = re.split(r",\s+(?:and\s+)?|:\s+", match.group("subject"))[-1].strip()
     rest = match.group("rest")
-    if rest.strip() and not re.match(r"^\s*(and|,|;|\()", rest):
+    if rest.strip() and not re.match(r"^\s*(and|,|;|\(|next to|near|beside|behind|opposite)\b", rest):
         return None  # "is 15 minutes late" — the value sits inside a longer phrase
     if phrase == "what" and not target[:1].isupper():
         return None
@@ -228,7 +228,7 @@ def passive(clause: str, target: str, phrase: str) -> str | None:
     """"Specimens are collected by courier at 10:15" -> "What time are specimens collected by courier?"."""
     before, _, after = _span(clause, target)
     match = re.match(r"^(?P<subject>.+?)\s+(?P<aux>is|are|must be|should be|can be|will be)\s+(?P<part>[a-z]+(?:ed|en|wn|un|lt|pt))"
-                     r"(?P<mid>(?:\s+[a-z]+){0,4}?)\s+(?P<prep>" + "|".join(_PREPS) + r")\s+(?:(?:at least|at most|no more than|more than)\s+)?$",
+                     r"(?P<mid>(?:\s+[a-z]+){0,4}?)\s+(?P<prep>" + "|".join(_PREPS) + r")\s+(?:(?:at least|at most|no more than|more than|the)\s+)?$",
                      before)
     if not match or _content_words(match.group("subject")) < 1 or after.strip().startswith("of ") \
             or re.search(r"[:;()]", match.group("subject")) \
@@ -238,6 +238,8 @@ def passive(clause: str, target: str, phrase: str) -> str | None:
     words = aux.split()
     prep = match.group("prep")
     lead = phrase if prep == "at" or phrase.startswith("who") else f"{prep} {phrase}"
+    if phrase == "what" and prep in ("in", "at", "on") and target[:1].isupper():
+        lead = "where"  # "written in the Amber Ledger" -> "Where is the count written?"
     if phrase.startswith("how many") and prep in ("within", "after", "for"):
         lead = f"{prep} {phrase}"
     rest = after.strip(" ,.")
@@ -279,6 +281,31 @@ def _record_question(sentence: str, target: str) -> str | None:
 
 
 BUILDERS = (fronted_copular, subject_first, passive, do_support, labelled, in_place)
+
+
+def labelled_line(sentence: str) -> tuple[str, str] | None:
+    """"Halvorin (for tension headache): 250 mg every 8 hours, ..." -> ("Halvorin", "for tension headache"):
+    a list line whose label names what its values are about."""
+    match = re.match(r"^(?P<label>[A-Z][^:;.()]{1,40}?)\s*(?:\((?P<note>[^)]{1,60})\))?\s*:\s+\S", sentence)
+    if not match or _has_verb(match.group("label")) or len(match.group("label").split()) > 6:
+        return None
+    return match.group("label").strip(), (match.group("note") or "").strip()
+
+
+def line_questions(sentence: str) -> list[str]:
+    """Questions about a whole labelled line, asked when no fact of it has a question of its own:
+    "What should I know about Halvorin (for tension headache)?", "What does Code Slate mean?"."""
+    found = labelled_line(sentence)
+    if not found:
+        return []
+    label, note = found
+    thing = label + (f" ({note})" if note else "")
+    out = [f"What should I know about {thing}?"]
+    if re.match(r"^(Code|Level|Stage|Grade|Class|Tier|Type|SEV|Priority)\b", label, re.I):
+        out.insert(0, f"What does {label} mean?")
+    else:
+        out.append(f"What are the rules for {thing}?")
+    return out
 
 
 def question_problem(question: str, sentence: str, target: str) -> str | None:

@@ -30,7 +30,7 @@ from typing import Any, Callable, Literal
 
 from mimir.config import option
 from mimir.facts.text import contains_fact, fact_sentences, fact_strings
-from mimir.generate.questions import FactQuestion, asks_for, question_problem, questions_for
+from mimir.generate.questions import FactQuestion, asks_for, line_questions, question_problem, questions_for
 from mimir.types import Chunk, Dialogue, Scenario, Turn, stable_id
 
 log = logging.getLogger(__name__)
@@ -130,11 +130,19 @@ def plan_facts(chunks: list[Chunk], config: RecipeConfig, report: RecipeReport) 
     for chunk in chunks:
         text = chunk.answer if chunk.kind == "qa" and chunk.answer else chunk.text
         for sentence in fact_sentences(text):
+            found = []
             for target in fact_strings(sentence)[:4]:
                 if (sentence, target) in seen:
                     continue
                 seen.add((sentence, target))
-                plans.append(FactPlan(chunk, sentence, target, train=[q.text for q in questions_for(sentence, target)]))
+                found.append(FactPlan(chunk, sentence, target, train=[q.text for q in questions_for(sentence, target)]))
+            if found and not any(p.train for p in found) and (line := line_questions(sentence)):
+                # a labelled list line ("Halvorin (...): 250 mg every 8 hours, ...") whose values have no
+                # question of their own is asked about as a whole; the answer is the line
+                value = sentence.split(":", 1)[1].strip().rstrip(".")
+                found = [FactPlan(chunk, sentence, value, train=line)]
+                report.questions["whole_line"] += 1
+            plans.extend(found)
     if 0 < config.max_facts < len(plans):
         # a capped (trial) run keeps the facts that have the most question forms, in document
         # order, so it still has held-out check questions and training questions
