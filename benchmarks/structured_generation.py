@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def main() -> None:
     parser.add_argument("--verify", type=int, default=6, help="dialogues to judge (0: skip)")
     parser.add_argument("--pairwise", type=int, default=20, help="questions for the pairwise judge (0: skip)")
     parser.add_argument("--skip-generate", action="store_true")
+    parser.add_argument("--max-new-tokens", type=int, default=48)
     args = parser.parse_args()
 
     from mimir.generate import GenerateConfig, generate_dialogues, load_dialogues
@@ -81,9 +83,13 @@ def main() -> None:
     if not args.skip_generate:
         config = GenerateConfig(knowledge=args.kb, output=str(raw), frameworks=args.frameworks.split(","),  # type: ignore[arg-type]
                                 group_sizes=[int(g) for g in args.group_sizes.split(",")], max_dialogues=args.dialogues,
-                                max_turns=6, facts_per_dialogue=2, tools=["knowledge_retriever"])
+                                max_turns=6, facts_per_dialogue=2, tools=["knowledge_retriever"], max_new_tokens=args.max_new_tokens)
         t0 = time.perf_counter()
-        generate_dialogues(kb, config, model, raw)
+        def progress(done: int, total: int, d) -> None:  # noqa: ANN001
+            print(f"[{time.strftime('%H:%M:%S')}] dialogue {done}/{total} {d.status} {d.scenario.framework} "
+                  f"{len(d.scenario.roles)} roles", file=sys.stderr, flush=True)
+
+        generate_dialogues(kb, config, model, raw, progress)
         figures["generate_seconds"] = round(time.perf_counter() - t0, 1)
     dialogues = list(load_dialogues(raw).values())
     figures["generation"] = dialogue_figures(dialogues)
@@ -102,6 +108,7 @@ def main() -> None:
         t0 = time.perf_counter()
         lookup = {c.id: c for c in kb.chunks()}
         items = [(d, [lookup[c] for c in d.scenario.chunk_ids if c in lookup], []) for d in ok]
+        print(f"[{time.strftime('%H:%M:%S')}] judging {len(items)} dialogues", file=sys.stderr, flush=True)
         judged = judge_dialogues(model, items, mode="fix")
         figures["verify_judge"] = {
             "parsed": _ratio(sum(j.verdict != "failed" for j in judged), len(judged)),

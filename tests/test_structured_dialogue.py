@@ -117,6 +117,8 @@ def test_echo_turns_are_asked_again_once_then_dropped_and_counted(tmp_path):
     assert not any(t.role == "user" and t.speaker not in d.scenario.roles[:2] for t in d.turns)  # none kept
     reasks = [c for c, _ in model.calls if "only repeated what was already said" in str(c[-2]["content"])]
     assert len(reasks) == d.meta["echo_reasks"]
+    # a dropped peer is not asked again until someone else adds a turn (greedy decoding would echo again)
+    assert d.meta["echo_dropped"] <= sum(1 for t in d.turns if t.role != "tool")
 
 
 def test_is_echo():

@@ -61,9 +61,10 @@ def run_dialogue(dialogue_id: str, scenario: Scenario, setup: Setup) -> Dialogue
         return sum(1 for t in turns if t.role != "tool" and not t.tool_calls)
 
     steps = 0
+    muted: set[str] = set()  # peers whose turn was just dropped: asked again only after someone adds a turn
     while spoken() < scenario.max_turns and steps < 2 * scenario.max_turns:
         steps += 1  # dropped echo turns use a step but no turn
-        speaker = yield from _next_speaker(scenario, agents, turns, last, meta)
+        speaker = yield from _next_speaker(scenario, agents, turns, last, meta, muted)
         if speaker is None:
             meta["ended_by"] = "moderator: conversation complete"
             break
@@ -81,6 +82,7 @@ def run_dialogue(dialogue_id: str, scenario: Scenario, setup: Setup) -> Dialogue
             peer = yield from peer_turn(agents[speaker], target, knowledge, earlier, names, setup.stop_token, meta)
             if peer is None:  # it only echoed what was said: dropped (counted), the floor moves on
                 last = speaker
+                muted.add(speaker)  # greedy decoding would echo again on the same context
                 continue
             new = [peer]
         stop = False
@@ -99,6 +101,7 @@ def run_dialogue(dialogue_id: str, scenario: Scenario, setup: Setup) -> Dialogue
         if speaker != target and (copied := setup.holdout.match(final.content)):
             raise DialogueFailed(f"turn {spoken() + 1} copies a held-out evaluation question: {copied!r}")
         turns.extend(new)
+        muted.clear()
         for agent in agents.values():
             agent.observe(speaker, final.content)
         last = speaker
@@ -134,13 +137,14 @@ def _tally(meta: dict[str, Any], reply: Reply) -> None:
 
 
 def _next_speaker(scenario: Scenario, agents: dict[str, Agent], turns: list[Turn], last: str | None,
-                  meta: dict[str, Any]) -> Generator[Any, Any, str | None]:
+                  meta: dict[str, Any], muted: set[str] = frozenset()) -> Generator[Any, Any, str | None]:  # type: ignore[assignment]
     """Who speaks next; None when the moderator ends the conversation. The moderator's step is a
     closed choice among the allowed speakers (and, once the expert has answered, "nobody")."""
     names = scenario.roles
     if last is None:
         return names[0]
-    round_robin = names[(names.index(last) + 1) % len(names)]
+    order = names[names.index(last) + 1 :] + names[: names.index(last) + 1]
+    round_robin = next((n for n in order if n not in muted), names[0])
     if scenario.speaker_selection != "moderator" or len(names) <= 2:
         return round_robin
     if last == names[0] and scenario.target_role in names:
@@ -148,7 +152,9 @@ def _next_speaker(scenario: Scenario, agents: dict[str, Agent], turns: list[Turn
     spoken = [t for t in turns if t.role != "tool"]
     if spoken and spoken[-1].meta.get("move") == "question" and scenario.target_role in names:
         return scenario.target_role  # a peer's follow-up question is for the expert too
-    candidates = [n for n in names if n != last]
+    candidates = [n for n in names if n != last and n not in muted]
+    if len(candidates) == 1:
+        return candidates[0]
     transcript = "\n".join(f"{display(t.speaker)}: {t.content}" for t in turns[-6:] if t.role != "tool")
     roster = "; ".join(f"{display(n)} ({agents[n].role.persona})" for n in names)
     options = {" " + display(c): c for c in candidates}
