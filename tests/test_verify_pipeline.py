@@ -63,6 +63,8 @@ def test_cli_filter_mode_on_the_example_knowledge_base(tmp_path, kb_and_dialogue
     assert report["by_decision"]["keep"] == len(kept) and report["total"] == len(dialogues)
     assert sum(report["by_decision_reason"]["reject"].values()) >= report["by_decision"]["reject"]
     assert (tmp_path / "verify_report.txt").read_text().startswith(f"Verified {len(dialogues)}")
+    train = [r for r in read_records(tmp_path / "dialogues.train.jsonl")]  # the kept ones, as training records
+    assert [r["id"] for r in train] == kept and all(r["messages"][-1]["role"] == "assistant" for r in train)
 
 
 def test_resume_after_a_kill_redoes_only_the_missing(tmp_path, fixture):

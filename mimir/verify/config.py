@@ -61,6 +61,10 @@ class VerifyConfig:
         help="In judge/fix modes, let a judge 'keep' overrule grounding flags (for strong judges that understand "
         "paraphrase). Off: a flagged dialogue can only be kept by fixing the flagged turns.",
     )
+    export: bool = option(
+        True, help="Also write the kept dialogues as training records (chat messages) beside the verified file "
+        "(NAME.train.jsonl), ready for `train` and `push dataset`."
+    )
     rejudge_failed: bool = option(False, help="On resume, judge again the dialogues recorded as judge_failed.")
 
     def __post_init__(self) -> None:

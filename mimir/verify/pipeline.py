@@ -180,9 +180,21 @@ def verify_dialogues(
     report = summarize(verdicts, grounding_claims=claims, grounding_unsupported=unsupported, **report_fields)
     report.elapsed_s = round(time.perf_counter() - started, 3)
     report.paths = {"dialogues": str(raw), "verdicts": str(verdicts_file), "verified": str(verified_file)}
+    if config.export:
+        report.paths["train"] = str(_write_training_export(verified_file))
     write_report(report, out)
     log.info("verify: %s", report.text().splitlines()[0])
     return report
+
+
+def _write_training_export(verified_file: Path) -> Path:
+    """The kept dialogues as closed-book training records (chat ``messages``), beside the verified file:
+    what ``train`` and ``push dataset`` take, written by the one dialogue -> messages converter."""
+    from mimir.generate.export import export_for_training, write_export
+
+    kept = [d for d in load_dialogues(verified_file) if d.status == "ok"]
+    target = verified_file.with_name(verified_file.name.replace(".verified.jsonl", "") + ".train.jsonl")
+    return write_export(export_for_training(kept, include_reasoning=False, include_tools=True), target)
 
 
 def _judge_all(
