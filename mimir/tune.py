@@ -26,9 +26,11 @@ KNOWLEDGE_SUFFIXES = {".md", ".txt", ".pdf", ".docx", ".html", ".htm", ".csv", "
 CHECK_FILE = "questions.jsonl"  # hand-written check questions next to the documents (left out of the knowledge)
 
 # Training settings of the small preset (LoRA on the embedded model, CPU). Records are short
-# (3 exchanges, ~120 tokens), so max_length 192 wastes little padding.
-SMALL_TRAIN: dict[str, Any] = {"epochs": 5.0, "learning_rate": 6e-4, "rank": 16, "alpha": 32, "batch_size": 8,
-                               "max_length": 192, "save_steps": 25, "warmup_ratio": 0.05}
+# (3 exchanges, ~120 tokens), so max_length 192 wastes little padding. Three epochs at 1e-3 keep a
+# ~1,000-word handbook's training within the CPU budget; bf16 autocast where the CPU has it
+# (AVX512-BF16 / AMX: ~1.4x faster steps, measured in the first build).
+SMALL_TRAIN: dict[str, Any] = {"epochs": 3.0, "learning_rate": 1e-3, "rank": 16, "alpha": 32, "batch_size": 8,
+                               "max_length": 192, "save_steps": 10, "warmup_ratio": 0.05, "precision": "auto"}
 ROLEPLAY_TRAIN: dict[str, Any] = {"epochs": 3.0, "learning_rate": 2e-4, "max_length": 512}
 
 
@@ -336,7 +338,9 @@ def train_adapter(config: TuneConfig, data: dict[str, Any], out: Path, emit: Cal
     from mimir.config import merge_overrides
     from mimir.train import TrainConfig, train
 
-    preset_defaults = SMALL_TRAIN if data.get("preset") == "small" else ROLEPLAY_TRAIN
+    preset_defaults = dict(SMALL_TRAIN if data.get("preset") == "small" else ROLEPLAY_TRAIN)
+    if preset_defaults.get("precision") == "auto" and cpu_has_bf16():
+        preset_defaults["precision"] = "bf16"
     tconfig = merge_overrides(TrainConfig(), {**preset_defaults, "base_model": config.base_model, "seed": config.seed,
                                               **config.train})
 
@@ -351,6 +355,16 @@ def train_adapter(config: TuneConfig, data: dict[str, Any], out: Path, emit: Cal
     return {"adapter": result.adapter_dir, "steps": result.steps, "final_loss": result.final_loss,
             "examples": result.train_examples, "settings": {k: getattr(tconfig, k) for k in
                                                             ("epochs", "learning_rate", "rank", "alpha", "max_length", "batch_size")}}
+
+
+def cpu_has_bf16() -> bool:
+    """True on CPUs with native bf16 math (AVX512-BF16 / AMX), where bf16 autocast trains faster."""
+    import torch
+
+    if torch.cuda.is_available():
+        return False  # TrainConfig's own "auto" already picks bf16 on GPUs that have it
+    checker = getattr(torch.cpu, "_is_avx512_bf16_supported", None) or getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool(checker and checker())
 
 
 def system_prompt(config: TuneConfig) -> str:

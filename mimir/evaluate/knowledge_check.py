@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 class CheckConfig:
     """Settings of the knowledge check (``tune`` runs it after training)."""
 
-    max_new_tokens: int = 48
-    general_passages: int = 24
+    max_new_tokens: int = 40
+    general_passages: int = 16
     passage_tokens: int = 256
     bootstrap: int = 2000
     seed: int = 0
