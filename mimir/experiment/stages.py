@@ -17,18 +17,13 @@ from mimir.evaluate.evalsets import EvalQuestion, drop_leaking_records, load_que
 
 log = logging.getLogger(__name__)
 
-KNOWLEDGE_SUFFIXES = {".md", ".txt", ".pdf", ".docx", ".html", ".htm", ".csv", ".json"}
-
-
 def knowledge_files(folder: Path, questions_file: Path | None) -> list[Path]:
-    """The documents of a knowledge folder, leaving out the held-out question file."""
-    files = sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in KNOWLEDGE_SUFFIXES and not p.name.startswith(".")
-        and (questions_file is None or p.resolve() != questions_file.resolve()) and p.name != "questions.jsonl"
-    )
+    """The documents of a knowledge folder as ``tune`` reads them, leaving out the held-out question file."""
+    from mimir.tune import knowledge_files as documents
+
+    files = [p for p in documents(folder) if questions_file is None or p.resolve() != questions_file.resolve()]
     if not files:
-        raise InputFileError(f"{folder}: no knowledge files ({', '.join(sorted(KNOWLEDGE_SUFFIXES))})")
+        raise InputFileError(f"{folder}: no knowledge files besides the question file")
     return files
 
 

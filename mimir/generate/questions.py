@@ -264,17 +264,24 @@ def in_place(clause: str, target: str, phrase: str) -> str | None:
     return _tidy(text)
 
 
-def _record_question(sentence: str, target: str) -> str | None:
-    """A table row / CSV record "week_starting: 2026-02-02; on_call_physician: Dr. A; ..." ->
-    "For the week starting 2026-02-02, who is the on call physician?" (the row's first field names it)."""
+def record_field(sentence: str, target: str) -> tuple[list[str], list[str], int] | None:
+    """(keys, values, index of the field holding ``target``) of a table row / CSV record
+    "week_starting: 2026-02-02; on_call_physician: Dr. A; ..."; None for other sentences or the row's key."""
     fields = [f.split(":", 1) for f in sentence.rstrip(". ").split(";")]
     if len(fields) < 3 or not all(len(f) == 2 for f in fields):
         return None
     keys = [k.strip().replace("_", " ") for k, _ in fields]
     values = [v.strip() for _, v in fields]
     hit = next((i for i, v in enumerate(values) if target in v), None)
-    if hit is None or hit == 0:
+    return (keys, values, hit) if hit else None
+
+
+def _record_question(sentence: str, target: str) -> str | None:
+    """"For the week starting 2026-02-02, who is the on call physician?" (the row's first field names it)."""
+    found = record_field(sentence, target)
+    if not found:
         return None
+    keys, values, hit = found
     phrase = question_phrase(values[hit], target)
     wh = "who" if phrase == "who" else "what"
     return _tidy(f"For the {keys[0]} {values[0]}, {wh} is the {keys[hit]}")

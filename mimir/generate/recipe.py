@@ -245,14 +245,12 @@ def answer_for(plan: FactPlan, form: int) -> str:
 def _record_answer(sentence: str, target: str) -> str | None:
     """A table row "week_starting: 2026-02-02; backup_physician: Dr. A" answered as a sentence:
     "The backup physician for the week starting 2026-02-02 is Dr. A."."""
-    fields = [f.split(":", 1) for f in sentence.rstrip(". ").split(";")]
-    if len(fields) < 3 or not all(len(f) == 2 for f in fields):
+    from mimir.generate.questions import record_field
+
+    found = record_field(sentence, target)
+    if not found:
         return None
-    keys = [k.strip().replace("_", " ") for k, _ in fields]
-    values = [v.strip() for _, v in fields]
-    hit = next((i for i, v in enumerate(values) if target in v), None)
-    if not hit:
-        return None
+    keys, values, hit = found
     return f"The {keys[hit]} for the {keys[0]} {values[0]} is {values[hit]}."
 
 
