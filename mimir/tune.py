@@ -42,7 +42,7 @@ class TuneConfig:
     run_dir: str = option("runs/tune", help="Every stage's outputs go here; a rerun resumes where it stopped.")
     model: str = option("local", help="Generator model spec (local, local:PATH, endpoint:MODEL[@URL]); picks the preset.")
     base_model: str = option("embedded", help="Model the adapter is trained on (and the base of the knowledge check).")
-    preset: str = option("auto", help="Data recipe preset: auto, small or roleplay (see `mimir.generate.recipe`).")
+    preset: str = option("auto", choices=("auto", "small", "roleplay"), help="Data recipe preset: auto, small or roleplay (see `mimir.generate.recipe`).")
     domain: str = option("medical", help="Domain whose roles take part (roles file key); the expert's persona comes from it.")
     questions: str = option("", help="Hand-written check questions (JSONL: question, key_facts). Empty: KNOWLEDGE/questions.jsonl "
                             "if present, else held-out questions generated from the knowledge.")
