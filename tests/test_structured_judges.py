@@ -44,14 +44,22 @@ def _answers(side: str, texts: list[str]) -> list[Answer]:
 
 def test_identical_answers_are_ties_even_for_a_position_biased_judge():
     biased = ScoringJudge(lambda first, second: (0.6, 0.3, 0.1))  # always leans to the first position
-    judge = make_judge("llm", model=biased)
     same = ["The clinic opens at 07:30."] * 4
-    out = judge.judge(QUESTIONS, _answers("a", same), _answers("b", same))
-    assert all(j.valid and j.winner == "tie" for j in out)
-    assert all(j.flipped for j in out)  # the raw picks did flip with the order: recorded, not hidden
+    raw = make_judge("llm", model=biased)
+    raw.calibrate = False
+    out = raw.judge(QUESTIONS, _answers("a", same), _answers("b", same))
+    assert all(j.valid and j.winner == "tie" for j in out)  # balanced over both orders
+    assert all(j.flipped for j in out)  # uncalibrated, each order's own pick follows the position
     assert out[0].orders[0]["verdict"] == "1" and out[0].orders[0]["probs"]["1"] == 0.6
     assert out[0].meta["balanced"] == {"a": 0.45, "b": 0.45, "tie": 0.1}
     assert len(biased.choice_calls) == 8 and biased.choice_calls[0][1] == [" 1", " 2", " tie"]
+    # calibrated against the judge's prior for the question (both answers content-free): no flips
+    calibrated_judge = make_judge("llm", model=ScoringJudge(lambda first, second: (0.6, 0.3, 0.1)))
+    out = calibrated_judge.judge(QUESTIONS, _answers("a", same), _answers("b", same))
+    assert all(j.winner == "tie" and not j.flipped and j.orders[0]["verdict"] == "tie" for j in out)
+    assert out[0].meta["prior"] == {"1": 0.6, "2": 0.3, "tie": 0.1}
+    assert len(calibrated_judge.model.choice_calls) == 12  # 4 questions x (2 orders + 1 content-free)
+    assert "(no answer)" in calibrated_judge.model.choice_calls[-1][0][1]["content"]
 
 
 def test_a_better_answer_wins_through_the_position_bias():
@@ -64,7 +72,8 @@ def test_a_better_answer_wins_through_the_position_bias():
     judge = make_judge("llm", model=ScoringJudge(prefs))
     good, vague = ["It opens at 07:30."] * 4, ["It opens in the morning."] * 4
     out = judge.judge(QUESTIONS, _answers("a", good), _answers("b", vague))
-    assert all(j.winner == "a" for j in out)  # balanced: a = (0.75 + 0.45) / 2 > b = (0.2 + 0.45) / 2
+    assert all(j.winner == "a" and not j.flipped for j in out)  # each order, calibrated, prefers the good answer
+    assert [o["verdict"] for o in out[0].orders] == ["1", "2"]
     swapped = judge.judge(QUESTIONS, _answers("a", vague), _answers("b", good))
     assert all(j.winner == "b" for j in swapped)
 

@@ -72,20 +72,41 @@ def balanced(probs1: dict[str, float], probs2: dict[str, float], tie_margin: flo
     return ("a" if a > b else "b"), scores
 
 
+NO_ANSWER = "(no answer)"
+
+
+def calibrated(probs: dict[str, float], prior: dict[str, float]) -> dict[str, float]:
+    """Contextual calibration (Zhao et al. 2021): the verdict probabilities divided by those the
+    judge gives the same question with content-free answers (its position prior), renormalised."""
+    weights = {k: v / max(prior.get(k, 0.0), 1e-6) for k, v in probs.items()}
+    total = sum(weights.values()) or 1.0
+    return {k: w / total for k, w in weights.items()}
+
+
+def order_verdict(probs: dict[str, float], tie_margin: float) -> str:
+    """One order's verdict from its (calibrated) probabilities: "tie" when 1 and 2 are within the margin."""
+    if probs.get("tie", 0.0) >= max(probs.get("1", 0.0), probs.get("2", 0.0)) or abs(probs.get("1", 0.0) - probs.get("2", 0.0)) < tie_margin:
+        return "tie"
+    return "1" if probs.get("1", 0.0) > probs.get("2", 0.0) else "2"
+
+
 class PairwiseLLMJudge(Judge):
     """Asks a chat model which answer is better, in both orders, batched across questions.
 
     The verdict is a closed choice after a prefilled "Verdict:" (``model.choose``): scored from
     token probabilities on the local backend, a JSON-schema enum on endpoints, so it always parses.
-    Where the backend gives probabilities, the two orders are combined by :func:`balanced`;
-    otherwise by :func:`combine`. ``flipped`` records that the two orders' own picks named
-    different models (position bias of the raw verdicts), whatever the combined winner.
+    Where the backend gives probabilities, each order's probabilities are calibrated against the
+    judge's prior for the question (both answers content-free: :func:`calibrated`), each order's
+    verdict is read with a tie margin, and the two orders are combined by :func:`balanced`;
+    otherwise the two orders' picks are combined by :func:`combine`. ``flipped``: the two orders'
+    own verdicts named different models.
     """
 
-    def __init__(self, model: Any, *, max_new_tokens: int = 24, tie_margin: float = 0.1) -> None:
+    def __init__(self, model: Any, *, max_new_tokens: int = 24, tie_margin: float = 0.1, calibrate: bool = True) -> None:
         self.model = model
         self.max_new_tokens = max_new_tokens
         self.tie_margin = tie_margin
+        self.calibrate = calibrate
         self.name = "llm"
 
     def judge(self, questions: list[EvalQuestion], answers_a: list[Answer], answers_b: list[Answer]) -> list[Judgement]:
@@ -96,16 +117,26 @@ class PairwiseLLMJudge(Judge):
         conversations += [judge_conversation(q, b.text, a.text) for q, a, b in zip(questions, answers_a, answers_b)]
         choices = self.model.choose([c + [prefill("Verdict:")] for c in conversations], OPTIONS)
         n = len(questions)
+        if self.calibrate and all(c.scores for c in choices):  # the prior, where the backend gives probabilities
+            content_free = [judge_conversation(q, NO_ANSWER, NO_ANSWER) + [prefill("Verdict:")] for q in questions]
+            choices += self.model.choose(content_free, OPTIONS)
         out = []
         for i, q in enumerate(questions):
             c1, c2 = choices[i], choices[n + i]
-            v1 = c1.option.strip() if c1.ok else None
-            v2 = c2.option.strip() if c2.ok else None
-            winner, flipped, valid = combine(v1, v2)
-            meta: dict[str, Any] = {"judge_model": getattr(self.model, "name", "model"), "method": c1.method}
             p1, p2 = ({k.strip(): v for k, v in c.probabilities().items()} for c in (c1, c2))
-            if valid and p1 and p2:
+            meta: dict[str, Any] = {"judge_model": getattr(self.model, "name", "model"), "method": c1.method}
+            if p1 and p2 and c1.ok and c2.ok:
+                if len(choices) > 2 * n:
+                    prior = {k.strip(): v for k, v in choices[2 * n + i].probabilities().items()}
+                    meta["prior"] = {k: round(v, 4) for k, v in prior.items()}
+                    p1, p2 = calibrated(p1, prior), calibrated(p2, prior)
+                v1, v2 = order_verdict(p1, self.tie_margin), order_verdict(p2, self.tie_margin)
+                _, flipped, valid = combine(v1, v2)
                 winner, meta["balanced"] = balanced(p1, p2, self.tie_margin)
+            else:
+                v1 = c1.option.strip() if c1.ok else None
+                v2 = c2.option.strip() if c2.ok else None
+                winner, flipped, valid = combine(v1, v2)
             out.append(Judgement(
                 question_id=q.id, judge=self.name, winner=winner, flipped=flipped, valid=valid,
                 orders=[{"first": "a", "verdict": v1, "raw": f"Verdict: {v1}" if v1 else c1.error[:300], "probs": p1},
