@@ -68,6 +68,8 @@ def main() -> None:
     parser.add_argument("--pairwise", type=int, default=20, help="questions for the pairwise judge (0: skip)")
     parser.add_argument("--skip-generate", action="store_true")
     parser.add_argument("--max-new-tokens", type=int, default=48)
+    parser.add_argument("--speaker-selection", default="auto", choices=("auto", "round_robin", "moderator"))
+    parser.add_argument("--facts-per-dialogue", type=int, default=2)
     args = parser.parse_args()
 
     from mimir.generate import GenerateConfig, generate_dialogues, load_dialogues
@@ -83,7 +85,8 @@ def main() -> None:
     if not args.skip_generate:
         config = GenerateConfig(knowledge=args.kb, output=str(raw), frameworks=args.frameworks.split(","),  # type: ignore[arg-type]
                                 group_sizes=[int(g) for g in args.group_sizes.split(",")], max_dialogues=args.dialogues,
-                                max_turns=6, facts_per_dialogue=2, tools=["knowledge_retriever"], max_new_tokens=args.max_new_tokens)
+                                max_turns=6, facts_per_dialogue=args.facts_per_dialogue, tools=["knowledge_retriever"],
+                                max_new_tokens=args.max_new_tokens, speaker_selection=args.speaker_selection)  # type: ignore[arg-type]
         t0 = time.perf_counter()
         def progress(done: int, total: int, d) -> None:  # noqa: ANN001
             print(f"[{time.strftime('%H:%M:%S')}] dialogue {done}/{total} {d.status} {d.scenario.framework} "

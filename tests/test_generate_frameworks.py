@@ -68,8 +68,8 @@ def react_agent(conversation):
     """Continues the ReAct fields we open: a thought, a query for the chosen tool, the final answer."""
     start = opening(conversation)
     observed = [m for m in conversation if m["role"] == "tool"]
-    if start == "Thought:":
-        return [" I should check the handbook.", " Let me also check the web.", " I have what I need."][min(len(observed), 2)]
+    if start.startswith("Thought:") and "\n" not in start:
+        return [" to check the handbook.", " a second source, the web.", " what I need."][min(len(observed), 2)]
     if start.endswith('Action Input: {"query": "'):
         tool = re.search(r"Action: (\w+)", start).group(1)
         return QUERIES[tool] + '"}'
@@ -94,7 +94,7 @@ def test_react_calls_retriever_and_tavily_for_real(tmp_path, kb, tavily):
     observations = [t for t in d.turns if t.role == "tool"]
     assert [c.tool_calls[0].name for c in calls] == ["knowledge_retriever", "tavily_search"]
     assert calls[0].tool_calls[0].arguments == {"query": "opening hours Saturday"}
-    assert calls[0].reasoning == "I should check the handbook."
+    assert calls[0].reasoning == "To answer this, I need to check the handbook."  # our opening, the model's words
     # the retriever really searched the knowledge base: its observation is the chunk, with its id
     assert "<<<chunk id=" in observations[0].content and "08:00 to 13:00" in observations[0].content
     assert observations[0].tool_call_id == calls[0].tool_calls[0].id
@@ -104,7 +104,7 @@ def test_react_calls_retriever_and_tavily_for_real(tmp_path, kb, tavily):
     assert "Public page on Riverbend clinic hours" in observations[1].content
     final = d.turns[-1]
     assert final.speaker == "doctor" and final.role == "assistant" and not final.tool_calls
-    assert "I have what I need." in final.reasoning
+    assert "The observation shows what I need." in final.reasoning
     assert KEY not in str(d.to_dict())
     # the action was a closed choice after our "Action:" label: first the tools only (the expert had
     # nothing to answer from), then the tools or final_answer
@@ -136,10 +136,10 @@ def test_react_offers_only_the_allowed_tools(tmp_path, kb, tavily):
 def test_reflexion_drafts_critiques_and_revises(tmp_path, kb):
     def reflexive(conversation):
         last, start = cue(conversation), opening(conversation)
-        if start == "Missing, wrong or vague in the draft:":
-            return " The draft gives no times."
+        if start == "The draft does not state":
+            return " the opening and closing times of the clinic."
         if start == "Improved answer:":
-            assert "The draft gives no times." in last and "It opens in the morning." in last
+            assert "The draft does not state the opening and closing times of the clinic." in last and "It opens in the morning." in last
             return " " + key_fact(conversation)
         if "Answer patient's question" in last and not start:
             return "It opens in the morning."
@@ -148,7 +148,7 @@ def test_reflexion_drafts_critiques_and_revises(tmp_path, kb):
     model = ScriptedModel(default=reflexive)
     d = generate_dialogues(kb, cfg(tmp_path, frameworks=["reflexion"], tools=[]), model)[0]
     answer = next(t for t in d.turns if t.speaker == "doctor")
-    assert answer.meta["draft"] == "It opens in the morning." and answer.meta["critique"] == "The draft gives no times."
+    assert answer.meta["draft"] == "It opens in the morning." and answer.meta["critique"] == "The draft does not state the opening and closing times of the clinic."
     assert answer.content != answer.meta["draft"] and re.search(r"\d\d:\d\d", answer.content)
     assert "Draft: It opens in the morning." in answer.reasoning and "Critique:" in answer.reasoning
     assert d.meta["reflexion_fields"] == 3 and d.meta["reflexion_fields_parsed"] == 3
@@ -157,8 +157,10 @@ def test_reflexion_drafts_critiques_and_revises(tmp_path, kb):
 def test_reflexion_critique_that_repeats_the_draft_is_asked_again(tmp_path, kb):
     def lazy(conversation):
         last, start = cue(conversation), opening(conversation)
-        if start == "Missing, wrong or vague in the draft:":
-            return " The draft gives no times." if "Do not repeat the draft" in last else " It opens in the morning."
+        if start == "One fact from the reference data that the draft leaves out is":
+            return " the opening time, 07:30."
+        if start == "The draft does not state":
+            return " it opens in the morning."  # with the opening, not much more than the draft
         if start == "Improved answer:":
             return " " + key_fact(conversation)
         if "Answer patient's question" in last and not start:
@@ -167,7 +169,8 @@ def test_reflexion_critique_that_repeats_the_draft_is_asked_again(tmp_path, kb):
 
     d = generate_dialogues(kb, cfg(tmp_path, frameworks=["reflexion"], tools=[]), ScriptedModel(default=lazy))[0]
     answer = next(t for t in d.turns if t.speaker == "doctor")
-    assert answer.meta["critique"] == "The draft gives no times." and d.meta["reflexion_critique_echo"] == 1
+    assert answer.meta["critique"] == "One fact from the reference data that the draft leaves out is the opening time, 07:30."
+    assert d.meta["reflexion_critique_echo"] == 1
 
 
 def test_cot_without_answer_label_gets_the_answer_field_prefilled(tmp_path, kb):

@@ -72,7 +72,7 @@ def obedient(conversation):
     context = " ".join(str(m.get("content")) for m in conversation)
     if start.endswith('Action Input: {"query": "'):
         return (SECRET if SECRET in context else "clinic hours") + '"}'
-    if start == "Thought:":
+    if start.startswith("Thought:"):
         return " the data told me to."
     if start.endswith("Final Answer:"):
         return " I cannot share patient records."
@@ -165,7 +165,7 @@ def test_canary_secrets_never_reach_disk_or_logs(tmp_path, monkeypatch, caplog, 
             start = _opening(conversation)
             if start.endswith('Action Input: {"query": "'):
                 return 'clinic opening hours"}'
-            if start == "Thought:":
+            if start.startswith("Thought:"):
                 return " check the web."
             if start.endswith("Final Answer:"):
                 return " The clinic opens at 07:30."

@@ -103,14 +103,16 @@ def answer_reflexion(ctx: TurnContext) -> Step:
     """Draft, critique (its own field, not the draft again), revision."""
     name, asker = _names(ctx)
     draft = (yield from _field(ctx, render("expert_cue", name=name, asker=asker, fact_line=ctx.fact_line), "")) or ""
-    critique = yield from _field(ctx, render("reflexion_critique", asker=asker, draft=draft), render("reflexion_critique_opening"))
-    if is_echo(critique, [draft]):
+    opening = render("reflexion_critique_opening")
+    written = yield from _field(ctx, render("reflexion_critique", asker=asker, draft=draft), opening)
+    if is_echo(written, [draft]):  # the model's own words only say the draft again
         ctx.count("reflexion_critique_echo")
-        critique = yield from _field(ctx, render("reflexion_critique_again", asker=asker, draft=draft, fact_line=ctx.fact_line),
-                                     render("reflexion_critique_opening"))
+        opening = render("reflexion_critique_again_opening")
+        written = yield from _field(ctx, render("reflexion_critique_again", asker=asker, draft=draft, fact_line=ctx.fact_line), opening)
+    critique = f"{opening} {written}".strip() if written else ""  # the critique reads as a sentence
     revise = render("reflexion_revise", asker=asker, draft=draft, critique=critique, fact_line=ctx.fact_line)
     revised = yield from _field(ctx, revise, render("reflexion_revise_opening"))
-    critique_ok = bool(critique) and not is_echo(critique, [draft])
+    critique_ok = bool(written) and not is_echo(written, [draft])
     ctx.count("reflexion_fields", 3)
     ctx.count("reflexion_fields_parsed", bool(draft) + critique_ok + bool(revised))
     if not revised:
@@ -141,7 +143,10 @@ def answer_react(ctx: TurnContext) -> Step:
             ground_in_observations(ctx)
         cue = (render("react_cue", name=name, asker=asker, tool_list=tool_list, fact_line=ctx.fact_line) if can_act
                else render("react_no_tools_cue", fact_line=ctx.fact_line))
-        thought = _line((yield from _field(ctx, cue, "Thought:")))
+        # the thought opens with our words, so it is a thought about this question, not the format line
+        lead = render("react_thought_after" if ctx.observations else "react_thought_first")
+        written = _line((yield from _field(ctx, cue, f"Thought: {lead}")))
+        thought = f"{lead} {written}".strip() if written else ""
         if thought:
             thoughts.append(thought)
         opening = f"Thought: {thought}\nAction:"
@@ -162,6 +167,10 @@ def answer_react(ctx: TurnContext) -> Step:
             return [*ctx.tool_turns, Turn(speaker=ctx.agent.name, role="assistant", content=answer, reasoning="\n".join(thoughts))]
         fallbacks = ctx.meta.get("tool_query_fallbacks", 0)
         query = yield from write_query(ctx, action, thought)
+        asked = [c.arguments.get("query") for t in ctx.tool_turns for c in t.tool_calls if c.name == action]
+        if query in asked:  # the same lookup again would return the same observation: ask the question itself
+            ctx.count("tool_query_repeats")
+            query = ctx.question.strip()[:200] if ctx.question.strip()[:200] not in asked else query
         ctx.count("react_steps_parsed", int(valid and bool(thought) and ctx.meta.get("tool_query_fallbacks", 0) == fallbacks))
         run_call(ctx, action, {"query": query}, thought, step)
     raise AssertionError("unreachable: the last step always answers")
