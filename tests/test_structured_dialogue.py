@@ -109,6 +109,15 @@ def test_peers_add_a_move_of_their_own(tmp_path):
     assert not d.meta.get("echo_dropped")
 
 
+def test_a_peer_question_goes_to_the_expert_even_in_round_robin(tmp_path):
+    model = peer_model(echo=False)
+    model.chooser = lambda conversation, options: options[0]  # the peer's move: a follow-up question
+    d = generate_dialogues(CHUNKS[:1], cfg(tmp_path, group_sizes=[3], tools=[], max_turns=5, speaker_selection="round_robin"), model)[0]
+    spoken = [t for t in d.turns if t.role != "tool"]
+    asked = [i for i, t in enumerate(spoken) if t.meta.get("move") == "question"]
+    assert asked and all(spoken[i + 1].speaker == d.scenario.target_role for i in asked if i + 1 < len(spoken))
+
+
 def test_echo_turns_are_asked_again_once_then_dropped_and_counted(tmp_path):
     model = peer_model(echo=True)
     d = generate_dialogues(CHUNKS[:1], cfg(tmp_path, group_sizes=[3], tools=[], max_turns=5), model)[0]

@@ -145,13 +145,13 @@ def _next_speaker(scenario: Scenario, agents: dict[str, Agent], turns: list[Turn
         return names[0]
     order = names[names.index(last) + 1 :] + names[: names.index(last) + 1]
     round_robin = next((n for n in order if n not in muted), names[0])
+    spoken = [t for t in turns if t.role != "tool"]
+    if spoken and spoken[-1].meta.get("move") == "question" and scenario.target_role in names:
+        return scenario.target_role  # a peer's follow-up question is for the expert (any speaker selection)
     if scenario.speaker_selection != "moderator" or len(names) <= 2:
         return round_robin
     if last == names[0] and scenario.target_role in names:
         return scenario.target_role  # the asker's question is for the expert: no need to ask the moderator
-    spoken = [t for t in turns if t.role != "tool"]
-    if spoken and spoken[-1].meta.get("move") == "question" and scenario.target_role in names:
-        return scenario.target_role  # a peer's follow-up question is for the expert too
     candidates = [n for n in names if n != last and n not in muted]
     if len(candidates) == 1:
         return candidates[0]
