@@ -133,12 +133,13 @@ def test_dialogue_records_get_trainable_messages(alice, tmp_path):
     assert [m["role"] for m in back["messages"]] == ["system", "user", "assistant", "tool", "assistant"]
     assert back["messages"][1]["name"] == "patient" and "nurse" in back["messages"][0]["content"]
     assert back["messages"][2]["tool_calls"][0]["function"] == {"name": "search", "arguments": '{"q": "parking"}'}
-    # roles outside the role library still get plain messages (no system prompt)
+    # roles outside the role library get a plain expert system prompt naming the role
     odd = dict(dialogue, id="x2", scenario=dict(dialogue["scenario"], roles=["patient", "wizard"], target_role="wizard"))
     odd["turns"] = [dict(t, speaker="wizard") if t["speaker"] == "nurse" else t for t in dialogue["turns"]]
     push_dataset({"raw": _write(tmp_path / "odd.jsonl", [odd])}, config=DatasetPushConfig(repo_id="alice/odd", language=["en"]), token=CANARY)
     (back,) = load_records_from_hub("alice/odd", split="raw", token=CANARY)
-    assert [m["role"] for m in back["messages"]] == ["user", "assistant", "tool", "assistant"]
+    assert [m["role"] for m in back["messages"]] == ["system", "user", "assistant", "tool", "assistant"]
+    assert "wizard" in back["messages"][0]["content"].lower()
 
 
 def test_repush_replaces_stale_shards_and_is_idempotent(alice, splits):

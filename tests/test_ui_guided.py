@@ -63,6 +63,7 @@ def _start(browser, url: str):
     expect = playwright.expect
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    playwright.expect.set_options(timeout=TIMEOUT_MS)  # a loaded CI box renders slowly
     page.goto(url)
     expect(page.locator("#mimir-workspace")).to_contain_text("s-")
     sid = ID.search(page.locator("#mimir-workspace").inner_text()).group(0)
