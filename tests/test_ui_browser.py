@@ -62,7 +62,6 @@ def page(tmp_path):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
-    playwright.expect.set_options(timeout=TIMEOUT_MS)  # a loaded CI box renders slowly
         playwright.expect.set_options(timeout=TIMEOUT_MS)  # a loaded CI box renders slowly
         yield page
         browser.close()
