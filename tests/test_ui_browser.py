@@ -82,6 +82,7 @@ def test_load_example_search_generate_and_verify_in_the_browser(app_url, page, t
     expect(page.get_by_text("MIMIR — personalized agent tuning")).to_be_visible()
     expect(page.locator("#mimir-workspace")).to_contain_text("s-")
 
+    page.get_by_role("tab", name="1 · Knowledge").click()  # the guided run is the first tab
     page.get_by_role("button", name="Load example (clinic handbook)").click()
     chunks = page.locator("#kb-chunks")
     expect(chunks).to_contain_text("riverbend-clinic-handbook.md", timeout=TIMEOUT_MS)

@@ -61,6 +61,7 @@ def _open(browser, url):
     playwright.expect.set_options(timeout=TIMEOUT_MS)  # a loaded CI box renders slowly
     page.goto(url)
     playwright.expect(page.locator("#mimir-workspace")).to_contain_text("s-")
+    page.get_by_role("tab", name="1 · Knowledge").click()  # the guided run is the first tab
     return page, ID.search(page.locator("#mimir-workspace").inner_text()).group(0)
 
 
