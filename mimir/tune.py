@@ -30,7 +30,10 @@ CHECK_FILE = "questions.jsonl"  # hand-written check questions next to the docum
 # ~1,000-word handbook's training within the CPU budget; bf16 autocast where the CPU has it
 # (AVX512-BF16 / AMX: ~1.4x faster steps, measured in the first build).
 SMALL_TRAIN: dict[str, Any] = {"epochs": 3.0, "learning_rate": 1e-3, "rank": 16, "alpha": 32, "batch_size": 8,
-                               "max_length": 192, "save_steps": 10, "warmup_ratio": 0.05, "precision": "auto"}
+                               "max_length": 192, "save_steps": 10, "warmup_ratio": 0.05, "precision": "auto",
+                               # KL anchor to the base on general text: on the held-out on-call runbook it
+                               # kept general perplexity at +0.9% (vs +64% without) at the same recall
+                               "anchor_weight": 1.0}
 ROLEPLAY_TRAIN: dict[str, Any] = {"epochs": 3.0, "learning_rate": 2e-4, "max_length": 512}
 
 
