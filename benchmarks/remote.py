@@ -118,7 +118,7 @@ def main() -> int:
     parser.add_argument("--only", choices=("batch", "generate", "judge"), action="append", help="Run only these workloads.")
     args = parser.parse_args()
 
-    os.environ.setdefault("HF_TOKEN", "hf_LoopbackBenchmarkTokenNotARealOne00")
+    os.environ.setdefault("HF_TOKEN", "loopback-benchmark-placeholder")  # the loopback server accepts any token
     os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
     import http.server
 
