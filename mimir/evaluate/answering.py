@@ -14,11 +14,12 @@ log = logging.getLogger(__name__)
 
 
 def answer_conversation(question: EvalQuestion, system: str | None = None) -> list[dict[str, Any]]:
-    """The closed-book prompt: a system message and the question; nothing retrieved."""
-    return [
-        {"role": "system", "content": system if system is not None else prompt("answer_system")},
-        {"role": "user", "content": question.question},
-    ]
+    """The closed-book prompt: a system message and the question; nothing retrieved.
+    ``system`` None is the default answering prompt; "" asks in a plain chat with no system message."""
+    user = {"role": "user", "content": question.question}
+    if system == "":
+        return [user]
+    return [{"role": "system", "content": system if system is not None else prompt("answer_system")}, user]
 
 
 def answer_questions(

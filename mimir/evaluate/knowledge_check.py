@@ -74,12 +74,10 @@ def recall(questions: list[EvalQuestion], answers: list[str], n_boot: int = 2000
 
 
 def _answers(model: Any, questions: list[EvalQuestion], system: str | None, max_new_tokens: int) -> list[str]:
-    from mimir.models.base import GenerationSettings
+    from mimir.evaluate.answering import answer_questions
 
-    conversations = [([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": q.question}]
-                     for q in questions]
-    replies = model.generate(conversations, GenerationSettings(max_new_tokens=max_new_tokens, temperature=0.0))
-    return [r.text.strip() for r in replies]
+    answers = answer_questions(model, questions, side="check", max_new_tokens=max_new_tokens, system=system or "")
+    return [a.text for a in answers]
 
 
 def check_model(model: Any, questions: list[EvalQuestion], system: str, config: CheckConfig) -> dict[str, Any]:

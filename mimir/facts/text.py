@@ -30,27 +30,35 @@ _PATTERNS = [
     re.compile(rf"\b\d[\d,]*(?:\.\d+)?\s?(?:(?:{_UNIT_QUALIFIERS})\s)?(?:%|percent|minutes?|hours?|days?|nights?|weeks?|months?|years?|mg|ml|kg|km|°C)"),
     re.compile(rf"\b(?:{_NUMBER_WORDS})-(?:quarters?|thirds?|fifths?|halves)\b", re.I),  # three-quarters
     re.compile(rf"\b(?:{_NUMBER_WORDS}) (?:(?:{_UNIT_QUALIFIERS})\s)?(?:minutes?|hours?|days?|weeks?|months?|years?)\b", re.I),
-    re.compile(r"(?<![\d:.,-])\d[\d,]*(?:\.\d+)?(?![\d:-])"),  # other numbers (filtered below)
+    re.compile(r"(?<![\w:.,-])\d(?:[\d,]*\d)?(?:\.\d+)?(?![\d:-])"),  # other numbers, not inside a code like SEV1 or p99
 ]
 _NAME = re.compile(r"(?:(?:Dr|Mr|Mrs|Ms|Prof)\.\s)?[A-Z][a-zA-Z'’-]+(?:\s(?:of\s|de\s|van\s)?[A-Z][a-zA-Z'’-]+)*")
 
 
-def clean_text(text: str) -> str:
-    """Markdown-ish text -> one logical line per paragraph or list item (hard wraps joined)."""
+def clean_text(text: str, table_header: list[str] | None = None) -> str:
+    """Markdown-ish text -> one logical line per paragraph or list item (hard wraps joined).
+
+    A Markdown table row becomes one record line "Header: cell; Header: cell; ..." so every value
+    keeps the column that says what it is; ``table_header`` is the header of a table that the text
+    starts inside of (a chunk cut mid-table), used when the column counts match."""
     items: list[str] = []
     for para in re.split(r"\n\s*\n", text):
         current: list[str] = []
-        for line in para.splitlines():
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith("|"):  # a table row becomes its own "cell: cell" item
+        lines = [line.strip() for line in para.splitlines() if line.strip()]
+        header = table_header
+        for i, line in enumerate(lines):
+            line = re.sub(r"\*\*(.+?)\*\*|`([^`]+)`", lambda m: m.group(1) or m.group(2), line)  # bold / code marks
+            if line.startswith("|"):
                 cells = [c.strip() for c in line.strip("|").split("|")]
                 if current:
                     items.append(" ".join(current))
                     current = []
-                if not all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
-                    items.append(": ".join(c for c in cells if c) + ".")
+                if _is_rule(cells):
+                    continue
+                if i + 1 < len(lines) and _is_rule([c.strip() for c in lines[i + 1].strip("|").split("|")]):
+                    header = cells  # the header row names the columns; it states no fact itself
+                    continue
+                items.append(table_record(cells, header))
                 continue
             if re.match(r"^(#+\s|[-*•]\s|\d+[.)]\s)", line) and current:
                 items.append(" ".join(current))
@@ -61,14 +69,42 @@ def clean_text(text: str) -> str:
     return "\n".join(items)
 
 
-def sentences(text: str) -> list[str]:
+def _is_rule(cells: list[str]) -> bool:
+    return bool(cells) and all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c) and any(cells)
+
+
+def table_record(cells: list[str], header: list[str] | None) -> str:
+    """One table row as a record line ("Severity: SEV1; Meaning: ...") or, without a matching
+    header, its cells joined ("SEV1: ...")."""
+    if header and len(header) == len(cells) and all(header):
+        return "; ".join(f"{h}: {c}" for h, c in zip(header, cells) if c) + "."
+    return ": ".join(c for c in cells if c) + "."
+
+
+def table_header(text: str) -> list[str] | None:
+    """The header cells of the last Markdown table in ``text`` (for the next chunk of the document)."""
+    lines = [line.strip() for line in text.splitlines()]
+    found = None
+    for i in range(len(lines) - 1):
+        if lines[i].startswith("|") and _is_rule([c.strip() for c in lines[i + 1].strip("|").split("|")]):
+            found = [c.strip() for c in lines[i].strip("|").split("|")]
+    return found
+
+
+_RECORD = re.compile(r"^[^;:]{1,40}: [^;]+(; [^;:]{1,40}: [^;]+){2,}\.?$")
+
+
+def sentences(text: str, table_header: list[str] | None = None) -> list[str]:
     """Split text into sentences; headings and list items count as their own sentence."""
     out: list[str] = []
-    for item in clean_text(text).splitlines():
+    for item in clean_text(text, table_header).splitlines():
         if item.startswith("#"):
             continue  # headings name a topic; they state no fact
         item = re.sub(r"^([-*•]\s+)", "", item).strip()
         if not item:
+            continue
+        if _RECORD.match(item):
+            out.append(item)  # a table row is one fact line; its "; " separate fields, not sentences
             continue
         start = 0
         for match in re.finditer(r"[.!?;](?=\s+[A-Z0-9\"“(])", item):
@@ -119,9 +155,9 @@ def _list_number(text: str, start: int, end: int) -> bool:
     return line_start or text[end : end + 1] in (".", ")")
 
 
-def fact_sentences(text: str) -> list[str]:
+def fact_sentences(text: str, table_header: list[str] | None = None) -> list[str]:
     """Sentences that carry at least one fact string (all sentences if none do)."""
-    all_sentences = sentences(text)
+    all_sentences = sentences(text, table_header)
     with_facts = [s for s in all_sentences if fact_strings(s)]
     return with_facts or all_sentences[:3]
 

@@ -44,7 +44,16 @@ _BAD_PATTERNS = [
     (re.compile(r",\s+(who|what)\s*,", re.I), "question_word_in_apposition"),
     (re.compile(r"\bdifference between\b|_", re.I), "template_fragment"),
     (re.compile(r"\b(is|are)\b[^?]*\b\1\s+(in|at|on)\?$", re.I), "double_verb"),
+    (re.compile(r"\bevery\s+(which|what|how)\b", re.I), "question_word_in_name"),
+    (re.compile(r"[\"“'‘]\s*(who|what|which)\s*[\"”'’]", re.I), "question_word_in_quotes"),
+    (re.compile(r"\b(what|which)(\s+number)?\s+\d"), "question_word_in_name"),
+    (re.compile(r"\b(?!(?:On|In|At|For|By|To|From|What|Which|When|Where|How|Who|If|After|Before|Within|Until|During|The|A|An|I)\b)"
+                r"[A-Z][A-Za-z0-9.-]*\s+what(\s+number)?\b(?!\s+(is|are|was|were|do|does|did|must|should|can|will)\b)"),
+     "question_word_in_name"),
+    (re.compile(r"\*\*|`"), "markup"),
+    (re.compile(r"\bones\b"), "pronoun_subject"),
 ]
+IN_PLACE_MAX_WORDS = 22
 MAX_WORDS = 32
 
 
@@ -59,18 +68,26 @@ class FactQuestion:
 
 
 def clause_of(sentence: str, target: str) -> str:
-    """The part of ``sentence`` that states ``target``: split at ';' and at ', and' / ' and' that
-    join two full clauses; a verbless piece ("RAS 2 within 15 minutes") keeps the whole sentence."""
+    """The part of ``sentence`` that states ``target``: split at ';', at ', and' / ' and' that join
+    two full clauses, and before a contrasting clause (", whereas ...", ", but ..."); a verbless piece
+    ("RAS 2 within 15 minutes") or one inside a relative clause keeps the whole sentence."""
     sentence = sentence.strip().rstrip(".")
     for piece in re.split(r";\s+", sentence):
         if target in piece:
             sentence = piece.strip()
             break
-    parts = re.split(r",?\s+and\s+(?=(?:the|a|an|[A-Z])\b)|,\s+(?=(?:the|a|an)\s)", sentence)
+    pieces = re.split(r",\s+(?=(?:whereas|while|but|so|where|which|who|after which)\s)", sentence)
+    holder = next((p for p in pieces if target in p), sentence)
+    if holder != sentence:
+        if re.match(r"(where|which|who|after which)\s", holder):
+            holder = sentence  # a relative clause has no subject of its own
+        else:
+            holder = re.sub(r"^(whereas|while|but|so)\s+", "", holder)
+    parts = re.split(r",?\s+and\s+(?=(?:the|a|an|[A-Z])\b)|,\s+and\s+|,\s+(?=(?:the|a|an)\s)", holder)
     for part in parts:
         if target in part and _has_verb(part) and _content_words(part.replace(target, " ")) >= 2:
             return part.strip().rstrip(",")
-    return sentence
+    return holder if _has_verb(holder) and _content_words(holder.replace(target, " ")) >= 2 else sentence
 
 
 def _has_verb(text: str) -> bool:
@@ -99,7 +116,9 @@ def content_words(text: str) -> set[str]:
 
 def _stem(word: str) -> str:
     """'leads' / 'leading' / 'led' ask about the same thing as 'lead': compare crude stems."""
-    for suffix in ("ing", "ed", "es", "s"):
+    if word.endswith(("sses", "ches", "shes", "xes", "zes")):
+        return word[:-2]
+    for suffix in ("ing", "ed", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
@@ -148,6 +167,10 @@ def subject_first(clause: str, target: str, phrase: str) -> str | None:
     before, _, after = _span(clause, target)
     if before.strip() not in ("", "The", "the") or not re.match(r"\s*(is|are|was|were|must|can|may|should|will|has|have|[a-z]{3,}(?:s|ed))\b", after):
         return None
+    words = after.split()
+    if len(words) > 1 and re.fullmatch(r"[a-z]{3,}s", words[0]) and re.fullmatch(r"[a-z]{3,}", words[1]) \
+            and words[1] not in _FUNCTION and words[0] not in _AUX:
+        return None  # "Customer Support escalations arrive ...": the value names the subject's kind
     if phrase == "what" and re.match(r"\s*(is|are)\s+(Dr\.|Mr\.|Ms\.|Mrs\.|[A-Z])", after):
         return None  # "What is Dr. Okafor?" asks for a title in a way nobody asks
     return _tidy(f"{phrase} {after.strip()}")
@@ -170,6 +193,10 @@ def labelled(clause: str, target: str, phrase: str) -> str | None:
         return _tidy(f"What is the {key} of the {label}")
     if phrase in ("what number",):
         return _tidy(f"What number should I call for the {label}")
+    if not rest and not match.group("note") and phrase in ("who", "what", "which room") and len(label.split()) <= 5 \
+            and not re.search(r"[(),]", label):
+        noun = label if label.isupper() else label[0].lower() + label[1:]
+        return _tidy(f"{'Who' if phrase == 'who' else 'What'} is the {noun}")
     if phrase.startswith("how many") or phrase == "what time":
         tail = f" {rest}" if rest and len(rest.split()) <= 6 and not fact_strings(rest) else ""
         return _tidy(f"For {label}, {phrase}{tail}")
@@ -199,12 +226,14 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
     else:
         return None
     aux = "does" if singular else "do"
-    rest = after.strip(" ,.")
-    if fact_strings(rest) or len(rest.split()) > 8:
-        rest = ""  # other values or long tails stay out of the question
+    rest = _tail(after)
     lead = phrase
     if re.fullmatch(r"how many (minutes?|hours?|days?|weeks?|months?|years?|nights?)", phrase) and prep in ("", "for"):
         lead = "how long"
+    elif prep == "every" and phrase == "which day":
+        lead = "on which day of the week"
+    elif prep == "every":
+        return None
     elif prep and prep != "at" and not phrase.startswith("who"):
         lead = f"{prep} {phrase}"
     elif prep == "at" and phrase == "which room":
@@ -213,6 +242,17 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
 
 
 _BASE_VERBS = {"last", "run", "open", "close", "start", "end", "take", "need", "cost", "begin", "happen", "expire", "stay", "meet"}
+
+
+def _tail(after: str) -> str:
+    """What follows the value, fit to end a question: up to the next clause, and nothing when it
+    carries other values, is long, or continues the value's own name ("Switchboard console")."""
+    rest = re.split(r",|;|(?:^|\s)(?:and|or|but|whereas|while)\s", after.strip(" ,."))[0].strip()
+    first = rest.split(" ", 1)[0] if rest else ""
+    if fact_strings(rest) or len(rest.split()) > 8 or (first.isalpha() and first.islower() and first not in _FUNCTION
+                                                        and first not in _PREPS):
+        return ""
+    return rest
 
 
 def _subject(text: str) -> str:
@@ -237,14 +277,22 @@ def passive(clause: str, target: str, phrase: str) -> str | None:
     aux = match.group("aux")
     words = aux.split()
     prep = match.group("prep")
+    if prep == "every":  # "reviewed every April" -> "In which month is ... reviewed?"
+        months = "January February March April May June July August September October November December".split()
+        lead = {"which day": "on which day of the week"}.get(phrase) or ("in which month" if target in months else "")
+        if not lead:
+            return None
+        phrase, prep = lead, "at"
+    if phrase == "who" and prep in ("in", "at", "on", "into", "from", "under"):
+        phrase = "what"  # "filed in the Incident Archive": a place or thing, not a person
     lead = phrase if prep == "at" or phrase.startswith("who") else f"{prep} {phrase}"
+    if phrase == "who" and prep in ("to", "with", "by"):
+        lead = f"{prep} whom"
     if phrase == "what" and prep in ("in", "at", "on") and target[:1].isupper():
         lead = "where"  # "written in the Amber Ledger" -> "Where is the count written?"
     if phrase.startswith("how many") and prep in ("within", "after", "for"):
         lead = f"{prep} {phrase}"
-    rest = after.strip(" ,.")
-    if fact_strings(rest) or len(rest.split()) > 8:
-        rest = ""
+    rest = _tail(after)
     mid = match.group("mid")
     if len(words) == 1:
         return _tidy(f"{lead} {aux} {_subject(match.group('subject'))} {match.group('part')}{mid} {rest}")
@@ -261,7 +309,24 @@ def in_place(clause: str, target: str, phrase: str) -> str | None:
     if after[:1].isalnum() or (re.match(r"\s*(and|to|or|-|–)\s", after) and fact_strings(after[:16])) or re.search(r"\b(and|to|or)\s*$", before) or before.rstrip().endswith(("(", "-")):
         return None  # one end of a range or list ("from ___ to 19:00") is no question by itself
     text = f"{before}{phrase}{after}"
+    every = re.search(r"\bevery\s+$", before)
+    if every:  # "reviewed every April" -> "reviewed in which month each year"
+        months = "January February March April May June July August September October November December".split()
+        cycle = {"which day": "on which day each week"}.get(phrase) or ("in which month each year" if target in months else "")
+        if not cycle:
+            return None
+        text = f"{before[: every.start()]}{cycle}{after}"
+    if len(text.split()) > IN_PLACE_MAX_WORDS or not _has_finite_verb(clause):
+        return None  # a long echo of the sentence, or a verbless fragment ("Revision 3.1, maintained by ...")
     return _tidy(text)
+
+
+def _has_finite_verb(text: str) -> bool:
+    """An auxiliary, a modal or a present-tense verb: participles after a comma make no clause."""
+    words = re.findall(r"[A-Za-z'-]+", text)
+    if any(w.lower() in _AUX + _MODALS + ("has", "have", "had", "do", "does", "did") for w in words):
+        return True
+    return any(re.fullmatch(r"[a-z]{3,}(?<!s)s", w) and w not in _PLURAL_NOUN_HINT for w in words[1:])
 
 
 def record_field(sentence: str, target: str) -> tuple[list[str], list[str], int] | None:
@@ -276,15 +341,44 @@ def record_field(sentence: str, target: str) -> tuple[list[str], list[str], int]
     return (keys, values, hit) if hit else None
 
 
+def record_targets(sentence: str) -> list[str]:
+    """The values a record line teaches: every short field but the row's key (the whole cell, so a
+    "Meaning" column is asked about as well as an "Acknowledge within" one)."""
+    fields = [f.split(":", 1) for f in sentence.rstrip(". ").split(";")]
+    if len(fields) < 3 or not all(len(f) == 2 for f in fields):
+        return []
+    values = [v.strip() for _, v in fields]
+    return [v for v in values[1:] if v and len(v.split()) <= 8]
+
+
+def record_row(keys: list[str], values: list[str]) -> str:
+    """How a question names a record's row: "the week starting 2026-02-02", "severity SEV1"."""
+    key = keys[0] if keys[0].isupper() else keys[0].lower()
+    return f"the {key} {values[0]}" if values[0][:1].isdigit() else f"{key} {values[0]}"
+
+
+def record_key(key: str) -> str:
+    return key if key.isupper() else key[0].lower() + key[1:]
+
+
 def _record_question(sentence: str, target: str) -> str | None:
-    """"For the week starting 2026-02-02, who is the on call physician?" (the row's first field names it)."""
+    """"For the week starting 2026-02-02, who is the backup physician?"; a column named by a
+    preposition asks with it: "For severity SEV1, acknowledge within how many minutes?"."""
     found = record_field(sentence, target)
     if not found:
         return None
     keys, values, hit = found
+    if values[hit] != target:
+        return None  # the value is part of a longer cell: the column does not ask for it alone
     phrase = question_phrase(values[hit], target)
+    row, key = record_row(keys, values), record_key(keys[hit])
+    last = key.split()[-1].lower()
+    if last == "every" and len(key.split()) > 1:
+        return _tidy(f"For {row}, how often is the {key.rsplit(' ', 1)[0]}")
+    if last in _PREPS:
+        return _tidy(f"For {row}, {key} {phrase}") if phrase != "what" else None
     wh = "who" if phrase == "who" else "what"
-    return _tidy(f"For the {keys[0]} {values[0]}, {wh} is the {keys[hit]}")
+    return _tidy(f"For {row}, {wh} is the {key}")
 
 
 BUILDERS = (fronted_copular, subject_first, passive, do_support, labelled, in_place)
@@ -327,6 +421,8 @@ def question_problem(question: str, sentence: str, target: str) -> str | None:
         return "too_long"
     if target.lower() in text.lower():
         return "gives_answer_away"
+    if not _balanced(text):
+        return "broken_brackets"
     for pattern, reason in _BAD_PATTERNS:
         if pattern.search(text):
             return reason
@@ -341,6 +437,15 @@ def question_problem(question: str, sentence: str, target: str) -> str | None:
     if target[:1].isupper() and " " in target and re.search(r"\b(what|which)\b\s+[A-Z]", text):
         return "question_word_in_name"
     return None
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0 and text.count('"') % 2 == 0 and text.count("“") == text.count("”")
 
 
 def expected_kind(target: str) -> str:

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 from mimir.config import option
-from mimir.facts.text import contains_fact, fact_sentences, fact_strings
-from mimir.generate.questions import FactQuestion, asks_for, line_questions, question_problem, questions_for
+from mimir.facts.text import contains_fact, fact_sentences, fact_strings, table_header
+from mimir.generate.questions import FactQuestion, asks_for, line_questions, question_problem, questions_for, record_targets
 from mimir.types import Chunk, Dialogue, Scenario, Turn, stable_id
 
 log = logging.getLogger(__name__)
@@ -127,11 +127,14 @@ def plan_facts(chunks: list[Chunk], config: RecipeConfig, report: RecipeReport) 
     """Every askable fact of the chunks once (overlapping chunks repeat sentences), with its rule-built questions."""
     seen: set[tuple[str, str]] = set()
     plans: list[FactPlan] = []
+    headers: dict[str, list[str] | None] = {}  # per document: the table a chunk may start inside of
     for chunk in chunks:
         text = chunk.answer if chunk.kind == "qa" and chunk.answer else chunk.text
-        for sentence in fact_sentences(text):
+        header = headers.get(chunk.source)
+        headers[chunk.source] = table_header(text) or header
+        for sentence in fact_sentences(text, header):
             found = []
-            for target in fact_strings(sentence)[:4]:
+            for target in record_targets(sentence)[:6] or fact_strings(sentence)[:4]:
                 if (sentence, target) in seen:
                     continue
                 seen.add((sentence, target))
@@ -143,6 +146,7 @@ def plan_facts(chunks: list[Chunk], config: RecipeConfig, report: RecipeReport) 
                 found = [FactPlan(chunk, sentence, value, train=line)]
                 report.questions["whole_line"] += 1
             plans.extend(found)
+    _drop_ambiguous(plans, report)
     if 0 < config.max_facts < len(plans):
         # a capped (trial) run keeps the facts that have the most question forms, in document
         # order, so it still has held-out check questions and training questions
@@ -150,6 +154,20 @@ def plan_facts(chunks: list[Chunk], config: RecipeConfig, report: RecipeReport) 
         plans = [plans[i] for i in sorted(ranked)]
     report.facts = len(plans)
     return plans
+
+
+def _drop_ambiguous(plans: list[FactPlan], report: RecipeReport) -> None:
+    """A question asked of two facts with different values ("Who is the runbook owner?" for four
+    services) would teach one of them wrong: it is dropped from every fact, and counted."""
+    answers: dict[str, set[str]] = {}
+    for plan in plans:
+        for question in plan.train:
+            answers.setdefault(question.lower(), set()).add(plan.target.lower())
+    for plan in plans:
+        kept = [q for q in plan.train if len(answers[q.lower()]) == 1]
+        if len(kept) < len(plan.train):
+            report.rejected["ambiguous"] += len(plan.train) - len(kept)
+        plan.train = kept
 
 
 # Openings that constrain the asker model's question to the kind of value it must ask for: the
