@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_ABBREV = re.compile(r"\b(Dr|Mr|Mrs|Ms|Prof|St|No|e\.g|i\.e|etc|approx|ext)\.$", re.I)
+_ABBREV = re.compile(r"\b(Dr|Mr|Mrs|Ms|Prof|St|No|[Ee]\.g|[Ii]\.e|etc|approx|[Ee]xt|DR|MR|MRS|MS)\.$")  # "250 ms." ends a sentence
 _STOP = {
     "The", "A", "An", "On", "In", "At", "From", "For", "To", "Of", "And", "Or", "If", "When", "Each", "Every",
     "Any", "All", "This", "That", "These", "Those", "It", "Its", "Our", "We", "You", "Your", "They", "There",
@@ -106,15 +106,38 @@ def sentences(text: str, table_header: list[str] | None = None) -> list[str]:
         if _RECORD.match(item):
             out.append(item)  # a table row is one fact line; its "; " separate fields, not sentences
             continue
-        start = 0
+        start, pieces = 0, []
         for match in re.finditer(r"[.!?;](?=\s+[A-Z0-9\"“(])", item):
             if _ABBREV.search(item[start : match.end()]):
                 continue
-            out.append(item[start : match.end()].strip())
+            pieces.append(item[start : match.end()].strip())
             start = match.end()
         if item[start:].strip():
-            out.append(item[start:].strip())
+            pieces.append(item[start:].strip())
+        out.extend(in_context(pieces))
     return [s for s in out if len(s) > 3]
+
+
+_ITEM_SUBJECT = re.compile(r"^(?P<subject>[A-Za-z][\w.-]*(?: [\w.-]+){0,3})\s*(?:\([^)]{1,40}\))?:\s")
+_GENERIC_LABEL = re.compile(r"^(?P<label>[A-Z][a-z]+(?: [a-z]+){0,3}):\s+(?P<value>.+)$")
+
+
+def in_context(pieces: list[str]) -> list[str]:
+    """Sentences of one list item, each made to stand alone: in "ledger-api (Payments): a Go
+    service. Its SLO is 99.95%. Runbook owner: Tomasz Reyes." the later sentences are about
+    ledger-api, so they become "ledger-api's SLO is 99.95%" and "Runbook owner of ledger-api: ..."."""
+    head = _ITEM_SUBJECT.match(pieces[0]) if len(pieces) > 1 else None
+    if not head:
+        return pieces
+    subject = head.group("subject")
+    out = pieces[:1]
+    for piece in pieces[1:]:
+        piece = re.sub(r"^Its\s", f"{subject}'s ", piece)
+        label = _GENERIC_LABEL.match(piece)
+        if label and subject not in piece:
+            piece = f"{label.group('label')} of {subject}: {label.group('value')}"
+        out.append(piece)
+    return out
 
 
 def fact_strings(text: str) -> list[str]:

@@ -23,28 +23,28 @@ _AUX = ("is", "are", "was", "were")
 _MODALS = ("must", "should", "can", "may", "will", "might", "could", "would", "shall")
 _PREPS = ("at", "on", "in", "within", "for", "after", "before", "by", "until", "from", "to", "every", "between", "under", "over")
 _QUESTION_START = re.compile(
-    r"^(what|which|who|whom|whose|when|where|how|why|at what|on what|in what|within how|for how|after how|by what|"
+    r"^(what|which|who|whom|whose|when|where|how|why|at what|on what|in what|within how|for how|after how|by what|by whom|to whom|with whom|"
     r"from what|until what|before what|to what|is|are|was|were|do|does|did|can|must|should|may|will|has|have)\b", re.I)
 _FUNCTION = set(
     "a an the is are was were be been being has have had of to in on at for by with and or from within into every each per "
     "than as must should can may will which who whom what when where how that it its this there also only no not do does "
     "did i you we they he she me my our your their about any some".split())
 _BAD_PATTERNS = [
-    (re.compile(r"\b(the|a|an|of|and)\s+(what|which|who|how many|how much)\b", re.I), "question_word_in_name"),
+    (re.compile(r"\b(the|a|an|and)\s+(what|which|who|how many|how much)\b|\bof\s+(what|which|who)\b", re.I), "question_word_in_name"),
     (re.compile(r"^(about|for|regarding)\b[^?]*:\s", re.I), "template_fragment"),
     (re.compile(r"^(what|which [a-z]+|how many [a-z°]+|who),\s+for\b", re.I), "template_fragment"),
     (re.compile(r"_{2,}|\bfill(s)? (in )?the blank\b|\bmissing part\b", re.I), "cloze_remnant"),
-    (re.compile(r"\b(what|which|how many|how much|who)\s*\)"), "question_word_in_parentheses"),
+    (re.compile(r"\([^()]*\b(what|which|how many|how much|who)\b[^()]*\)", re.I), "question_word_in_parentheses"),
     (re.compile(r"^(what|which|who|how many [a-z°]+|how long)\s*:\s", re.I), "template_fragment"),
     (re.compile(r"\b(\w+)\s+\1\b", re.I), "repeated_word"),
     (re.compile(r"\d\s+(what|which|who)\b", re.I), "question_word_in_name"),
     (re.compile(r"[$€£]\s*(what|how)\b", re.I), "question_word_in_amount"),
     (re.compile(r":[^:?]*:\s"), "table_fragment"),
     (re.compile(r"^(they|it|this|these|those|he|she|we|its|their)\b", re.I), "pronoun_subject"),
-    (re.compile(r",\s+(who|what)\s*,", re.I), "question_word_in_apposition"),
+    (re.compile(r",\s+(?:currently\s+|namely\s+)?(who|what|what number)\s*[,?(]", re.I), "question_word_in_apposition"),
     (re.compile(r"\bdifference between\b|_", re.I), "template_fragment"),
     (re.compile(r"\b(is|are)\b[^?]*\b\1\s+(in|at|on)\?$", re.I), "double_verb"),
-    (re.compile(r"\bevery\s+(which|what|how)\b", re.I), "question_word_in_name"),
+    (re.compile(r"\b(every|each)\s+(which|what|how)\b", re.I), "question_word_in_name"),
     (re.compile(r"[\"“'‘]\s*(who|what|which)\s*[\"”'’]", re.I), "question_word_in_quotes"),
     (re.compile(r"\b(what|which)(\s+number)?\s+\d"), "question_word_in_name"),
     (re.compile(r"\b(?!(?:On|In|At|For|By|To|From|What|Which|When|Where|How|Who|If|After|Before|Within|Until|During|The|A|An|I)\b)"
@@ -52,6 +52,8 @@ _BAD_PATTERNS = [
      "question_word_in_name"),
     (re.compile(r"\*\*|`"), "markup"),
     (re.compile(r"\bones\b"), "pronoun_subject"),
+    (re.compile(r"\s:\s"), "template_fragment"),
+    (re.compile(r"\b(first|second|third|fourth|last|next)\s+(which|what)\b", re.I), "question_word_in_name"),
 ]
 IN_PLACE_MAX_WORDS = 22
 MAX_WORDS = 32
@@ -83,11 +85,37 @@ def clause_of(sentence: str, target: str) -> str:
             holder = sentence  # a relative clause has no subject of its own
         else:
             holder = re.sub(r"^(whereas|while|but|so)\s+", "", holder)
+    shared = _shared_subject(holder, target)
+    if shared:
+        return shared
     parts = re.split(r",?\s+and\s+(?=(?:the|a|an|[A-Z])\b)|,\s+and\s+|,\s+(?=(?:the|a|an)\s)", holder)
     for part in parts:
+        if re.match(rf"{_VERB_GROUP}\b", part.strip()):
+            continue  # "must report back within 3 days": no subject of its own
         if target in part and _has_verb(part) and _content_words(part.replace(target, " ")) >= 2:
             return part.strip().rstrip(",")
     return holder if _has_verb(holder) and _content_words(holder.replace(target, " ")) >= 2 else sentence
+
+
+_VERB_GROUP = r"(?:must|should|can|may|will|is|are|was|were|has|have)"
+_PARTICIPLES = r"(?:held|run|led|kept|chaired|located|based|hosted|staffed|managed|owned|open|opened|stored)"
+
+
+def _shared_subject(clause: str, target: str) -> str | None:
+    """A second verb phrase that shares the first one's subject, made a clause of its own:
+    "Swaps are arranged directly and must be entered ... at least 48 hours before" -> "Swaps must be
+    entered ... at least 48 hours before"; "discussed at the weekly review, held on Thursday at 16:00"
+    -> "The weekly review is held on Thursday at 16:00"."""
+    match = re.match(rf"^(?P<subject>[A-Z][^,;:()]*?)(?:\s+\([^)]*\))?\s+(?:{_VERB_GROUP}|[a-z]{{3,}}(?<!s)s(?!\s+(?:from|of)\b))\b.*?\s+and\s+"
+                     rf"(?P<second>{_VERB_GROUP}\b.+)$", clause)
+    if match and target in match.group("second") and len(match.group("subject").split()) <= 6:
+        return f"{match.group('subject')} {match.group('second')}"
+    match = re.search(rf"\b(?P<np>(?:the|a|an)\s+[a-z][\w -]{{2,40}}?),\s+(?P<part>{_PARTICIPLES})\s+(?P<rest>.+)$", clause)
+    if match and target in match.group("rest"):
+        np = match.group("np")
+        verb = "are" if np.split()[-1].endswith("s") and not np.endswith("ss") else "is"
+        return f"{np[0].upper()}{np[1:]} {verb} {match.group('part')} {match.group('rest')}"
+    return None
 
 
 def _has_verb(text: str) -> bool:
@@ -217,6 +245,8 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
         return None
     subject, verb, prep = match.group("subject").strip(), match.group("verb"), (match.group("prep") or "").strip()
     words = subject.split()
+    if re.search(r"\b(who|which|that|whose)\b", subject, re.I):
+        return None  # "a patient who arrive": the subject's own clause, not its verb
     if words[0].lower() in _PREPS + ("after", "before", "if", "when", "once", "while") or len(words) > 7 or _content_words(subject) < 1 or any(w.lower() in _AUX + _MODALS + ("has", "have", "needs", "takes") for w in words):
         return None
     if verb.endswith("s") and not verb.endswith("ss"):
@@ -267,12 +297,13 @@ def _subject(text: str) -> str:
 def passive(clause: str, target: str, phrase: str) -> str | None:
     """"Specimens are collected by courier at 10:15" -> "What time are specimens collected by courier?"."""
     before, _, after = _span(clause, target)
-    match = re.match(r"^(?P<subject>.+?)\s+(?P<aux>is|are|must be|should be|can be|will be)\s+(?P<part>[a-z]+(?:ed|en|wn|un|lt|pt))"
+    match = re.match(r"^(?P<subject>.+?)\s+(?P<aux>is|are|must be|should be|can be|will be)\s+(?P<part>[a-z]+(?:ed|en|wn|un|lt|pt|ld|nt|ght))"
                      r"(?P<mid>(?:\s+[a-z]+){0,4}?)\s+(?P<prep>" + "|".join(_PREPS) + r")\s+(?:(?:at least|at most|no more than|more than|the)\s+)?$",
                      before)
     if not match or _content_words(match.group("subject")) < 1 or after.strip().startswith("of ") \
             or re.search(r"[:;()]", match.group("subject")) \
-            or re.search(r"\b(is|are|was|were|must|has|have)\b", match.group("subject")):
+            or re.search(r"\b(is|are|was|were|must|has|have)\b", match.group("subject")) \
+            or _has_finite_verb(match.group("subject")):
         return None
     aux = match.group("aux")
     words = aux.split()
@@ -286,8 +317,8 @@ def passive(clause: str, target: str, phrase: str) -> str | None:
     if phrase == "who" and prep in ("in", "at", "on", "into", "from", "under"):
         phrase = "what"  # "filed in the Incident Archive": a place or thing, not a person
     lead = phrase if prep == "at" or phrase.startswith("who") else f"{prep} {phrase}"
-    if phrase == "who" and prep in ("to", "with", "by"):
-        lead = f"{prep} whom"
+    if prep in ("to", "with", "by") and (phrase == "who" or (phrase == "what" and target[:1].isupper())):
+        lead = f"{prep} whom"  # "reported to the Nurse Manager" -> "To whom is ... reported?"
     if phrase == "what" and prep in ("in", "at", "on") and target[:1].isupper():
         lead = "where"  # "written in the Amber Ledger" -> "Where is the count written?"
     if phrase.startswith("how many") and prep in ("within", "after", "for"):
@@ -308,8 +339,10 @@ def in_place(clause: str, target: str, phrase: str) -> str | None:
         return None
     if after[:1].isalnum() or (re.match(r"\s*(and|to|or|-|–)\s", after) and fact_strings(after[:16])) or re.search(r"\b(and|to|or)\s*$", before) or before.rstrip().endswith(("(", "-")):
         return None  # one end of a range or list ("from ___ to 19:00") is no question by itself
+    if before.endswith(("$", "€", "£")):  # "a stipend of $275 per week" -> "a stipend of how much per week"
+        before, phrase = before[:-1], "how much"
     text = f"{before}{phrase}{after}"
-    every = re.search(r"\bevery\s+$", before)
+    every = re.search(r"\b(every|each)\s+$", before)
     if every:  # "reviewed every April" -> "reviewed in which month each year"
         months = "January February March April May June July August September October November December".split()
         cycle = {"which day": "on which day each week"}.get(phrase) or ("in which month each year" if target in months else "")
@@ -327,6 +360,24 @@ def _has_finite_verb(text: str) -> bool:
     if any(w.lower() in _AUX + _MODALS + ("has", "have", "had", "do", "does", "did") for w in words):
         return True
     return any(re.fullmatch(r"[a-z]{3,}(?<!s)s", w) and w not in _PLURAL_NOUN_HINT for w in words[1:])
+
+
+def appositive(clause: str, target: str, phrase: str) -> str | None:
+    """"Day-to-day intake is run by the Intake Coordinator, Jonah Mbeki" -> "Who is the Intake Coordinator?"."""
+    if phrase not in ("who", "what number"):
+        return None
+    key = re.search(r"(?:\bthe\s+)?(?P<np>\b[A-Z][\w'-]*(?: [\w'-]+){0,4}?|\bthe [\w' -]{3,40}?),?\s+\((?P<key>extension|ext\.?|room|tel\.?|phone)\s+"
+                    + re.escape(target) + r"\)", clause)
+    if key and phrase == "what number":  # "the Records team (extension 630)" -> "What is the extension of the Records team?"
+        np = re.sub(r"^the\s+", "", key.group("np"), flags=re.I)
+        return _tidy(f"What is the {key.group('key').rstrip('.').replace('ext', 'extension').replace('extensionension', 'extension')} of the {np}")
+    match = re.search(r"\bthe\s+(?P<np>[A-Za-z][\w' -]{2,50}?),\s+(?:currently\s+)?(?:[Rr]oom\s+)?" + re.escape(target) + r"\b", clause)
+    np = re.split(r"\bthe\s+", match.group("np"))[-1] if match else ""
+    if not match or not re.search(r"[A-Za-z]{3,}", np) or len(np.split()) > 7:
+        return None
+    if phrase == "who":
+        return _tidy(f"Who is the {np}")
+    return _tidy(f"What is the number of the {np}")
 
 
 def record_field(sentence: str, target: str) -> tuple[list[str], list[str], int] | None:
@@ -381,7 +432,7 @@ def _record_question(sentence: str, target: str) -> str | None:
     return _tidy(f"For {row}, {wh} is the {key}")
 
 
-BUILDERS = (fronted_copular, subject_first, passive, do_support, labelled, in_place)
+BUILDERS = (fronted_copular, subject_first, passive, do_support, labelled, appositive, in_place)
 
 
 def labelled_line(sentence: str) -> tuple[str, str] | None:
@@ -506,6 +557,8 @@ def asks_for(question: str, target: str, sentence: str = "") -> bool:
 
 def question_phrase(clause: str, target: str) -> str:
     """The question phrase for ``target`` in ``clause`` ("how many hours" even for "1 hour")."""
+    if re.fullmatch(r"(19|20)\d\d", target):
+        return "what year"
     phrase = phrase_in(clause, target)
     if re.fullmatch(r"how many [a-z]+[^s]", phrase) and not phrase.endswith(("°c", "%")):
         phrase += "s"

@@ -261,15 +261,21 @@ def answer_for(plan: FactPlan, form: int) -> str:
 
 
 def _record_answer(sentence: str, target: str) -> str | None:
-    """A table row "week_starting: 2026-02-02; backup_physician: Dr. A" answered as a sentence:
-    "The backup physician for the week starting 2026-02-02 is Dr. A."."""
-    from mimir.generate.questions import record_field
+    """A table row "Severity: SEV1; ...; Acknowledge within: 5 minutes" answered as a sentence that
+    names its row and column: "For severity SEV1, acknowledge within 5 minutes."."""
+    from mimir.generate.questions import _PREPS, record_field, record_key, record_row
 
     found = record_field(sentence, target)
     if not found:
         return None
     keys, values, hit = found
-    return f"The {keys[hit]} for the {keys[0]} {values[0]} is {values[hit]}."
+    row, key, value = record_row(keys, values), record_key(keys[hit]), values[hit]
+    words = key.split()
+    if words[-1].lower() == "every" and len(words) > 1:
+        return _sentence(f"For {row}, the {' '.join(words[:-1])} is {'every ' if value[:1].isdigit() else ''}{value}")
+    if words[-1].lower() in _PREPS:
+        return _sentence(f"For {row}, {key} {value}")
+    return _sentence(f"For {row}, the {key} is {value}")
 
 
 def _value_lead(target: str) -> str:
