@@ -246,7 +246,7 @@ def split_held_out(plans: list[FactPlan], config: RecipeConfig, report: RecipeRe
 # -- answers -----------------------------------------------------------------------------------
 def answer_for(plan: FactPlan, form: int) -> str:
     """An extractive expert answer that states ``plan.target`` first: the clause that holds it,
-    or the value then its sentence. Never another value of the sentence alone."""
+    or the value then its clause. Never another value of the sentence alone."""
     from mimir.generate.questions import clause_of
 
     record = _record_answer(plan.sentence, plan.target)
@@ -254,8 +254,9 @@ def answer_for(plan: FactPlan, form: int) -> str:
         return record
     sentence = _sentence(plan.sentence)
     clause = _sentence(clause_of(plan.sentence, plan.target))
-    forms = [clause, f"{_value_lead(plan.target)} {sentence}", sentence if clause == sentence else clause,
-             f"{_value_lead(plan.target)} {clause}"]
+    # the clause only, not the whole sentence: fewer tokens per exposure, and no neighbouring
+    # values for the model to blend into the one that was asked for
+    forms = [clause, f"{_value_lead(plan.target)} {clause}"]
     text = forms[form % len(forms)]
     return text if text.count(plan.target) else f"{_value_lead(plan.target)} {sentence}"
 

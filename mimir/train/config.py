@@ -55,6 +55,9 @@ class TrainConfig:
         0.0, min=0.0, help="Weight of a KL(base || tuned) term on general text added to every step's loss (mimir.train.anchor): "
         "keeps general language while the adapter learns the data. 0 turns it off."
     )
+    group_by_length: bool = option(
+        True, help="Batch sequences of similar length together (less padding: faster on CPU, same loss); false samples at random."
+    )
     packing: bool = option(False, help="Pack several short dialogues into one max_length sequence (faster, same loss mask).")
     gradient_checkpointing: bool = option(False, help="Recompute activations in the backward pass: less memory, ~30% slower.")
     seed: int = option(42, help="Seed for data order, LoRA init and dropout.")

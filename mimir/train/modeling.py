@@ -114,6 +114,7 @@ def sft_args(config: TrainConfig, output_dir: Path):
         activation_checkpointing=config.gradient_checkpointing,
         max_length=config.max_length,
         packing=config.packing,
+        train_sampling_strategy="group_by_length" if config.group_by_length else "random",
         seed=config.seed,
         data_seed=config.seed,
         logging_steps=config.logging_steps,
