@@ -154,3 +154,24 @@ def test_embedded_model_can_judge_and_the_run_completes(tmp_path, embedded_model
     # whatever the judge said, the planted error cannot survive: the grounding check gates keep and fix
     assert verdict["decision"] in ("reject", "judge_failed")
     assert any(r.startswith("ungrounded_quantity: '21 nights'") or "21 nights" in r for r in verdict["reasons"])
+
+
+def test_a_name_from_another_row_is_named_off_source_not_ungrounded(tmp_path, kb_and_dialogues):
+    """A physician from another week of the rota is in the knowledge, just not in this dialogue's
+    sources: the reason says where it is instead of calling it ungrounded (a user would look for a
+    missing fact that is not missing)."""
+    from mimir.types import Turn
+
+    kb, dialogues, _ = kb_and_dialogues
+    rota = next(c for c in kb.chunks() if c.source == "on-call-rota.csv")
+    name = next(n for n in ("Felix", "Okafor", "Brandt") if n in rota.text)
+    d = copy.deepcopy(next(d for d in dialogues if not any(t.role == "tool" for t in d.turns)))
+    d.id = "dlg-off-source"
+    d.scenario.chunk_ids = [c.id for c in kb.chunks() if c.source != "on-call-rota.csv" and name not in c.text][:2]
+    expert = next(i for i, t in enumerate(d.turns) if t.role == "assistant")
+    d.turns[expert] = Turn(speaker=d.turns[expert].speaker, role="assistant", content=f"Please ask Dr. {name} about that.")
+    raw = _write(tmp_path / "dialogues.jsonl", [d])
+    verify_dialogues(raw, kb, VerifyConfig(mode="filter"))
+    reasons = next(read_records(tmp_path / "verdicts.jsonl"))["reasons"]
+    flagged = [r for r in reasons if name in r]
+    assert flagged and all(r.startswith("off_source_name") and "on-call-rota.csv" in r for r in flagged), reasons

@@ -5,6 +5,8 @@ speakers said before it. Anything else is flagged as ungrounded.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -91,9 +93,25 @@ class Unsupported:
     speaker: str
     kind: str
     text: str
+    elsewhere: str = ""  # a document of the knowledge base that does state it (not one of the dialogue's sources)
 
     def reason(self) -> str:
+        if self.elsewhere:
+            # in the knowledge, but not where this dialogue is about (another row of a table, another
+            # section): "ungrounded" would send the user looking for a missing fact that is not missing
+            return (f"off_source_{self.kind}: {self.text!r} in turn {self.turn} ({self.speaker}) is in {self.elsewhere} "
+                    "but not in this dialogue's sources (another row or section)")
         return f"ungrounded_{self.kind}: {self.text!r} in turn {self.turn} ({self.speaker})"
+
+
+def locate_elsewhere(unsupported: list[Unsupported], all_chunks: list[Chunk]) -> None:
+    """Name, for each unsupported claim, a knowledge document that states it anyway."""
+    if not unsupported or not all_chunks:
+        return
+    texts = [(c.source, c.text.lower()) for c in all_chunks]
+    for u in unsupported:
+        needle = u.text.lower()
+        u.elsewhere = next((source for source, text in texts if re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", text)), "")
 
 
 @dataclass
