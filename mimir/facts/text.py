@@ -27,7 +27,7 @@ _PATTERNS = [
     re.compile(r"\b\d{1,2}:\d{2}\b"),  # times
     re.compile(r"\b\d{3}-\d{4}\b"),  # phone numbers
     re.compile(r"\b[A-Z]\d{1,3}\b"),  # room / form codes (B7, C3)
-    re.compile(rf"\b\d[\d,]*(?:\.\d+)?\s?(?:(?:{_UNIT_QUALIFIERS})\s)?(?:%|percent|minutes?|hours?|days?|nights?|weeks?|months?|years?|mg|ml|kg|km|°C)"),
+    re.compile(rf"\b\d[\d,]*(?:\.\d+)?\s?(?:(?:{_UNIT_QUALIFIERS})\s)?(?:%|percent|seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|mg|ml|kg|km|ms|GB|MB|TB|GiB|MiB|°C)(?![A-Za-z])"),
     re.compile(rf"\b(?:{_NUMBER_WORDS})-(?:quarters?|thirds?|fifths?|halves)\b", re.I),  # three-quarters
     re.compile(rf"\b(?:{_NUMBER_WORDS}) (?:(?:{_UNIT_QUALIFIERS})\s)?(?:minutes?|hours?|days?|weeks?|months?|years?)\b", re.I),
     re.compile(r"(?<![\w:.,-])\d(?:[\d,]*\d)?(?:\.\d+)?(?![\d:-])"),  # other numbers, not inside a code like SEV1 or p99

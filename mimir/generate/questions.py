@@ -106,7 +106,7 @@ def _shared_subject(clause: str, target: str) -> str | None:
     "Swaps are arranged directly and must be entered ... at least 48 hours before" -> "Swaps must be
     entered ... at least 48 hours before"; "discussed at the weekly review, held on Thursday at 16:00"
     -> "The weekly review is held on Thursday at 16:00"."""
-    match = re.match(rf"^(?P<subject>[A-Z][^,;:()]*?)(?:\s+\([^)]*\))?\s+(?:{_VERB_GROUP}|[a-z]{{3,}}(?<!s)s(?!\s+(?:from|of)\b))\b.*?\s+and\s+"
+    match = re.match(rf"^(?P<subject>[A-Z][^,;:()]*?)(?:\s+\([^)]*\))?\s+(?:{_VERB_GROUP}|[a-z]{{3,}}(?<!s)s(?=\s+(?:up|to|the|a|an|at|in|on|for|about|every|each|no|all|\d)\b))\b.*?\s+and\s+"
                      rf"(?P<second>{_VERB_GROUP}\b.+)$", clause)
     if match and target in match.group("second") and len(match.group("subject").split()) <= 6:
         return f"{match.group('subject')} {match.group('second')}"
@@ -278,6 +278,7 @@ def _tail(after: str) -> str:
     """What follows the value, fit to end a question: up to the next clause, and nothing when it
     carries other values, is long, or continues the value's own name ("Switchboard console")."""
     rest = re.split(r",|;|(?:^|\s)(?:and|or|but|whereas|while)\s", after.strip(" ,."))[0].strip()
+    rest = re.sub(r"^(UTC|GMT|CET|ET|PT)\b\s*", "", rest)  # a time zone belongs to the value
     first = rest.split(" ", 1)[0] if rest else ""
     if fact_strings(rest) or len(rest.split()) > 8 or (first.isalpha() and first.islower() and first not in _FUNCTION
                                                         and first not in _PREPS):
@@ -294,9 +295,14 @@ def _subject(text: str) -> str:
     return text
 
 
+_RANGE_END = re.compile(r"(\d|day|[A-Z]\w*)\s+(to|and|or|-|–)\s*$")
+
+
 def passive(clause: str, target: str, phrase: str) -> str | None:
     """"Specimens are collected by courier at 10:15" -> "What time are specimens collected by courier?"."""
     before, _, after = _span(clause, target)
+    if _RANGE_END.search(before):
+        return None  # "staffed Monday to Friday": one end of a range is no question by itself
     match = re.match(r"^(?P<subject>.+?)\s+(?P<aux>is|are|must be|should be|can be|will be)\s+(?P<part>[a-z]+(?:ed|en|wn|un|lt|pt|ld|nt|ght))"
                      r"(?P<mid>(?:\s+[a-z]+){0,4}?)\s+(?P<prep>" + "|".join(_PREPS) + r")\s+(?:(?:at least|at most|no more than|more than|the)\s+)?$",
                      before)
@@ -328,6 +334,46 @@ def passive(clause: str, target: str, phrase: str) -> str | None:
     if len(words) == 1:
         return _tidy(f"{lead} {aux} {_subject(match.group('subject'))} {match.group('part')}{mid} {rest}")
     return _tidy(f"{lead} {words[0]} {_subject(match.group('subject'))} {words[1]} {match.group('part')}{mid} {rest}")
+
+
+_MODIFIERS = r"at least|at most|about|around|up to|more than|no more than|less than|fewer than|over|under"
+
+
+def fronted(clause: str, target: str, phrase: str) -> str | None:
+    """The question phrase moved to the front and the auxiliary before the subject: "Swaps must be
+    entered in the rota sheet at least 48 hours before the shift begins" -> "At least how many hours
+    must swaps be entered in the rota sheet before the shift begins?"."""
+    if phrase == "what" or phrase == "who":
+        return None  # names inside a phrase ("the Golden Signals board in Pulse") do not front cleanly
+    before, _, after = _span(clause, target)
+    match = re.match(r"^(?P<subject>[A-Z][^,;:()]*?)\s+(?P<aux>is|are|was|were|must|should|can|may|will)\s+(?P<mid>[^,;:()]*?)\s*$", before)
+    if not match or _RANGE_END.search(before):
+        return None
+    subject, aux, mid = match.group("subject"), match.group("aux"), match.group("mid")
+    if subject.split()[0].lower() in ("no", "never", "if", "when", "there", "it", "this", "that", "these", "those") \
+            or re.search(rf"\b(who|which|that|{'|'.join(_AUX + _MODALS)}|has|have)\b", subject) or len(mid.split()) > 10:
+        return None
+    lead = [phrase]
+    modifier = re.search(rf"\s*\b({_MODIFIERS})\s*$", mid)
+    if modifier:
+        lead.insert(0, modifier.group(1))
+        mid = mid[: modifier.start()]
+    prep = re.search(r"\s*\b(" + "|".join(_PREPS) + r")\s*$", mid)
+    if prep:
+        if prep.group(1) == "every":
+            return None
+        if not (prep.group(1) == "at" and phrase == "what time"):
+            lead.insert(0, prep.group(1))
+        mid = mid[: prep.start()]
+    of = re.match(r"\s*(of\s+[^,;:()]+?)(?=,|;|\s(?:and|or|but)\s|$)", after)
+    if of:  # "after 45 seconds of failed health checks": the "of" phrase goes with the value
+        if fact_strings(of.group(1)) or len(of.group(1).split()) > 6:
+            return None
+        lead.append(of.group(1))
+        after = after[of.end():]
+    if not mid.strip():
+        return None
+    return _tidy(f"{' '.join(lead)} {aux} {_subject(subject)} {mid} {_tail(after)}")
 
 
 def in_place(clause: str, target: str, phrase: str) -> str | None:
@@ -432,7 +478,7 @@ def _record_question(sentence: str, target: str) -> str | None:
     return _tidy(f"For {row}, {wh} is the {key}")
 
 
-BUILDERS = (fronted_copular, subject_first, passive, do_support, labelled, appositive, in_place)
+BUILDERS = (fronted_copular, subject_first, passive, do_support, labelled, appositive, fronted, in_place)
 
 
 def labelled_line(sentence: str) -> tuple[str, str] | None:
@@ -560,6 +606,7 @@ def question_phrase(clause: str, target: str) -> str:
     if re.fullmatch(r"(19|20)\d\d", target):
         return "what year"
     phrase = phrase_in(clause, target)
+    phrase = re.sub(r"^how many ms$", "how many milliseconds", phrase)
     if re.fullmatch(r"how many [a-z]+[^s]", phrase) and not phrase.endswith(("°c", "%")):
         phrase += "s"
     return phrase
@@ -572,6 +619,8 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     if phrase == "who" and _NOT_PEOPLE.search(target):
         phrase = "what"
     out: list[FactQuestion] = []
+    if phrase == "which day" and re.search(re.escape(target) + r"\s*(to|–|-|through)\s+[A-Z]", clause):
+        return out  # "staffed Monday to Friday": "Which day?" has no one answer
     record = _record_question(sentence, target)
     if record:
         return [FactQuestion(text=record, sentence=sentence, target=target, form="record_field")]
