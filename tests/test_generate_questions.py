@@ -95,3 +95,69 @@ def test_labelled_lines_are_asked_about_as_a_whole():
         "What should I know about Halvorin (for tension headache)?"
     assert line_questions("The clinic opens at 07:30.") == []
     assert _texts("The count is written in the Amber Ledger.", "Amber Ledger") == ["Where is the count written?"]
+
+
+# -- forms found on handbooks nobody tuned on ---------------------------------------------------
+@pytest.mark.parametrize("sentence, target, expected", [
+    ("Incident channels are archived 60 days after the incident is resolved.", "60 days",
+     "How many days are incident channels archived after the incident is resolved?"),
+    ("Swaps are arranged directly between engineers and must be entered in the rota sheet at least 48 hours before the shift begins.",
+     "48 hours", "At least how many hours must swaps be entered in the rota sheet before the shift begins?"),
+    ("Failover to a replica is automatic after 45 seconds of failed health checks, and read-only queries go to port 5433.",
+     "45 seconds", "After how many seconds of failed health checks is failover to a replica automatic?"),
+    ("Drafts are discussed at the weekly reliability review, held on Thursday at 16:00 UTC in the Fjord meeting room.",
+     "Thursday", "On which day is the weekly reliability review held?"),
+    ("Day-to-day intake is run by the Intake Coordinator, Jonah Mbeki.", "Jonah Mbeki", "Who is the Intake Coordinator?"),
+    ("The Records team (extension 630) runs the check against the client.", "630", "What is the extension of the Records team?"),
+    ("Fenwick & Lowry is a 38-lawyer firm founded in 1994 by Margaret Fenwick.", "1994",
+     "Fenwick & Lowry is a 38-lawyer firm founded in what year by Margaret Fenwick?"),
+    ("Finished postmortems are filed in the Incident Archive folder, where anyone can read them.", "Incident Archive",
+     "Where are finished postmortems filed?"),
+    ("Any discrepancy is reported to the Nurse Manager within 24 hours.", "Nurse Manager", "To whom is any discrepancy reported?"),
+])
+def test_fronted_and_contextual_forms(sentence, target, expected):
+    assert _texts(sentence, target)[0] == expected
+
+
+@pytest.mark.parametrize("sentence, target", [
+    ("The first place to look is the \"Golden Signals\" board in Pulse.", "Golden Signals"),  # "who" inside quotes
+    ("Quillstack runs three rotations: Platform (core infrastructure and the database), Payments (the ledger).", "Payments"),
+    ("Reception is staffed Monday to Friday from 08:00.", "Monday"),  # one end of a range
+    ("Revision 3.1, maintained by the Site Reliability team.", "3.1"),  # no finite verb
+    ("Customer Support escalations arrive in #support-escalations.", "Customer Support"),  # a modifier, not the subject
+])
+def test_fragments_found_on_new_handbooks_are_refused(sentence, target):
+    assert _texts(sentence, target) == []
+
+
+def test_a_table_row_keeps_its_column_names_across_chunks():
+    from mimir.facts.text import fact_sentences, table_header
+
+    first = "| Severity | Meaning | Acknowledge within | Status update every |\n|---|---|---|---|\n| SEV1 | Outage | 5 minutes | 30 minutes |"
+    second = "| SEV4 | Cosmetic issue | next business day | not required |"  # the next chunk starts inside the table
+    row = fact_sentences(first)[0]
+    assert row == "Severity: SEV1; Meaning: Outage; Acknowledge within: 5 minutes; Status update every: 30 minutes."
+    assert _texts(row, "5 minutes") == ["For severity SEV1, acknowledge within how many minutes?"]
+    assert _texts(row, "30 minutes") == ["For severity SEV1, how often is the status update?"]
+    assert _texts(row, "Outage") == ["For severity SEV1, what is the meaning?"]
+    assert fact_sentences(second, table_header(first))[0].startswith("Severity: SEV4; Meaning: Cosmetic issue;")
+
+
+def test_later_sentences_of_a_list_item_name_its_subject():
+    from mimir.facts.text import sentences
+
+    item = "- **ledger-api** (Payments): a Go service on port 8443. Its SLO is 99.95%. Runbook owner: Tomasz Reyes."
+    assert sentences(item) == ["ledger-api (Payments): a Go service on port 8443.", "ledger-api's SLO is 99.95%.",
+                               "Runbook owner of ledger-api: Tomasz Reyes."]
+    assert _texts("Runbook owner of ledger-api: Tomasz Reyes.", "Tomasz Reyes") == ["Who is the runbook owner of ledger-api?"]
+
+
+def test_a_question_two_facts_share_is_dropped_as_ambiguous():
+    from mimir.generate.recipe import RecipeConfig, RecipeReport, plan_facts
+    from mimir.types import Chunk
+
+    text = "The rota is kept by the Nurse Manager.\n\nThe rota is kept by the Night Supervisor."
+    chunks = [Chunk(id=f"c{i}", text=t, source="a.md") for i, t in enumerate(text.split("\n\n"))]
+    report = RecipeReport()
+    plans = plan_facts(chunks, RecipeConfig(), report)
+    assert all(not p.train for p in plans) and report.rejected["ambiguous"] >= 2
