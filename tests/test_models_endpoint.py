@@ -116,3 +116,23 @@ def test_registry_builds_endpoint_from_spec_and_env(server, monkeypatch):
     assert model.chat(_conv("hello")).text == "echo: hello"
     assert TOKEN not in model.name
     assert server.headers[0]["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_offline_mode_is_named_not_retried(monkeypatch):
+    """huggingface_hub refuses every request under HF_HUB_OFFLINE=1, even to a loopback server:
+    the error says so at once instead of 'gave up after 6 attempts'."""
+    import huggingface_hub.constants as constants
+
+    from mimir.errors import BackendError
+    from mimir.models import load_model
+    from mimir.models.base import GenerationSettings
+
+    srv = FakeOpenAIServer().start()
+    try:
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+        model = load_model(f"endpoint:fake@{srv.base_url}")
+        with pytest.raises(BackendError, match="HF_HUB_OFFLINE"):
+            model.generate([[{"role": "user", "content": "hi"}]], GenerationSettings(max_new_tokens=4))
+        assert srv.requests == []
+    finally:
+        srv.stop()

@@ -11,7 +11,7 @@ from mimir.cli import main
 from mimir.errors import ConfigError, InputFileError
 from mimir.jsonl import read_records
 from mimir.verify import VerifyConfig, verified_path, verify_dialogues
-from tests.fixtures.verify.clinic_dialogues import build_dialogues
+from tests.fixtures.verify.clinic_dialogues import build_dialogues, cite_kb_chunks
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +27,7 @@ def kb_and_dialogues(tmp_path_factory):
     kb = KnowledgeBase.create(tmp_path_factory.mktemp("kb") / "clinic")
     kb.add_files(example_files())
     dialogues, _, planted = build_dialogues()
-    by_section: dict[str, list[str]] = {}
-    for c in kb.chunks():
-        if "Handbook" in c.heading:
-            section = c.heading.split(" > ")[1].split(".")[0] if " > " in c.heading else "0"
-            by_section.setdefault(section, []).append(c.id)
-    for d in dialogues:
-        tool = any(t.role == "tool" for t in d.turns)
-        d.scenario.chunk_ids = by_section["0"] if tool else by_section[d.scenario.topic.split(".")[0]]
+    cite_kb_chunks(kb, dialogues)
     return kb, dialogues, planted
 
 

@@ -170,7 +170,7 @@ class EndpointModel(ChatModel):
                 attempt += 1
 
     def _request(self, conversation: Conversation, settings: GenerationSettings, extra: dict[str, Any] | None = None) -> Reply:
-        from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
+        from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError, OfflineModeIsEnabled
 
         # a prefilled opening goes as the final assistant message (llama-server, vLLM continue it)
         messages = [{k: v for k, v in m.items() if k != "prefill"} for m in conversation]
@@ -207,6 +207,10 @@ class EndpointModel(ChatModel):
             raise BackendError(f"{self.name}: HTTP {status}: {redact(_short(exc))}") from None
         except (json.JSONDecodeError, ValueError, KeyError, TypeError) as exc:
             raise _Retryable(f"malformed reply ({type(exc).__name__})") from None
+        except OfflineModeIsEnabled:
+            raise BackendError(
+                f"{self.name}: HF_HUB_OFFLINE=1 is set, and huggingface_hub then refuses every request, even to a "
+                "local server; unset HF_HUB_OFFLINE to use an endpoint") from None
         except OSError as exc:  # connection reset/refused: transient on busy servers
             raise _Retryable(f"connection error ({type(exc).__name__})") from None
         except Exception as exc:  # httpx transport errors are not OSError subclasses
