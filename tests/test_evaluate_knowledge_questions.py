@@ -34,3 +34,15 @@ def test_model_questions_that_leak_the_answer_are_dropped():
     questions, counts = questions_from_knowledge(CHUNKS, n=10, style="model", model=ScriptedModel(default=write))
     assert counts["dropped_leaky"] == 1
     assert all("Tomasz" not in q.question for q in questions) and questions
+
+
+def test_natural_questions_are_built_like_the_training_questions():
+    """The default style: what a person would ask, checked like training data, one key fact each."""
+    from mimir.generate.questions import question_problem
+
+    questions, counts = questions_from_knowledge(CHUNKS, n=10)
+    texts = {q.question: q for q in questions}
+    assert "Who is the laboratory lead?" in texts and texts["Who is the laboratory lead?"].key_facts == ["Tomasz Wierzbicki"]
+    assert all(question_problem(q.question, q.answer, q.key_facts[0]) is None for q in questions)
+    assert not any("___" in q or "fills the blank" in q for q in texts)
+    assert counts["questions"] == len(questions) > 0 and questions == questions_from_knowledge(CHUNKS, n=10)[0]

@@ -1,8 +1,10 @@
 """Eval sets generated from the knowledge: one question per fact sentence of the chunks.
 
 The reference answer is the fact sentence itself and the key facts are its concrete fact strings
-(numbers, times, codes, names), found deterministically. The question is written by a chat model
-(``style="model"``) or is the sentence with its first fact blanked (``style="cloze"``, no model).
+(numbers, times, codes, names), found deterministically. The question is built by the data
+recipe's question builders (``style="natural"``: "Within how many hours must a needle-stick injury
+be reported?", checked like every training question), written by a chat model (``style="model"``)
+or is the sentence with its first fact blanked (``style="cloze"``, no model).
 A generated question that gives its own key fact away is dropped and counted.
 """
 
@@ -48,13 +50,15 @@ def questions_from_knowledge(
     chunks: list[Chunk],
     *,
     n: int = 40,
-    style: Literal["model", "cloze"] = "cloze",
+    style: Literal["natural", "model", "cloze"] = "natural",
     model: Any = None,
     seed: int = 0,
 ) -> tuple[list[EvalQuestion], dict[str, int]]:
     """Up to ``n`` questions spread over the knowledge; returns (questions, counts)."""
     if style == "model" and model is None:
         raise ValueError("style='model' needs a chat model to write the questions")
+    if style == "natural":
+        return _natural_questions(chunks, n, seed)
     items = fact_items(chunks)
     rng = random.Random(seed)
     rng.shuffle(items)
@@ -80,6 +84,19 @@ def questions_from_knowledge(
             meta={"style": style, "source": item.chunk.source},
         ))
     return out, counts
+
+
+def _natural_questions(chunks: list[Chunk], n: int, seed: int) -> tuple[list[EvalQuestion], dict[str, int]]:
+    """One question per askable fact, worded by the recipe's builders (the same check as training data)."""
+    from mimir.generate.recipe import RecipeConfig, RecipeReport, plan_facts
+
+    report = RecipeReport()
+    plans = [p for p in plan_facts(chunks, RecipeConfig(), report) if p.train]
+    random.Random(seed).shuffle(plans)
+    out = [EvalQuestion(id=stable_id(p.chunk.id, p.sentence, p.target, prefix="kq_", length=12), question=p.train[0],
+                        answer=p.sentence, key_facts=[p.target], section=p.chunk.heading, chunk_ids=[p.chunk.id],
+                        meta={"style": "natural", "source": p.chunk.source}) for p in plans[:n]]
+    return out, {"facts": report.facts, "askable": len(plans), "questions": len(out)}
 
 
 def _cloze_question(item: FactItem) -> str:

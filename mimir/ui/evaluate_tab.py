@@ -158,14 +158,14 @@ def _image(path: Path) -> Any:
 
 
 def questions_from_knowledge(session: Session, n: float) -> tuple[str, str]:
-    """Fill-in-the-blank questions (with key facts) spread over this workspace's knowledge."""
+    """Natural questions (with key facts) spread over this workspace's knowledge, built like the training questions."""
     from mimir.evaluate.evalsets import save_questions
     from mimir.evaluate.knowledge_questions import questions_from_knowledge as make
     from mimir.knowledge import KnowledgeBase
 
     if not (session.knowledge_dir / "manifest.json").exists():
         raise gr.Error("No knowledge yet: add files or load the example in the Knowledge tab first.")
-    questions, counts = make(KnowledgeBase.open(session.knowledge_dir).chunks(), n=int(n), style="cloze")
+    questions, counts = make(KnowledgeBase.open(session.knowledge_dir).chunks(), n=int(n))
     if not questions:
         raise gr.Error("The knowledge has no fact sentences (numbers, dates, names) to ask about.")
     # Outside the folder a new comparison cleans, so the next comparison still finds it.
