@@ -201,6 +201,13 @@ def test_roles_generate_verify_pipeline_through_the_handlers(tmp_path, session):
     assert "2 dialogue(s)" in totals and len(verdict_rows) == 2
     assert {r[1] for r in verdict_rows} <= {"keep", "reject"}
     assert verify_tab.verify_paths(session)["export"].exists()
+    # the same settings resume; "Verify again" and a changed mode redo every verdict
+    verdicts = verify_tab.verify_paths(session)["verdicts"]
+    modes = lambda: {r["meta"]["mode"] for r in map(json.loads, verdicts.read_text().splitlines())}  # noqa: E731
+    assert "Resumed: 2 verdicts" in verify_tab.run_verification(ctx, session, "filter", "", False)[0]
+    assert "Resumed:" not in verify_tab.run_verification(ctx, session, "filter", "", False, fresh=True)[0]
+    totals, _ = verify_tab.run_verification(ctx, session, "judge", "scripted", False)
+    assert "Resumed:" not in totals and modes() == {"judge"}
 
 
 def test_stop_ends_a_generation_early_and_keeps_what_finished(tmp_path, session):

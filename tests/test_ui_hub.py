@@ -88,3 +88,29 @@ def test_training_job_submission_uses_the_session_login(tmp_path, monkeypatch, f
     with pytest.raises(Exception, match="local; a job can only read the Hub"):
         train_tab.submit_to_jobs(session, str(tmp_path / "d.jsonl"), "alice/x", "t4-small", "git+https://e.org/m.git",
                                  "1h", "lora", "embedded", 5, None)
+
+
+def test_hub_failures_read_in_words_and_the_status_shows_only_the_current_outcome(alice, session, monkeypatch):
+    """A bad token says "Token rejected" (not a raw HTTP error), a dead Hub says "No connection to the
+    Hub" (not "ConnectError: [Errno ...]"), and a good token afterwards replaces the error line."""
+    field, line = hub_tab.set_token(session, "hf_NotTheRightToken000000000000000")
+    assert field == "" and "Token rejected" in line and "hf_NotTheRight" not in line
+    assert "Logged in" in hub_tab.set_token(session, CANARY)[1]
+    bob = "hf_BobsTokenNeverSeenBefore0123456789"
+    alice.add_user("bob", bob)
+    import huggingface_hub.constants as hf_constants
+
+    dead = "http://127.0.0.1:9"  # nothing listens there: the Hub is unreachable
+    monkeypatch.setenv("HF_ENDPOINT", dead)
+    monkeypatch.setattr(hf_constants, "ENDPOINT", dead)
+    field, line = hub_tab.set_token(session, bob)
+    assert "No connection to the Hub" in line and "Errno" not in line and "ConnectError" not in line
+    assert bob not in line and "Logged in" not in line
+
+
+def test_an_empty_verified_split_is_named_not_nothing_to_push(alice, session):
+    """Raw dialogues exist but verification kept none: the message says which split is empty and what to do."""
+    verified = session.path("generate", "mimir_dialogues.verified.jsonl")
+    verified.write_text("")
+    with pytest.raises(gr.Error, match="verified split is empty"):
+        hub_tab.push_dataset(session, "alice/data", True, ["verified"], False, "alice", None)
