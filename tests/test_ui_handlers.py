@@ -239,6 +239,31 @@ def test_stop_ends_a_generation_early_and_keeps_what_finished(tmp_path, session)
     assert len(model.calls) > before
 
 
+def test_the_preview_shows_each_dialogue_as_it_is_saved_not_at_the_end(tmp_path, session):
+    """While the run goes on, the table grows and the preview shows the newest saved dialogue."""
+    import time as clock
+
+    from mimir.ui import generate_tab
+
+    knowledge_tab.load_example(session)
+
+    def slow(conversation):
+        clock.sleep(0.15)  # a model that takes its time: several polls per dialogue
+        return _scripted_expert(conversation)
+
+    model = ScriptedModel(default=slow)
+    ctx = AppContext(runs_root=tmp_path / "runs", models=ModelCache(lambda spec: model), default_model="scripted")
+    session.model_spec = "scripted"
+    session.generation["max_active"] = 1  # one dialogue after another, so they are saved at different times
+    updates = list(generate_tab.run_generation(ctx, session, 3, 2, 48, 0.0, 0))
+    assert "done" in updates[-1][0] and len(updates[-1][1]) == 3
+    live = [u for u in updates[:-1] if isinstance(u[1], list) and 1 <= len(u[1]) < 3]
+    assert live, "no update showed a saved dialogue before the run ended"
+    line, rows, latest, _ = live[0]
+    assert "running" in line and f"{len(rows)}/3 dialogue(s) saved" in line
+    assert latest and latest[-1]["content"]  # the preview holds the dialogue that was just saved
+
+
 def test_role_editor_saves_a_validated_copy_in_the_workspace(session):
     from mimir.ui import roles_tab
 
