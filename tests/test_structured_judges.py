@@ -53,13 +53,14 @@ def test_identical_answers_are_ties_even_for_a_position_biased_judge():
     assert out[0].orders[0]["verdict"] == "1" and out[0].orders[0]["probs"]["1"] == 0.6
     assert out[0].meta["balanced"] == {"a": 0.45, "b": 0.45, "tie": 0.1}
     assert len(biased.choice_calls) == 8 and biased.choice_calls[0][1] == [" 1", " 2", " tie"]
-    # calibrated against the judge's prior for the question (both answers content-free): no flips
+    # calibrated against the judge's position prior for the question (each answer against itself): no flips
     calibrated_judge = make_judge("llm", model=ScoringJudge(lambda first, second: (0.6, 0.3, 0.1)))
     out = calibrated_judge.judge(QUESTIONS, _answers("a", same), _answers("b", same))
     assert all(j.winner == "tie" and not j.flipped and j.orders[0]["verdict"] == "tie" for j in out)
     assert out[0].meta["prior"] == {"1": 0.6, "2": 0.3, "tie": 0.1}
-    assert len(calibrated_judge.model.choice_calls) == 12  # 4 questions x (2 orders + 1 content-free)
-    assert "(no answer)" in calibrated_judge.model.choice_calls[-1][0][1]["content"]
+    assert len(calibrated_judge.model.choice_calls) == 16  # 4 questions x (2 orders + each answer against itself)
+    last = calibrated_judge.model.choice_calls[-1][0][1]["content"]
+    assert last.count("The clinic opens at 07:30.") == 2
 
 
 def test_a_better_answer_wins_through_the_position_bias():

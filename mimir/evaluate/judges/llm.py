@@ -72,12 +72,9 @@ def balanced(probs1: dict[str, float], probs2: dict[str, float], tie_margin: flo
     return ("a" if a > b else "b"), scores
 
 
-NO_ANSWER = "(no answer)"
-
-
 def calibrated(probs: dict[str, float], prior: dict[str, float]) -> dict[str, float]:
-    """Contextual calibration (Zhao et al. 2021): the verdict probabilities divided by those the
-    judge gives the same question with content-free answers (its position prior), renormalised."""
+    """Contextual calibration (Zhao et al. 2021): the verdict probabilities divided by the judge's
+    position prior for the same question (its verdicts when both sides hold the same answer), renormalised."""
     weights = {k: v / max(prior.get(k, 0.0), 1e-6) for k, v in probs.items()}
     total = sum(weights.values()) or 1.0
     return {k: w / total for k, w in weights.items()}
@@ -96,7 +93,7 @@ class PairwiseLLMJudge(Judge):
     The verdict is a closed choice after a prefilled "Verdict:" (``model.choose``): scored from
     token probabilities on the local backend, a JSON-schema enum on endpoints, so it always parses.
     Where the backend gives probabilities, each order's probabilities are calibrated against the
-    judge's prior for the question (both answers content-free: :func:`calibrated`), each order's
+    judge's position prior for the question (each answer compared with itself: :func:`calibrated`), each order's
     verdict is read with a tie margin, and the two orders are combined by :func:`balanced`;
     otherwise the two orders' picks are combined by :func:`combine`. ``flipped``: the two orders'
     own verdicts named different models.
@@ -118,8 +115,11 @@ class PairwiseLLMJudge(Judge):
         choices = self.model.choose([c + [prefill("Verdict:")] for c in conversations], OPTIONS)
         n = len(questions)
         if self.calibrate and all(c.scores for c in choices):  # the prior, where the backend gives probabilities
-            content_free = [judge_conversation(q, NO_ANSWER, NO_ANSWER) + [prefill("Verdict:")] for q in questions]
-            choices += self.model.choose(content_free, OPTIONS)
+            # the judge's position preference for this question with real content: each answer
+            # compared with itself (any preference there is for a position, not an answer)
+            self_pairs = [judge_conversation(q, a.text, a.text) + [prefill("Verdict:")] for q, a in zip(questions, answers_a)]
+            self_pairs += [judge_conversation(q, b.text, b.text) + [prefill("Verdict:")] for q, b in zip(questions, answers_b)]
+            choices += self.model.choose(self_pairs, OPTIONS)
         out = []
         for i, q in enumerate(questions):
             c1, c2 = choices[i], choices[n + i]
@@ -127,7 +127,8 @@ class PairwiseLLMJudge(Judge):
             meta: dict[str, Any] = {"judge_model": getattr(self.model, "name", "model"), "method": c1.method}
             if p1 and p2 and c1.ok and c2.ok:
                 if len(choices) > 2 * n:
-                    prior = {k.strip(): v for k, v in choices[2 * n + i].probabilities().items()}
+                    pa, pb = ({k.strip(): v for k, v in choices[k].probabilities().items()} for k in (2 * n + i, 3 * n + i))
+                    prior = {k: (pa.get(k, 0.0) + pb.get(k, 0.0)) / 2 for k in set(pa) | set(pb)}
                     meta["prior"] = {k: round(v, 4) for k, v in prior.items()}
                     p1, p2 = calibrated(p1, prior), calibrated(p2, prior)
                 v1, v2 = order_verdict(p1, self.tie_margin), order_verdict(p2, self.tie_margin)
