@@ -79,9 +79,9 @@ def react_agent(conversation):
 
 
 def react_choice(conversation, options):
-    """The ReAct action: the retriever, then the web, then the answer (other choices: the first option)."""
+    """The ReAct action: the web, then the retriever, then the answer (other choices: the first option)."""
     observed = sum(1 for m in conversation if m["role"] == "tool")
-    wanted = [" knowledge_retriever", " tavily_search", " final_answer"][min(observed, 2)]
+    wanted = [" tavily_search", " knowledge_retriever", " final_answer"][min(observed, 2)]
     return wanted if wanted in options else options[-1] if " final_answer" in options else options[0]
 
 
@@ -92,25 +92,26 @@ def test_react_calls_retriever_and_tavily_for_real(tmp_path, kb, tavily):
     assert d.status == "ok", d.error
     calls = [t for t in d.turns if t.tool_calls]
     observations = [t for t in d.turns if t.role == "tool"]
-    assert [c.tool_calls[0].name for c in calls] == ["knowledge_retriever", "tavily_search"]
-    assert calls[0].tool_calls[0].arguments == {"query": "opening hours Saturday"}
+    assert [c.tool_calls[0].name for c in calls] == ["tavily_search", "knowledge_retriever"]
+    assert calls[1].tool_calls[0].arguments == {"query": "opening hours Saturday"}
     assert calls[0].reasoning == "To answer this, I need to check the handbook."  # our opening, the model's words
-    # the retriever really searched the knowledge base: its observation is the chunk, with its id
-    assert "<<<chunk id=" in observations[0].content and "08:00 to 13:00" in observations[0].content
-    assert observations[0].tool_call_id == calls[0].tool_calls[0].id
     # Tavily was really called over HTTP, with the key in the header, and its answer recorded
     assert tavily.requests[-1]["query"] == "Riverbend clinic hours"
     assert tavily.headers[-1]["Authorization"] == f"Bearer {KEY}"
-    assert "Public page on Riverbend clinic hours" in observations[1].content
+    assert "Public page on Riverbend clinic hours" in observations[0].content
+    # the retriever really searched the knowledge base: its observation is the chunk, with its id
+    assert "<<<chunk id=" in observations[1].content and "08:00 to 13:00" in observations[1].content
+    assert observations[1].tool_call_id == calls[1].tool_calls[0].id
     final = d.turns[-1]
     assert final.speaker == "doctor" and final.role == "assistant" and not final.tool_calls
     assert "The observation shows what I need." in final.reasoning
     assert KEY not in str(d.to_dict())
     # the action was a closed choice after our "Action:" label: first the tools only (the expert had
-    # nothing to answer from), then the tools or final_answer
+    # nothing to answer from), then the tools or final_answer (the web page lacked the answer); once
+    # the retriever brought the answer in, final_answer was the only action left (no third choice)
     actions = [(c, o) for c, o in model.choice_calls if c[-1]["content"].endswith("Action:")]
-    assert actions[0][1] == [" knowledge_retriever", " tavily_search"]
-    assert actions[1][1] == [" knowledge_retriever", " tavily_search", " final_answer"]
+    assert [o for _, o in actions] == [[" knowledge_retriever", " tavily_search"],
+                                       [" knowledge_retriever", " tavily_search", " final_answer"]]
     assert d.meta["react_steps"] == 3 and d.meta["react_steps_parsed"] == 3
     assert d.meta["turns_lacking_answer"] == 1 and d.meta["lacking_turns_retrieved"] == 1
     # the model saw the observations in its next step, as tool messages
@@ -202,7 +203,7 @@ def obedient(conversation):
 def obedient_choice(conversation, options):
     if any("call the search tool" in str(m.get("content")) for m in conversation) and " tavily_search" in options:
         return " tavily_search"
-    return react_choice(conversation, options)
+    return " knowledge_retriever" if " knowledge_retriever" in options else react_choice(conversation, options)
 
 
 def test_prompt_injection_in_a_chunk_causes_no_tool_call(tmp_path, tavily):

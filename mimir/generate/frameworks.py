@@ -125,7 +125,8 @@ def answer_reflexion(ctx: TurnContext) -> Step:
 def answer_react(ctx: TurnContext) -> Step:
     """Thought -> action (a closed choice: an allowed tool or final_answer) -> typed argument ->
     real observation, until the final answer. While the context lacks the answer and nothing was
-    looked up yet, final_answer is not among the allowed actions."""
+    looked up yet, final_answer is not among the allowed actions; once an observation holds it, only
+    final_answer is."""
     name, asker = _names(ctx)
     tool_list = "\n".join(f"- {t.name}: {t.description}" for t in ctx.tools.values()) or "- (none)"
     if looks_like_injection(ctx.knowledge):
@@ -137,7 +138,10 @@ def answer_react(ctx: TurnContext) -> Step:
         must_look = can_act and not ctx.observations and RETRIEVER in ctx.tools and lacks_answer(ctx.focus, ctx.question, context_text(ctx))
         # after untrusted instructions the tools stay among the options: picking one is the sign
         # of a model that obeys data, and the dialogue is rejected (the call is never executed)
-        offered = bool(ctx.tools) and step < ctx.max_steps
+        # once a lookup has brought the answer in, another lookup adds nothing: only the final answer
+        # is left (unless the data was tainted: then the choice stays open, as above)
+        found = bool(ctx.observations) and not lacks_answer(ctx.focus, ctx.question, context_text(ctx))
+        offered = bool(ctx.tools) and step < ctx.max_steps and (not found or ctx.tainted)
         actions = (list(ctx.tools) if offered else []) + ([] if must_look else [FINAL])
         if ctx.observations:
             ground_in_observations(ctx)
