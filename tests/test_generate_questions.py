@@ -112,7 +112,7 @@ def test_labelled_lines_are_asked_about_as_a_whole():
     ("Fenwick & Lowry is a 38-lawyer firm founded in 1994 by Margaret Fenwick.", "1994",
      "Fenwick & Lowry is a 38-lawyer firm founded in what year by Margaret Fenwick?"),
     ("Finished postmortems are filed in the Incident Archive folder, where anyone can read them.", "Incident Archive",
-     "Where are finished postmortems filed?"),
+     "In which folder are finished postmortems filed?"),
     ("Any discrepancy is reported to the Nurse Manager within 24 hours.", "Nurse Manager", "To whom is any discrepancy reported?"),
 ])
 def test_fronted_and_contextual_forms(sentence, target, expected):

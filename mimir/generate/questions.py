@@ -415,6 +415,18 @@ def _has_finite_verb(text: str) -> bool:
     return any(re.fullmatch(r"[a-z]{3,}(?<!s)s", w) and w not in _PLURAL_NOUN_HINT for w in words[1:])
 
 
+_KEY_NOUNS = r"port|extension|room|pager|channel|code|version|floor|desk|line"
+
+
+def keyed_value(clause: str, target: str, phrase: str) -> str | None:
+    """"ledger-api (Payments): a Go 1.22 service listening on port 8443" -> "What is the port of ledger-api?"."""
+    head = re.match(r"^(?P<label>[\w][\w .'-]{1,40}?)\s*(?:\([^)]{1,40}\))?:\s", clause)
+    key = re.search(rf"\b(?P<key>{_KEY_NOUNS})\s+" + re.escape(target) + r"\b", clause, re.I)
+    if not head or not key or _has_verb(head.group("label")):
+        return None
+    return _tidy(f"What is the {key.group('key').lower()} of {head.group('label').strip()}")
+
+
 def appositive(clause: str, target: str, phrase: str) -> str | None:
     """"Day-to-day intake is run by the Intake Coordinator, Jonah Mbeki" -> "Who is the Intake Coordinator?"."""
     if phrase not in ("who", "what number"):
@@ -424,8 +436,8 @@ def appositive(clause: str, target: str, phrase: str) -> str | None:
     if key and phrase == "what number":  # "the Records team (extension 630)" -> "What is the extension of the Records team?"
         np = re.sub(r"^the\s+", "", key.group("np"), flags=re.I)
         return _tidy(f"What is the {key.group('key').rstrip('.').replace('ext', 'extension').replace('extensionension', 'extension')} of the {np}")
-    match = re.search(r"\bthe\s+(?P<np>[A-Za-z][\w' -]{2,50}?),\s+(?:currently\s+)?(?:[Rr]oom\s+)?" + re.escape(target) + r"\b", clause)
-    np = re.split(r"\bthe\s+", match.group("np"))[-1] if match else ""
+    match = re.search(r"\b[Tt]he\s+(?P<np>[A-Za-z][\w' -]{2,50}?),\s+(?:currently\s+)?(?:[Rr]oom\s+)?" + re.escape(target) + r"\b", clause)
+    np = re.split(r"\b[Tt]he\s+", match.group("np"))[-1] if match else ""
     if not match or not re.search(r"[A-Za-z]{3,}", np) or len(np.split()) > 7:
         return None
     if phrase == "who":
@@ -485,7 +497,7 @@ def _record_question(sentence: str, target: str) -> str | None:
     return _tidy(f"For {row}, {wh} is the {key}")
 
 
-BUILDERS = (fronted_copular, subject_first, passive, do_support, labelled, appositive, fronted, in_place)
+BUILDERS = (fronted_copular, subject_first, passive, do_support, labelled, keyed_value, appositive, fronted, in_place)
 
 
 def labelled_line(sentence: str) -> tuple[str, str] | None:
@@ -619,6 +631,27 @@ def question_phrase(clause: str, target: str) -> str:
     return phrase
 
 
+_KIND_STOP = set(_PREPS) | _FUNCTION | {"and", "or", "but", "where", "which", "who", "that", "never", "always"}
+
+
+def _kind_noun(clause: str, target: str) -> str | None:
+    """The common noun(s) right after a name, saying what kind of thing it is: "Beacon paging app" ->
+    "paging app", "Switchboard console" -> "console"; None when a verb or nothing follows."""
+    match = re.search(re.escape(target) + r"\s+([a-z][a-z-]+)(?:\s+([a-z][a-z-]+))?", clause)
+    if not match:
+        return None
+    words = [w for w in match.groups() if w]
+    kept = []
+    for w in words:
+        if w in _KIND_STOP or (re.search(r"(s|ed|ing)$", w) and w not in _KIND_NOUNS):
+            break
+        kept.append(w)
+    return " ".join(kept) or None
+
+
+_KIND_NOUNS = {"meeting", "paging", "building", "address", "status", "process", "class", "access"}
+
+
 def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     """Every distinct usable rule-built question about ``target`` in ``sentence``, best form first."""
     clause = clause_of(sentence, target)
@@ -626,13 +659,18 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     if phrase == "who" and _NOT_PEOPLE.search(target):
         phrase = "what"
     out: list[FactQuestion] = []
+    asked = target
+    kind = _kind_noun(clause, target) if phrase in ("what", "who") and target[:1].isupper() else None
+    if kind:  # "the Beacon paging app" -> "which paging app", asked about as one phrase
+        asked, phrase = f"{target} {kind}", f"which {kind}"
+        clause = re.sub(r"\b(the|a|an)\s+(?=" + re.escape(asked) + ")", "", clause, count=1, flags=re.I)
     if phrase == "which day" and re.search(re.escape(target) + r"\s*(to|–|-|through)\s+[A-Z]", clause):
         return out  # "staffed Monday to Friday": "Which day?" has no one answer
     record = _record_question(sentence, target)
     if record:
         return [FactQuestion(text=record, sentence=sentence, target=target, form="record_field")]
     for builder in BUILDERS:
-        text = builder(clause, target, phrase)
+        text = builder(clause, asked, phrase)
         if text and not question_problem(text, sentence, target) and text not in {q.text for q in out}:
             out.append(FactQuestion(text=text, sentence=sentence, target=target, form=builder.__name__))
     return out
