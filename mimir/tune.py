@@ -390,9 +390,31 @@ def run_check(config: TuneConfig, data: dict[str, Any], adapter: str, out: Path,
     questions = load_questions(data["check_path"])
     emit("check", 0, 2, f"{len(questions)} held-out questions, base and tuned, with and without the system prompt")
     cconfig = merge_overrides(CheckConfig(), {"seed": config.seed, **config.check})
-    summary = knowledge_check(config.base_model, adapter, questions, system_prompt(config), out, cconfig)
+    summary = knowledge_check(config.base_model, adapter, questions, system_prompt(config), out, cconfig,
+                              trained=trained_questions(data, cconfig.trained_sample, config.seed))
     emit("check", 2, 2, "done")
     return summary
+
+
+def trained_questions(data: dict[str, Any], n: int, seed: int) -> list[Any]:
+    """A sample of the questions the adapter was trained on, with the value each one asks for."""
+    import random
+
+    from mimir.evaluate.evalsets import EvalQuestion
+    from mimir.jsonl import read_records
+
+    path = Path(data.get("dialogues_path", ""))
+    if n <= 0 or not path.is_file():
+        return []
+    seen: dict[str, str] = {}
+    for record in read_records(path):
+        for turn in record.get("turns") or []:
+            target = (turn.get("meta") or {}).get("target")
+            if turn.get("role") == "user" and target and turn.get("content"):
+                seen.setdefault(turn["content"], target)
+    items = sorted(seen.items())
+    random.Random(seed).shuffle(items)
+    return [EvalQuestion(id=f"trained-{i}", question=q, answer="", key_facts=[t]) for i, (q, t) in enumerate(items[:n])]
 
 
 def write_card_section(adapter: str, check: dict[str, Any]) -> None:

@@ -35,6 +35,7 @@ class CheckConfig:
     bootstrap: int = 2000
     seed: int = 0
     examples: int = 6
+    trained_sample: int = 40  # training questions asked again: "stored" (learnt) vs "generalised" (held-out)
 
 
 def general_passages(n: int) -> list[str]:
@@ -96,10 +97,14 @@ def check_model(model: Any, questions: list[EvalQuestion], system: str, config: 
 def knowledge_check(
     base_model: str, adapter_dir: str | None, questions: list[EvalQuestion], system: str, out: str | Path,
     config: CheckConfig | None = None, base_result: dict[str, Any] | None = None,
+    trained: list[EvalQuestion] | None = None,
 ) -> dict[str, Any]:
     """Check base and tuned model on the same questions; writes ``out`` (JSON) and returns it.
 
-    ``base_result`` (an earlier :func:`check_model` of the base) skips re-checking the base."""
+    ``base_result`` (an earlier :func:`check_model` of the base) skips re-checking the base.
+    ``trained`` (questions the adapter was trained on) are asked of the tuned model too: a low
+    held-out recall with a high "stored" one means the facts are in but the wording did not
+    generalise; both low means the training did not store them."""
     from mimir.models.local import LocalModel
 
     config = config or CheckConfig()
@@ -117,6 +122,10 @@ def knowledge_check(
         tuned = LocalModel(None if base_model == "embedded" else base_model, adapter=adapter_dir)
         try:
             results["tuned"] = check_model(tuned, questions, system, config)
+            if trained:
+                sample = trained[: config.trained_sample]
+                answers = _answers(tuned, sample, None, config.max_new_tokens)
+                results["tuned"]["stored"] = recall(sample, answers, config.bootstrap, config.seed)
         finally:
             tuned.close()
     summary = summarize(results, questions, config.examples)
@@ -131,7 +140,7 @@ def summarize(results: dict[str, Any], questions: list[EvalQuestion], examples: 
     out: dict[str, Any] = {"questions": len(questions)}
     for name, r in (("base", base), ("tuned", tuned)):
         if r:
-            out[name] = {k: r[k] for k in ("with_system_prompt", "without_system_prompt", "general_perplexity")}
+            out[name] = {k: r[k] for k in ("with_system_prompt", "without_system_prompt", "general_perplexity", "stored") if k in r}
     if tuned:
         out["perplexity_change"] = round(tuned["general_perplexity"] / base["general_perplexity"] - 1, 3)
         rows = []
@@ -152,6 +161,10 @@ def format_check(summary: dict[str, Any]) -> str:
         w, p = r["with_system_prompt"], r["without_system_prompt"]
         lines.append(f"  {name:5s} recall {w['recall']:.2f} [{w['ci95'][0]:.2f}, {w['ci95'][1]:.2f}] with system prompt, "
                      f"{p['recall']:.2f} [{p['ci95'][0]:.2f}, {p['ci95'][1]:.2f}] without; general perplexity {r['general_perplexity']:.1f}")
+    stored = (summary.get("tuned") or {}).get("stored")
+    if stored:
+        lines.append(f"  stored: the tuned model answers {stored['recall']:.2f} [{stored['ci95'][0]:.2f}, {stored['ci95'][1]:.2f}] "
+                     f"of {stored['questions']} of its own training questions")
     if "perplexity_change" in summary:
         lines.append(f"  general perplexity change: {summary['perplexity_change']:+.1%}")
     return "\n".join(lines)
