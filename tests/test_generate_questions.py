@@ -161,3 +161,11 @@ def test_a_question_two_facts_share_is_dropped_as_ambiguous():
     report = RecipeReport()
     plans = plan_facts(chunks, RecipeConfig(), report)
     assert all(not p.train for p in plans) and report.rejected["ambiguous"] >= 2
+
+
+def test_fronted_questions_are_also_asked_with_the_other_opening_people_use():
+    assert "How long are incident channels archived after the incident is resolved?" in _texts(
+        "Incident channels are archived 60 days after the incident is resolved.", "60 days")
+    assert "How many weeks does each rotation last?" in _texts("Each rotation lasts one week and has a primary.", "one week")
+    assert "When does walk-in registration close on weekdays?" in _texts("Walk-in registration closes at 17:45 on weekdays.", "17:45")
+    assert "Where are feature flags switched?" in _texts("Feature flags are switched in the Switchboard console.", "Switchboard")

@@ -673,7 +673,33 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
         text = builder(clause, asked, phrase)
         if text and not question_problem(text, sentence, target) and text not in {q.text for q in out}:
             out.append(FactQuestion(text=text, sentence=sentence, target=target, form=builder.__name__))
+    for question in [q for q in out if q.form != "in_place"]:  # other openings of the fronted forms
+        for text in reworded(question.text, target):
+            if not question_problem(text, sentence, target) and text not in {q.text for q in out}:
+                out.append(FactQuestion(text=text, sentence=sentence, target=target, form="reworded"))
     return out
+
+
+_TIME_UNITS = r"minutes|hours|days|weeks|months|years|seconds"
+
+
+def reworded(question: str, target: str) -> list[str]:
+    """The same question with another question phrase a person might use: "How many days are ...?"
+    <-> "How long are ...?", "What time does ...?" -> "When does ...?", "In which room ...?" ->
+    "Where ...?". A hand-written question may open either way, so training on both generalises."""
+    out = []
+    unit = re.search(rf"\b({_TIME_UNITS.replace('s|', 's?|')}s?)\b", wh_phrase(target))
+    match = re.match(rf"^(?:(For|Within|After|In) )?[Hh]ow many ({_TIME_UNITS})\b", question)
+    if match and not match.group(1) or (match and match.group(1) == "For"):
+        out.append("How long" + question[match.end():])
+    if re.match(r"^How long\b", question) and unit:
+        out.append(f"How many {unit.group(1).rstrip('s')}s" + question[len("How long"):])
+    if re.match(r"^(What|At what) time\b", question):
+        out.append("When" + re.sub(r"^(What|At what) time", "", question))
+    match = re.match(r"^(In|At) which (room|building|office|folder|console|channel|suite|wing|floor)\b", question)
+    if match:
+        out.append("Where" + question[match.end():])
+    return [q for q in out if q != question]
 
 
 def rejected_forms(sentence: str, target: str) -> dict[str, str]:
