@@ -148,6 +148,13 @@ def result_markdown(result: Any) -> str:
     text += md_table(["model", "recall with system prompt [95% CI]", "recall without", "general perplexity"], rows)
     if "perplexity_change" in check:
         text += f"\n\nGeneral perplexity change (forgetting): {check['perplexity_change']:+.1%}"
+    stored = (check.get("tuned") or {}).get("stored")
+    if stored:
+        held_out = check["tuned"]["without_system_prompt"]["recall"]
+        why = ("the facts are in; new wordings of the questions are what it misses" if stored["recall"] - held_out >= 0.2
+               else "most facts were not stored: more epochs would help" if stored["recall"] < 0.5 else "")
+        text += (f"\n\nStored: the tuned model answers {stored['recall']:.2f} [{stored['ci95'][0]:.2f}, {stored['ci95'][1]:.2f}] "
+                 f"of {stored['questions']} of its own training questions" + (f" ({why})." if why else "."))
     examples = check.get("examples") or []
     if examples:
         text += "\n\n### Example answers (no system prompt)\n\n" + md_table(
