@@ -95,7 +95,7 @@ def knowledge_text(focus: str, chunks: list[Chunk], max_chars: int = 900) -> str
 
 def window(chunk: Chunk, focus: str | list[str], size: int) -> Chunk:
     """``chunk`` cut to the ``size`` sentences either side of the ``focus`` sentence(s) (size 0: unchanged)."""
-    from mimir.generate.facts import sentences
+    from mimir.facts.text import sentences
 
     wanted = [focus] if isinstance(focus, str) else list(focus)
     if size <= 0 or not any(wanted):

@@ -24,7 +24,7 @@ from mimir.errors import ConfigError
 from mimir.generate.agents import load_prompts
 from mimir.generate.config import BaselineConfig
 from mimir.generate.engine import Job, drive
-from mimir.generate.facts import clean_text
+from mimir.facts.text import clean_text
 from mimir.generate.holdout import Holdout
 from mimir.generate.pipeline import as_knowledge, load_dialogues
 from mimir.generate.roles import load_roles

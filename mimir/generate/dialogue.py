@@ -16,7 +16,7 @@ from typing import Any, Generator
 
 from mimir.errors import DialogueFailed  # noqa: F401 (re-exported)
 from mimir.generate.agents import Agent, clean_turn, display, fact_line, knowledge_text, render, window
-from mimir.generate.facts import fact_strings
+from mimir.facts.text import fact_strings
 from mimir.generate.frameworks import FRAMEWORKS, TurnContext
 from mimir.generate.holdout import Holdout
 from mimir.generate.roles import Role

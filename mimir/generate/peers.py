@@ -58,7 +58,7 @@ def peer_turn(agent: Agent, expert: str, knowledge: str, earlier: list[str], rol
 
 def _first_sentences(text: str, n: int = 2) -> str:
     """At most ``n`` sentences: a peer adds one thing, it does not take over the conversation."""
-    from mimir.generate.facts import sentences
+    from mimir.facts.text import sentences
 
     parts = sentences(text.replace("\n", " "))
     return " ".join(parts[:n]) if parts else text

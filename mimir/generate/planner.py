@@ -14,7 +14,7 @@ from itertools import cycle
 
 from mimir.errors import ConfigError
 from mimir.generate.config import GenerateConfig
-from mimir.generate.facts import fact_sentences, question_for
+from mimir.facts.text import fact_sentences, question_for
 from mimir.generate.holdout import Holdout
 from mimir.generate.roles import Role, RoleBook
 from mimir.types import Chunk, Scenario, stable_id

@@ -18,7 +18,7 @@ import time
 from typing import TYPE_CHECKING, Any, Generator
 
 from mimir.generate.agents import render
-from mimir.generate.facts import sentences
+from mimir.facts.text import sentences
 from mimir.generate.safety import looks_like_injection
 from mimir.models.structured import continuation, prefill
 from mimir.secrets import redact
