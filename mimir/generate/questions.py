@@ -422,8 +422,8 @@ def keyed_value(clause: str, target: str, phrase: str) -> str | None:
     """"ledger-api (Payments): a Go 1.22 service listening on port 8443" -> "What is the port of ledger-api?"."""
     head = re.match(r"^(?P<label>[\w][\w .'-]{1,40}?)\s*(?:\([^)]{1,40}\))?:\s", clause)
     key = re.search(rf"\b(?P<key>{_KEY_NOUNS})\s+" + re.escape(target) + r"\b", clause, re.I)
-    if not head or not key or _has_verb(head.group("label")):
-        return None
+    if not head or not key or _has_verb(head.group("label")) or len(clause[head.end():key.start()].split()) < 2:
+        return None  # "Laboratory: extension 2150" is the labelled form's
     return _tidy(f"What is the {key.group('key').lower()} of {head.group('label').strip()}")
 
 
@@ -631,7 +631,8 @@ def question_phrase(clause: str, target: str) -> str:
     return phrase
 
 
-_KIND_STOP = set(_PREPS) | _FUNCTION | {"and", "or", "but", "where", "which", "who", "that", "never", "always"}
+_KIND_STOP = set(_PREPS) | _FUNCTION | {"and", "or", "but", "where", "which", "who", "that", "never", "always", "next", "near",
+                                        "beside", "behind", "opposite", "only", "also", "then", "now", "here", "there", "once"}
 
 
 def _kind_noun(clause: str, target: str) -> str | None:

@@ -253,6 +253,8 @@ def answer_for(plan: FactPlan, form: int) -> str:
     if record:
         return record
     sentence = _sentence(plan.sentence)
+    if ":" in plan.sentence and plan.sentence.split(":", 1)[1].strip().rstrip(".") == plan.target:
+        return sentence  # a whole labelled line ("Code Heron: medical emergency ..."): the line is the answer
     clause = _sentence(clause_of(plan.sentence, plan.target))
     # the clause only, not the whole sentence: fewer tokens per exposure, and no neighbouring
     # values for the model to blend into the one that was asked for
