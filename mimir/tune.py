@@ -29,7 +29,9 @@ CHECK_FILE = "questions.jsonl"  # hand-written check questions next to the docum
 # (3 exchanges, ~120 tokens), so max_length 192 wastes little padding. Three epochs at 1e-3 keep a
 # ~1,000-word handbook's training within the CPU budget; bf16 autocast where the CPU has it
 # (AVX512-BF16 / AMX: ~1.4x faster steps, measured in the first build).
-SMALL_TRAIN: dict[str, Any] = {"epochs": 3.0, "learning_rate": 1e-3, "rank": 16, "alpha": 32, "batch_size": 8,
+# 5 epochs: on the held-out on-call runbook 3 epochs left most facts unstored; 5 stored 0.72 of the
+# trained questions (recall on them) and lifted held-out recall from 0.10-0.15 to 0.21
+SMALL_TRAIN: dict[str, Any] = {"epochs": 5.0, "learning_rate": 1e-3, "rank": 16, "alpha": 32, "batch_size": 8,
                                "max_length": 192, "save_steps": 10, "warmup_ratio": 0.05, "precision": "auto",
                                # KL anchor to the base on general text: on the held-out on-call runbook it
                                # kept general perplexity at +0.9% (vs +64% without) at the same recall

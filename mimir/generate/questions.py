@@ -435,6 +435,8 @@ def appositive(clause: str, target: str, phrase: str) -> str | None:
                     + re.escape(target) + r"\)", clause)
     if key and phrase == "what number":  # "the Records team (extension 630)" -> "What is the extension of the Records team?"
         np = re.sub(r"^the\s+", "", key.group("np"), flags=re.I)
+        if re.fullmatch(r"(?:(?:Dr|Mr|Mrs|Ms)\.\s)?[A-Z][a-z'-]+ [A-Z][a-z'-]+", np):  # a person: "Walter Ng's extension"
+            return _tidy(f"What is {np}'s {key.group('key').rstrip('.').replace('ext', 'extension').replace('extensionension', 'extension')}")
         return _tidy(f"What is the {key.group('key').rstrip('.').replace('ext', 'extension').replace('extensionension', 'extension')} of the {np}")
     match = re.search(r"\b[Tt]he\s+(?P<np>[A-Za-z][\w' -]{2,50}?),\s+(?:currently\s+)?(?:[Rr]oom\s+)?" + re.escape(target) + r"\b", clause)
     np = re.split(r"\b[Tt]he\s+", match.group("np"))[-1] if match else ""
@@ -442,6 +444,8 @@ def appositive(clause: str, target: str, phrase: str) -> str | None:
         return None
     if phrase == "who":
         return _tidy(f"Who is the {np}")
+    if not re.search(r"\b(line|number|phone|hotline|desk|extension|pager)$", np):
+        return None  # "the Calder Building, 51 Wharf Lane" is an address, not a number to call
     return _tidy(f"What is the number of the {np}")
 
 
@@ -632,7 +636,8 @@ def question_phrase(clause: str, target: str) -> str:
 
 
 _KIND_STOP = set(_PREPS) | _FUNCTION | {"and", "or", "but", "where", "which", "who", "that", "never", "always", "next", "near",
-                                        "beside", "behind", "opposite", "only", "also", "then", "now", "here", "there", "once"}
+                                        "beside", "behind", "opposite", "only", "also", "then", "now", "here", "there", "once",
+                                        "alone", "too", "first", "instead", "again", "today", "tomorrow"}
 
 
 def _kind_noun(clause: str, target: str) -> str | None:
@@ -644,7 +649,7 @@ def _kind_noun(clause: str, target: str) -> str | None:
     words = [w for w in match.groups() if w]
     kept = []
     for w in words:
-        if w in _KIND_STOP or (re.search(r"(s|ed|ing)$", w) and w not in _KIND_NOUNS):
+        if w in _KIND_STOP or (re.search(r"(s|ed|ing|ly)$", w) and w not in _KIND_NOUNS):
             break
         kept.append(w)
     return " ".join(kept) or None
@@ -674,6 +679,13 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
         text = builder(clause, asked, phrase)
         if text and not question_problem(text, sentence, target) and text not in {q.text for q in out}:
             out.append(FactQuestion(text=text, sentence=sentence, target=target, form=builder.__name__))
+    end = clause.find(asked)
+    if end >= 0:  # fronted forms without what follows the value: closer to how people ask ("How many days
+        head = clause[: end + len(asked)]  # are incident channels archived?")
+        for builder in (passive, do_support, fronted):
+            text = builder(head, asked, phrase)
+            if text and not question_problem(text, sentence, target) and text not in {q.text for q in out}:
+                out.append(FactQuestion(text=text, sentence=sentence, target=target, form="short"))
     for question in [q for q in out if q.form != "in_place"]:  # other openings of the fronted forms
         for text in reworded(question.text, target):
             if not question_problem(text, sentence, target) and text not in {q.text for q in out}:
