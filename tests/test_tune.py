@@ -72,7 +72,7 @@ def test_guided_run_uses_the_same_config_as_the_cli(tmp_path):
 def test_tune_end_to_end_on_the_embedded_model_and_resume(tmp_path):
     docs = _docs(tmp_path)
     config = TuneConfig(knowledge=str(docs), run_dir=str(tmp_path / "run"), recipe={"questions_per_fact": 2},
-                        train={"max_steps": 2, "save_steps": 1}, check={"general_passages": 2, "max_new_tokens": 16})
+                        train={"max_steps": 2, "save_steps": 1}, check={"general_passages": 2, "max_new_tokens": 16, "trained_sample": 4})
     events: list[StageEvent] = []
     result = tune(config, progress=events.append)
     assert not result.stopped

@@ -30,7 +30,7 @@ RUN_LIMIT_MS = 8 * 60_000
 # The cap keeps the first facts in document order; the example's first ones (the on-call rota rows) have a
 # single rule-built question form, so a cap of 8 leaves no held-out check question and the data stage refuses
 # ("no held-out check question could be made"); 60 facts include several with two forms.
-QUICK = {"recipe": {"max_facts": 60, "questions_per_fact": 2}, "train": {"max_steps": 2}, "check": {"general_passages": 2}}
+QUICK = {"recipe": {"max_facts": 60, "questions_per_fact": 2}, "train": {"max_steps": 2}, "check": {"general_passages": 2, "trained_sample": 8}}
 # Training long enough to still be running when Stop is pressed; data made without model-worded questions
 # or replay so the training stage starts soon.
 LONG_TRAIN = {"recipe": {"max_facts": 40, "questions_per_fact": 2, "model_questions": False, "replay_share": 0.0},
