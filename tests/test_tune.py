@@ -85,6 +85,7 @@ def test_tune_end_to_end_on_the_embedded_model_and_resume(tmp_path):
             low, high = check[side][mode]["ci95"]
             assert low <= check[side][mode]["recall"] <= high
         assert check[side]["general_perplexity"] > 1
+    assert check["tuned"]["stored"]["questions"] == 4  # the adapter's own training questions, asked again
     assert "## Knowledge check" in Path(result.paths["card"]).read_text()
     assert "knowledge check on 3 held-out questions" in result.summary()
     again: list[StageEvent] = []
