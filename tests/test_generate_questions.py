@@ -114,6 +114,13 @@ def test_labelled_lines_are_asked_about_as_a_whole():
     ("Finished postmortems are filed in the Incident Archive folder, where anyone can read them.", "Incident Archive",
      "In which folder are finished postmortems filed?"),
     ("Any discrepancy is reported to the Nurse Manager within 24 hours.", "Nurse Manager", "To whom is any discrepancy reported?"),
+    ("Reception is staffed Monday to Friday from 8:30 to 17:30; callers hear a message.", "from 8:30 to 17:30",
+     "During what hours is reception staffed Monday to Friday?"),
+    ("Day-to-day intake is run by the Intake Coordinator, Jonah Mbeki, who can be reached on extension 614.", "614",
+     "What is Jonah Mbeki's extension?"),
+    ("A \"potential conflict\" result goes to the Intake Partner, who decides within 2 business days whether the firm may act.",
+     "2 business days", "Within how many business days does the Intake Partner decide?"),
+    ("Prospective clients walk in to reception on the 6th floor.", "6th floor", "Prospective clients walk in to reception on which floor?"),
 ])
 def test_fronted_and_contextual_forms(sentence, target, expected):
     assert _texts(sentence, target)[0] == expected

@@ -21,7 +21,10 @@ _STOP = {
 _UNIT_QUALIFIERS = "business|working|calendar|consecutive|school|clear"
 _NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty"
 _PATTERNS = [
+    re.compile(r"\b(?:from )?\d{1,2}:\d{2}\s?(?:to|–|-)\s?\d{1,2}:\d{2}\b"),  # opening hours: one fact, not two ends
     re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})(?: \d{{4}})?\b"),  # 14 March 2009
+    re.compile(rf"\b(?:{_MONTHS}) \d{{4}}\b"),  # September 2026
+    re.compile(r"\b\d{1,2}(?:st|nd|rd|th) floor\b"),  # the 6th floor
     re.compile(rf"\b(?:{_MONTHS}) \d{{1,2}}(?:, \d{{4}})?\b"),  # March 14, 2009
     re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),  # ISO dates
     re.compile(r"\b\d{1,2}:\d{2}\b"),  # times
@@ -208,6 +211,9 @@ def contains_fact(answer: str, facts: list[str]) -> list[str]:
 
 _WH_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^\d{1,2}:\d{2}$"), "what time"),
+    (re.compile(r"^(?:from )?\d{1,2}:\d{2}\s?(?:to|–|-)\s?\d{1,2}:\d{2}$"), "during what hours"),
+    (re.compile(rf"^({_MONTHS}) \d{{4}}$"), "in which month"),
+    (re.compile(r"^\d{1,2}(?:st|nd|rd|th) floor$"), "on which floor"),
     (re.compile(rf"^(\d{{1,2}}(st|nd|rd|th)? ({_MONTHS})|({_MONTHS}) \d)|^\d{{4}}-\d{{2}}-\d{{2}}$"), "what date"),
     (re.compile(r"^\d{3}-\d{4}$"), "what number"),
     (re.compile(r"^[\d,.]+\s?(%|percent)$"), "what percentage"),

@@ -52,6 +52,8 @@ _BAD_PATTERNS = [
      "question_word_in_name"),
     (re.compile(r"\*\*|`"), "markup"),
     (re.compile(r"\bones\b"), "pronoun_subject"),
+    (re.compile(r"\b(extension|ext\.?|port|room|pager|version)\s+(what|which)\b|\b(on|at|in)\s+(extension|port|room|pager)\?$", re.I),
+     "question_word_in_name"),
     (re.compile(r"\s:\s"), "template_fragment"),
     (re.compile(r"\b(first|second|third|fourth|last|next)\s+(which|what)\b", re.I), "question_word_in_name"),
 ]
@@ -110,6 +112,10 @@ def _shared_subject(clause: str, target: str) -> str | None:
                      rf"(?P<second>{_VERB_GROUP}\b.+)$", clause)
     if match and target in match.group("second") and len(match.group("subject").split()) <= 6:
         return f"{match.group('subject')} {match.group('second')}"
+    match = re.search(r"\b(?P<np>(?:[Tt]he|[Aa]n?)\s+[A-Za-z][\w -]{2,40}?|[A-Z][a-z]+(?: [A-Z][a-z'-]+)+),\s+who\s+(?P<rest>.+)$", clause)
+    if match and target in match.group("rest"):  # "the Intake Partner, who decides within 2 days" -> a clause
+        np = match.group("np")
+        return f"{np[0].upper()}{np[1:]} {match.group('rest')}"
     match = re.search(rf"\b(?P<np>(?:the|a|an)\s+[a-z][\w -]{{2,40}}?),\s+(?P<part>{_PARTICIPLES})\s+(?P<rest>.+)$", clause)
     if match and target in match.group("rest"):
         np = match.group("np")
@@ -123,7 +129,14 @@ def _has_verb(text: str) -> bool:
     if any(w in _AUX + _MODALS + ("has", "have", "had", "do", "does", "did") for w in words):
         return True
     # a present or past tense verb after the first word ("closes", "opened", "last")
+    if any(w in _BASE_FORM_VERBS for w in words[1:]):
+        return True
     return any(re.fullmatch(r"[a-z]{3,}(ed|es|s)", w) and w not in _PLURAL_NOUN_HINT for w in words[1:])
+
+
+# common verbs in their base form, as after a plural subject ("employers pay $200")
+_BASE_FORM_VERBS = {"pay", "need", "take", "get", "go", "come", "keep", "make", "use", "give", "send", "receive", "reach",
+                    "arrive", "require", "provide", "cover", "sign", "book", "call", "decide", "report", "answer", "approve"}
 
 
 _PLURAL_NOUN_HINT = {"patients", "minutes", "hours", "days", "weeks", "months", "years", "nights", "extensions", "rooms",
@@ -252,7 +265,7 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
     words = subject.split()
     if re.search(r"\b(who|which|that|whose)\b", subject, re.I):
         return None  # "a patient who arrive": the subject's own clause, not its verb
-    if words[0].lower() in _PREPS + ("after", "before", "if", "when", "once", "while") or len(words) > 7 or _content_words(subject) < 1 or any(w.lower() in _AUX + _MODALS + ("has", "have", "needs", "takes") for w in words):
+    if words[0].lower() in _PREPS + ("after", "before", "if", "when", "once", "while") or len(words) > 7 or not _words(subject) or any(w.lower() in _AUX + _MODALS + ("has", "have", "needs", "takes") for w in words):
         return None
     if verb.endswith("s") and not verb.endswith("ss"):
         singular, base = True, verb[:-2] if re.search(r"(ss|sh|ch|x|z|o)es$", verb) else verb[:-1]
@@ -410,7 +423,7 @@ def in_place(clause: str, target: str, phrase: str) -> str | None:
 def _has_finite_verb(text: str) -> bool:
     """An auxiliary, a modal or a present-tense verb: participles after a comma make no clause."""
     words = re.findall(r"[A-Za-z'-]+", text)
-    if any(w.lower() in _AUX + _MODALS + ("has", "have", "had", "do", "does", "did") for w in words):
+    if any(w.lower() in _AUX + _MODALS + ("has", "have", "had", "do", "does", "did") or w in _BASE_FORM_VERBS for w in words):
         return True
     return any(re.fullmatch(r"[a-z]{3,}(?<!s)s", w) and w not in _PLURAL_NOUN_HINT for w in words[1:])
 
@@ -431,8 +444,8 @@ def appositive(clause: str, target: str, phrase: str) -> str | None:
     """"Day-to-day intake is run by the Intake Coordinator, Jonah Mbeki" -> "Who is the Intake Coordinator?"."""
     if phrase not in ("who", "what number"):
         return None
-    key = re.search(r"(?:\bthe\s+)?(?P<np>\b[A-Z][\w'-]*(?: [\w'-]+){0,4}?|\bthe [\w' -]{3,40}?),?\s+\((?P<key>extension|ext\.?|room|tel\.?|phone)\s+"
-                    + re.escape(target) + r"\)", clause)
+    key = re.search(r"(?:\bthe\s+)?(?P<np>\b[A-Z][\w'-]*(?: [\w'-]+){0,4}?|\bthe [\w' -]{3,40}?),?\s+(?:\(|can be reached on\s+|on\s+)"
+                    r"(?P<key>extension|ext\.?|room|tel\.?|phone)\s+" + re.escape(target) + r"\b\)?", clause)
     if key and phrase == "what number":  # "the Records team (extension 630)" -> "What is the extension of the Records team?"
         np = re.sub(r"^the\s+", "", key.group("np"), flags=re.I)
         if re.fullmatch(r"(?:(?:Dr|Mr|Mrs|Ms)\.\s)?[A-Z][a-z'-]+ [A-Z][a-z'-]+", np):  # a person: "Walter Ng's extension"
@@ -667,6 +680,10 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     out: list[FactQuestion] = []
     asked = target
     kind = _kind_noun(clause, target) if phrase in ("what", "who") and target[:1].isupper() else None
+    lead_prep = re.match(r"(on|in|at|during) ", phrase)
+    held = re.search(rf"\b{lead_prep.group(1)}\s+(?:the\s+)?" + re.escape(target), clause) if lead_prep else None
+    if held:  # "on the 6th floor" is asked as a whole: "on which floor"
+        asked = held.group(0)
     if kind:  # "the Beacon paging app" -> "which paging app", asked about as one phrase
         asked, phrase = f"{target} {kind}", f"which {kind}"
         clause = re.sub(r"\b(the|a|an)\s+(?=" + re.escape(asked) + ")", "", clause, count=1, flags=re.I)

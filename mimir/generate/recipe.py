@@ -298,7 +298,9 @@ def answer_problem(answer: str, target: str, sentence: str) -> str | None:
         return "misses_value"
     first = re.split(r"(?<=[.!?])\s+", answer.strip(), maxsplit=1)[0]
     if not contains_fact(first, [target]):
-        others = [f for f in fact_strings(sentence) if f != target and target not in f]
+        facts = fact_strings(sentence)
+        facts += [t for f in facts for t in re.findall(r"\d{1,2}:\d{2}", f) if t != f]  # each end of a range
+        others = [f for f in facts if f != target and target not in f]
         if contains_fact(first, others):
             return "states_other_value_first"
     return None
