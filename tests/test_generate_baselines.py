@@ -88,7 +88,7 @@ def test_baize_self_chat_one_model_both_sides(tmp_path):
     d = ds[0]
     assert [t.role for t in d.turns] == ["user", "assistant", "user", "assistant"]
     # seeded with a question about the knowledge (one per chunk before any chunk repeats)
-    assert d.turns[0].content == "The clinic is open Monday to Friday from what time to 19:00?"
+    assert d.turns[0].content == "During what hours is the clinic open Monday to Friday?"
     assert d.turns[2].content == "And what about Sundays?"
     assert len({x.scenario.chunk_ids[0] for x in ds}) == 3 and len({x.turns[0].content for x in ds}) == 3
     # the AI side answers with the seed's passage as reference data; the human side never sees it

@@ -190,14 +190,15 @@ def _first_line(text: str) -> str:
 def knowledge_questions(chunks: list[Chunk], holdout: Holdout, template: str) -> list[tuple[Chunk, str]]:
     """Seed questions from the knowledge, spread over the chunks: a dataset row's own question, else
     a question about each fact sentence (the rule-built form), else one about the section."""
-    from mimir.facts.text import fact_sentences, question_for
+    from mimir.facts.text import fact_sentences
+    from mimir.generate.questions import best_question
 
     per_chunk: list[list[tuple[Chunk, str]]] = []
     for chunk in chunks:
         if chunk.kind == "qa":
             asked = [chunk.question] if chunk.question else []
         else:
-            asked = [q for q in (question_for(s) for s in fact_sentences(clean_text(chunk.text))) if q]
+            asked = [q for q in (best_question(s) for s in fact_sentences(clean_text(chunk.text))) if q]
             asked = asked or [template.format(heading=_heading(chunk))]
         asked = [q for q in dict.fromkeys(asked) if not holdout.match(q)]
         if asked:

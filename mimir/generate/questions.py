@@ -732,6 +732,15 @@ def reworded(question: str, target: str) -> list[str]:
     return [q for q in out if q != question]
 
 
+def best_question(sentence: str) -> str | None:
+    """The best-formed question about any fact of ``sentence`` (seeds for the baselines), or None."""
+    for target in fact_strings(sentence)[:4]:
+        found = questions_for(sentence, target)
+        if found:
+            return found[0].text
+    return None
+
+
 def rejected_forms(sentence: str, target: str) -> dict[str, str]:
     """Builder name -> why its question was refused (for reports and tests)."""
     clause = clause_of(sentence, target)
