@@ -132,6 +132,7 @@ def test_fronted_and_contextual_forms(sentence, target, expected):
     ("Reception is staffed Monday to Friday from 08:00.", "Monday"),  # one end of a range
     ("Revision 3.1, maintained by the Site Reliability team.", "3.1"),  # no finite verb
     ("Customer Support escalations arrive in #support-escalations.", "Customer Support"),  # a modifier, not the subject
+    ("They are capped at 30% of the recovery.", "30%"),  # "At what percentage are they capped?" names nothing
 ])
 def test_fragments_found_on_new_handbooks_are_refused(sentence, target):
     assert _texts(sentence, target) == []
