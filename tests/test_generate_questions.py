@@ -32,7 +32,7 @@ def test_best_question_is_the_natural_form(sentence, target, expected):
     ("The what is the quiet room for breastfeeding?", "question_word_in_name"),
     ('What fills the blank: "The lead is ___"?', "cloze_remnant"),
     ("Seen within how many hours?", "no_verb"),
-    ("Which room is it in?", "does_not_name_subject"),
+    ("Which room is it in?", "pronoun_subject"),
     ("Which room is the infusion suite, B7?", "gives_answer_away"),
     ("The infusion suite", "not_a_question"),
     ("Wills and estates: $95: $what number?", "question_word_in_amount"),
