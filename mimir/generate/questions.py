@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mimir.facts.text import _NOT_PEOPLE, fact_strings, phrase_in, wh_phrase
+from mimir.facts.text import _MONTHS, _NOT_PEOPLE, fact_strings, phrase_in, wh_phrase
 
 _AUX = ("is", "are", "was", "were")
 _MODALS = ("must", "should", "can", "may", "will", "might", "could", "would", "shall")
@@ -153,7 +153,7 @@ def content_words(text: str) -> set[str]:
     for value in fact_strings(text):
         if wh_phrase(value) != "what":
             text = text.replace(value, " ")
-    return {_stem(w.lower()) for w in re.findall(r"[A-Za-z][A-Za-z'’-]{2,}", text) if w.lower() not in _FUNCTION}
+    return _words(text)
 
 
 def _words(text: str) -> set[str]:
@@ -314,6 +314,7 @@ def _subject(text: str) -> str:
     return text
 
 
+_MONTH_NAMES = _MONTHS.split("|")
 _RANGE_END = re.compile(r"(\d|day|[A-Z]\w*)\s+(to|and|or|-|–)\s*$")
 
 
@@ -334,8 +335,7 @@ def passive(clause: str, target: str, phrase: str) -> str | None:
     words = aux.split()
     prep = match.group("prep")
     if prep == "every":  # "reviewed every April" -> "In which month is ... reviewed?"
-        months = "January February March April May June July August September October November December".split()
-        lead = {"which day": "on which day of the week"}.get(phrase) or ("in which month" if target in months else "")
+        lead = {"which day": "on which day of the week"}.get(phrase) or ("in which month" if target in _MONTH_NAMES else "")
         if not lead:
             return None
         phrase, prep = lead, "at"
@@ -411,8 +411,7 @@ def in_place(clause: str, target: str, phrase: str) -> str | None:
     text = f"{before}{phrase}{after}"
     every = re.search(r"\b(every|each)\s+$", before)
     if every:  # "reviewed every April" -> "reviewed in which month each year"
-        months = "January February March April May June July August September October November December".split()
-        cycle = {"which day": "on which day each week"}.get(phrase) or ("in which month each year" if target in months else "")
+        cycle = {"which day": "on which day each week"}.get(phrase) or ("in which month each year" if target in _MONTH_NAMES else "")
         if not cycle:
             return None
         text = f"{before[: every.start()]}{cycle}{after}"
@@ -449,9 +448,11 @@ def appositive(clause: str, target: str, phrase: str) -> str | None:
                     r"(?P<key>extension|ext\.?|room|tel\.?|phone)\s+" + re.escape(target) + r"\b\)?", clause)
     if key and phrase == "what number":  # "the Records team (extension 630)" -> "What is the extension of the Records team?"
         np = re.sub(r"^the\s+", "", key.group("np"), flags=re.I)
+        name = key.group("key").rstrip(".")
+        name = "extension" if name == "ext" else name
         if re.fullmatch(r"(?:(?:Dr|Mr|Mrs|Ms)\.\s)?[A-Z][a-z'-]+ [A-Z][a-z'-]+", np):  # a person: "Walter Ng's extension"
-            return _tidy(f"What is {np}'s {key.group('key').rstrip('.').replace('ext', 'extension').replace('extensionension', 'extension')}")
-        return _tidy(f"What is the {key.group('key').rstrip('.').replace('ext', 'extension').replace('extensionension', 'extension')} of the {np}")
+            return _tidy(f"What is {np}'s {name}")
+        return _tidy(f"What is the {name} of the {np}")
     match = re.search(r"\b[Tt]he\s+(?P<np>[A-Za-z][\w' -]{2,50}?),\s+(?:currently\s+)?(?:[Rr]oom\s+)?" + re.escape(target) + r"\b", clause)
     np = re.split(r"\b[Tt]he\s+", match.group("np"))[-1] if match else ""
     if not match or not re.search(r"[A-Za-z]{3,}", np) or len(np.split()) > 7:
@@ -672,13 +673,13 @@ def _kind_noun(clause: str, target: str) -> str | None:
 _KIND_NOUNS = {"meeting", "paging", "building", "address", "status", "process", "class", "access"}
 
 
-def questions_for(sentence: str, target: str) -> list[FactQuestion]:
-    """Every distinct usable rule-built question about ``target`` in ``sentence``, best form first."""
+def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
+    """(clause, the span asked about, its question phrase) for ``target``, or None when the fact
+    has no one answer ("Which day?" for "Monday to Friday")."""
     clause = clause_of(sentence, target)
     phrase = question_phrase(clause, target)
     if phrase == "who" and _NOT_PEOPLE.search(target):
         phrase = "what"
-    out: list[FactQuestion] = []
     asked = target
     kind = _kind_noun(clause, target) if phrase in ("what", "who") and target[:1].isupper() else None
     lead_prep = re.match(r"(on|in|at|during) ", phrase)
@@ -689,25 +690,35 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
         asked, phrase = f"{target} {kind}", f"which {kind}"
         clause = re.sub(r"\b(the|a|an)\s+(?=" + re.escape(asked) + ")", "", clause, count=1, flags=re.I)
     if phrase == "which day" and re.search(re.escape(target) + r"\s*(to|–|-|through)\s+[A-Z]", clause):
-        return out  # "staffed Monday to Friday": "Which day?" has no one answer
+        return None  # "staffed Monday to Friday": "Which day?" has no one answer
+    return clause, asked, phrase
+
+
+def questions_for(sentence: str, target: str) -> list[FactQuestion]:
+    """Every distinct usable rule-built question about ``target`` in ``sentence``, best form first."""
+    out: list[FactQuestion] = []
+
+    def keep(text: str | None, form: str) -> None:
+        if text and not question_problem(text, sentence, target) and text not in {q.text for q in out}:
+            out.append(FactQuestion(text=text, sentence=sentence, target=target, form=form))
+
+    asking = _asking(sentence, target)
+    if asking is None:
+        return out
+    clause, asked, phrase = asking
     record = _record_question(sentence, target)
     if record:
         return [FactQuestion(text=record, sentence=sentence, target=target, form="record_field")]
     for builder in BUILDERS:
-        text = builder(clause, asked, phrase)
-        if text and not question_problem(text, sentence, target) and text not in {q.text for q in out}:
-            out.append(FactQuestion(text=text, sentence=sentence, target=target, form=builder.__name__))
+        keep(builder(clause, asked, phrase), builder.__name__)
     end = clause.find(asked)
     if end >= 0:  # fronted forms without what follows the value: closer to how people ask ("How many days
         head = clause[: end + len(asked)]  # are incident channels archived?")
         for builder in (passive, do_support, fronted):
-            text = builder(head, asked, phrase)
-            if text and not question_problem(text, sentence, target) and text not in {q.text for q in out}:
-                out.append(FactQuestion(text=text, sentence=sentence, target=target, form="short"))
+            keep(builder(head, asked, phrase), "short")
     for question in [q for q in out if q.form != "in_place"]:  # other openings of the fronted forms
         for text in reworded(question.text, target):
-            if not question_problem(text, sentence, target) and text not in {q.text for q in out}:
-                out.append(FactQuestion(text=text, sentence=sentence, target=target, form="reworded"))
+            keep(text, "reworded")
     return out
 
 
@@ -719,12 +730,12 @@ def reworded(question: str, target: str) -> list[str]:
     <-> "How long are ...?", "What time does ...?" -> "When does ...?", "In which room ...?" ->
     "Where ...?". A hand-written question may open either way, so training on both generalises."""
     out = []
-    unit = re.search(rf"\b({_TIME_UNITS.replace('s|', 's?|')}s?)\b", wh_phrase(target))
+    unit = re.search(r"\b(second|minute|hour|day|week|month|year)s?\b", wh_phrase(target))
     match = re.match(rf"^(?:(For|Within|After|In) )?[Hh]ow many ({_TIME_UNITS})\b", question)
     if match and not match.group(1) or (match and match.group(1) == "For"):
         out.append("How long" + question[match.end():])
     if re.match(r"^How long\b", question) and unit:
-        out.append(f"How many {unit.group(1).rstrip('s')}s" + question[len("How long"):])
+        out.append(f"How many {unit.group(1)}s" + question[len("How long"):])
     if re.match(r"^(What|At what) time\b", question):
         out.append("When" + re.sub(r"^(What|At what) time", "", question))
     match = re.match(r"^(In|At) which (room|building|office|folder|console|channel|suite|wing|floor)\b", question)
@@ -744,11 +755,13 @@ def best_question(sentence: str) -> str | None:
 
 def rejected_forms(sentence: str, target: str) -> dict[str, str]:
     """Builder name -> why its question was refused (for reports and tests)."""
-    clause = clause_of(sentence, target)
-    phrase = question_phrase(clause, target)
+    asking = _asking(sentence, target)
+    if asking is None:
+        return {}
+    clause, asked, phrase = asking
     out = {}
     for builder in BUILDERS:
-        text = builder(clause, target, phrase)
+        text = builder(clause, asked, phrase)
         if text:
             problem = question_problem(text, sentence, target)
             if problem:
