@@ -104,11 +104,9 @@ class Unsupported:
         return f"ungrounded_{self.kind}: {self.text!r} in turn {self.turn} ({self.speaker})"
 
 
-def locate_elsewhere(unsupported: list[Unsupported], all_chunks: list[Chunk]) -> None:
-    """Name, for each unsupported claim, a knowledge document that states it anyway."""
-    if not unsupported or not all_chunks:
-        return
-    texts = [(c.source, c.text.lower()) for c in all_chunks]
+def locate_elsewhere(unsupported: list[Unsupported], texts: list[tuple[str, str]]) -> None:
+    """Name, for each unsupported claim, a knowledge document that states it anyway (``texts``:
+    each chunk's source and lower-cased text)."""
     for u in unsupported:
         needle = u.text.lower()
         u.elsewhere = next((source for source, text in texts if re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", text)), "")

@@ -24,7 +24,7 @@ from mimir.verify import filters
 from mimir.verify.config import VerifyConfig
 from mimir.verify.decide import decide
 from mimir.verify.dedup import NearDuplicateIndex
-from mimir.verify.grounding import locate_elsewhere, GroundingResult, check_grounding
+from mimir.verify.grounding import GroundingResult, check_grounding, locate_elsewhere
 from mimir.verify.judge import judge_dialogues
 from mimir.verify.report import VerifyReport, summarize, write_report
 
@@ -116,15 +116,19 @@ def verify_dialogues(
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)
         raise InputFileError(f"{raw.name}: dialogue id {dup!r} appears more than once; ids must be unique")
-    lookup = chunk_lookup(kb_or_lookup)
-    all_chunks: list[Chunk] | None = None
+    if isinstance(kb_or_lookup, (str, Path)):  # opened once, for the lookup and for locating claims
+        from mimir.knowledge import KnowledgeBase
 
-    def every_chunk() -> list[Chunk]:
-        """All chunks of the knowledge base (read once, when a claim is unsupported), or none for a bare lookup."""
-        nonlocal all_chunks
-        if all_chunks is None:
-            all_chunks = _all_chunks(kb_or_lookup)
-        return all_chunks
+        kb_or_lookup = KnowledgeBase.open(kb_or_lookup)
+    lookup = chunk_lookup(kb_or_lookup)
+    knowledge_texts: list[tuple[str, str]] | None = None
+
+    def every_text() -> list[tuple[str, str]]:
+        """(source, lower-cased text) of every chunk: read once, at the first unsupported claim."""
+        nonlocal knowledge_texts
+        if knowledge_texts is None:
+            knowledge_texts = [(c.source, c.text.lower()) for c in _all_chunks(kb_or_lookup)]
+        return knowledge_texts
     previous = {r["dialogue_id"]: Verdict.from_dict(r) for r in _read_verdicts(verdicts_file)}
     redo = {"judge_failed"} if config.rejudge_failed and config.mode != "filter" else set()
     done = {i for i, v in previous.items() if v.decision not in redo}
@@ -155,7 +159,8 @@ def verify_dialogues(
             grounding = GroundingResult()
             if config.grounding != "off" and d.status == "ok":
                 grounding = check_grounding(d, chunks, check_reasoning=config.check_reasoning)
-                locate_elsewhere(grounding.unsupported, every_chunk())
+                if grounding.unsupported:
+                    locate_elsewhere(grounding.unsupported, every_text())
                 scores.update(grounding_score=round(grounding.score, 4), grounding_claims=grounding.claims,
                               grounding_unsupported=len(grounding.unsupported))
             flags = [u.reason() for u in grounding.unsupported]
@@ -241,10 +246,6 @@ def _load_judge(config: VerifyConfig) -> ChatModel:
 
 
 def _all_chunks(kb_or_lookup: Any) -> list[Chunk]:
-    if isinstance(kb_or_lookup, (str, Path)):
-        from mimir.knowledge.store import KnowledgeBase
-
-        kb_or_lookup = KnowledgeBase.open(kb_or_lookup)
     if isinstance(kb_or_lookup, Mapping):
         return list(kb_or_lookup.values())
     chunks = getattr(kb_or_lookup, "chunks", None)
