@@ -26,11 +26,10 @@ KNOWLEDGE_SUFFIXES = {".md", ".txt", ".pdf", ".docx", ".html", ".htm", ".csv", "
 CHECK_FILE = "questions.jsonl"  # hand-written check questions next to the documents (left out of the knowledge)
 
 # Training settings of the small preset (LoRA on the embedded model, CPU). Records are short
-# (3 exchanges, ~120 tokens), so max_length 192 wastes little padding. Three epochs at 1e-3 keep a
-# ~1,000-word handbook's training within the CPU budget; bf16 autocast where the CPU has it
-# (AVX512-BF16 / AMX: ~1.4x faster steps, measured in the first build).
-# 5 epochs: on the held-out on-call runbook 3 epochs left most facts unstored; 5 stored 0.72 of the
-# trained questions (recall on them) and lifted held-out recall from 0.10-0.15 to 0.21
+# (3 exchanges, ~120 tokens), so max_length 192 wastes little padding; bf16 autocast where the CPU
+# has it (AVX512-BF16 / AMX: ~1.4x faster steps, measured in the first build). 5 epochs at 1e-3: on
+# the held-out on-call runbook 3 epochs left most facts unstored; 5 stored 0.72 of the trained
+# questions (recall on them) and lifted held-out recall from 0.10-0.15 to 0.21.
 SMALL_TRAIN: dict[str, Any] = {"epochs": 5.0, "learning_rate": 1e-3, "rank": 16, "alpha": 32, "batch_size": 8,
                                "max_length": 192, "save_steps": 10, "warmup_ratio": 0.05, "precision": "auto",
                                # KL anchor to the base on general text: on the held-out on-call runbook it

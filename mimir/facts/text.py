@@ -52,13 +52,13 @@ def clean_text(text: str, table_header: list[str] | None = None) -> str:
         for i, line in enumerate(lines):
             line = re.sub(r"\*\*(.+?)\*\*|`([^`]+)`", lambda m: m.group(1) or m.group(2), line)  # bold / code marks
             if line.startswith("|"):
-                cells = [c.strip() for c in line.strip("|").split("|")]
+                cells = _cells(line)
                 if current:
                     items.append(" ".join(current))
                     current = []
                 if _is_rule(cells):
                     continue
-                if i + 1 < len(lines) and _is_rule([c.strip() for c in lines[i + 1].strip("|").split("|")]):
+                if i + 1 < len(lines) and _is_rule(_cells(lines[i + 1])):
                     header = cells  # the header row names the columns; it states no fact itself
                     continue
                 items.append(table_record(cells, header))
@@ -70,6 +70,10 @@ def clean_text(text: str, table_header: list[str] | None = None) -> str:
         if current:
             items.append(" ".join(current))
     return "\n".join(items)
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
 def _is_rule(cells: list[str]) -> bool:
@@ -89,8 +93,8 @@ def table_header(text: str) -> list[str] | None:
     lines = [line.strip() for line in text.splitlines()]
     found = None
     for i in range(len(lines) - 1):
-        if lines[i].startswith("|") and _is_rule([c.strip() for c in lines[i + 1].strip("|").split("|")]):
-            found = [c.strip() for c in lines[i].strip("|").split("|")]
+        if lines[i].startswith("|") and _is_rule(_cells(lines[i + 1])):
+            found = _cells(lines[i])
     return found
 
 

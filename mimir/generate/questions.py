@@ -467,23 +467,27 @@ def appositive(clause: str, target: str, phrase: str) -> str | None:
 def record_field(sentence: str, target: str) -> tuple[list[str], list[str], int] | None:
     """(keys, values, index of the field holding ``target``) of a table row / CSV record
     "week_starting: 2026-02-02; on_call_physician: Dr. A; ..."; None for other sentences or the row's key."""
+    fields = _record_fields(sentence)
+    if not fields:
+        return None
+    keys, values = fields
+    hit = next((i for i, v in enumerate(values) if target in v), None)
+    return (keys, values, hit) if hit else None
+
+
+def _record_fields(sentence: str) -> tuple[list[str], list[str]] | None:
+    """(keys, values) of a record line with three or more "key: value" fields, else None."""
     fields = [f.split(":", 1) for f in sentence.rstrip(". ").split(";")]
     if len(fields) < 3 or not all(len(f) == 2 for f in fields):
         return None
-    keys = [k.strip().replace("_", " ") for k, _ in fields]
-    values = [v.strip() for _, v in fields]
-    hit = next((i for i, v in enumerate(values) if target in v), None)
-    return (keys, values, hit) if hit else None
+    return [k.strip().replace("_", " ") for k, _ in fields], [v.strip() for _, v in fields]
 
 
 def record_targets(sentence: str) -> list[str]:
     """The values a record line teaches: every short field but the row's key (the whole cell, so a
     "Meaning" column is asked about as well as an "Acknowledge within" one)."""
-    fields = [f.split(":", 1) for f in sentence.rstrip(". ").split(";")]
-    if len(fields) < 3 or not all(len(f) == 2 for f in fields):
-        return []
-    values = [v.strip() for _, v in fields]
-    return [v for v in values[1:] if v and len(v.split()) <= 8]
+    fields = _record_fields(sentence)
+    return [v for v in fields[1][1:] if v and len(v.split()) <= 8] if fields else []
 
 
 def record_row(keys: list[str], values: list[str]) -> str:
@@ -494,6 +498,15 @@ def record_row(keys: list[str], values: list[str]) -> str:
 
 def record_key(key: str) -> str:
     return key if key.isupper() else key[0].lower() + key[1:]
+
+
+def column_kind(key: str) -> str:
+    """How a column's name reads with its value: "every" ("Status update every"), "preposition"
+    ("Acknowledge within") or "noun" ("Meaning")."""
+    words = key.split()
+    if words[-1].lower() == "every" and len(words) > 1:
+        return "every"
+    return "preposition" if words[-1].lower() in _PREPS else "noun"
 
 
 def _record_question(sentence: str, target: str) -> str | None:
@@ -507,10 +520,10 @@ def _record_question(sentence: str, target: str) -> str | None:
         return None  # the value is part of a longer cell: the column does not ask for it alone
     phrase = question_phrase(values[hit], target)
     row, key = record_row(keys, values), record_key(keys[hit])
-    last = key.split()[-1].lower()
-    if last == "every" and len(key.split()) > 1:
+    kind = column_kind(key)
+    if kind == "every":
         return _tidy(f"For {row}, how often is the {key.rsplit(' ', 1)[0]}")
-    if last in _PREPS:
+    if kind == "preposition":
         return _tidy(f"For {row}, {key} {phrase}") if phrase != "what" else None
     wh = "who" if phrase == "who" else "what"
     return _tidy(f"For {row}, {wh} is the {key}")

@@ -266,17 +266,17 @@ def answer_for(plan: FactPlan, form: int) -> str:
 def _record_answer(sentence: str, target: str) -> str | None:
     """A table row "Severity: SEV1; ...; Acknowledge within: 5 minutes" answered as a sentence that
     names its row and column: "For severity SEV1, acknowledge within 5 minutes."."""
-    from mimir.generate.questions import _PREPS, record_field, record_key, record_row
+    from mimir.generate.questions import column_kind, record_field, record_key, record_row
 
     found = record_field(sentence, target)
     if not found:
         return None
     keys, values, hit = found
     row, key, value = record_row(keys, values), record_key(keys[hit]), values[hit]
-    words = key.split()
-    if words[-1].lower() == "every" and len(words) > 1:
-        return _sentence(f"For {row}, the {' '.join(words[:-1])} is {'every ' if value[:1].isdigit() else ''}{value}")
-    if words[-1].lower() in _PREPS:
+    kind = column_kind(key)
+    if kind == "every":
+        return _sentence(f"For {row}, the {key.rsplit(' ', 1)[0]} is {'every ' if value[:1].isdigit() else ''}{value}")
+    if kind == "preposition":
         return _sentence(f"For {row}, {key} {value}")
     return _sentence(f"For {row}, the {key} is {value}")
 
