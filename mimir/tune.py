@@ -268,7 +268,7 @@ def build_data(config: TuneConfig, kb_info: dict[str, Any], out: Path, emit: Cal
 
 
 def _small_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report: Any, emit: Callable[..., None]):
-    from mimir.generate.recipe import add_model_questions, plan_facts, small_dialogues, split_held_out
+    from mimir.generate.recipe import add_model_questions, passage_dialogues, plan_facts, small_dialogues, split_held_out
     from mimir.generate.roles import load_roles
     from mimir.generate.planner import pick_roles
     from mimir.generate.config import GenerateConfig
@@ -282,6 +282,7 @@ def _small_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report: An
     target, seekers, _ = pick_roles(load_roles(gen.roles_file), gen)
     emit("data", 2, 4, f"{report.facts_with_questions} facts with questions; building dialogues")
     dialogues = small_dialogues(plans, recipe, seekers[0].name, target.name, report)
+    dialogues += passage_dialogues(kb.chunks(), recipe, seekers[0].name, target.name, report)
     return dialogues, plans
 
 

@@ -177,3 +177,21 @@ def test_fronted_questions_are_also_asked_with_the_other_opening_people_use():
     assert "How many weeks does each rotation last?" in _texts("Each rotation lasts one week and has a primary.", "one week")
     assert "When does walk-in registration close on weekdays?" in _texts("Walk-in registration closes at 17:45 on weekdays.", "17:45")
     assert "Where are feature flags switched?" in _texts("Feature flags are switched in the Switchboard console.", "Switchboard")
+
+
+def test_a_named_place_is_asked_by_its_kind_and_a_lists_second_member_is_not_asked():
+    sentence = "The first consultation lasts up to 45 minutes and is held in the Harbour Room or the Linden Room on the 7th floor."
+    assert "In which room is the first consultation held?" in [q.text for q in questions_for(sentence, "Harbour Room")]
+    assert questions_for(sentence, "Linden Room") == []
+    floor = [q.text for q in questions_for(sentence, "7th floor")]
+    assert floor and all("Linden Room" in q for q in floor)  # "Room" is not taken for a room code
+    bank = [q.text for q in questions_for("Retainers are held in the client trust account at Cobalt Harbour Bank.", "Cobalt Harbour Bank")]
+    assert "At which bank are retainers held in the client trust account?" in bank
+
+
+def test_a_sentence_opening_with_a_pronoun_names_the_previous_subject():
+    from mimir.facts.text import sentences
+
+    text = "Contingency fees are offered only on injury matters. They are capped at 30% of the recovery. It is raining."
+    assert sentences(text)[1] == "Contingency fees are capped at 30% of the recovery."
+    assert sentences(text)[2] == "It is raining."  # "It" does not agree with "Contingency fees"

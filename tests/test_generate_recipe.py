@@ -6,7 +6,7 @@ from collections import Counter
 
 from mimir.generate.recipe import (
     FactPlan, RecipeConfig, RecipeReport, add_model_questions, answer_for, answer_problem, check_questions,
-    choose_preset, plan_facts, replay_records, small_dialogues, split_held_out,
+    choose_preset, passage_dialogues, plan_facts, replay_records, small_dialogues, split_held_out,
 )
 from mimir.models.scripted import ScriptedModel
 from mimir.types import Chunk
@@ -92,3 +92,20 @@ def test_a_capped_run_keeps_facts_that_have_held_out_forms():
     chunks = [Chunk(id="t", text="week_starting: 2026-02-02; on_call: Dr. Ana Lima; pager: 41.", source="rota.csv"), _chunk()]
     plans = plan_facts(chunks, RecipeConfig(max_facts=2), report)
     assert all(len(p.train) >= 2 for p in plans)
+
+
+def test_passages_are_recited_in_the_documents_words_under_their_topic():
+    chunk = Chunk(id="c2", text="## 3. Conflict Checks\n\nThe Records team (extension 630) runs the check. Retainers are taken "
+                  "before work begins:\n\n- Commercial disputes require a retainer of $5,000.\n" + "Filler words here. " * 20,
+                  source="handbook.md", heading="Fenwick & Lowry LLP — Client Intake Policy > 3. Conflict Checks")
+    report = RecipeReport()
+    dialogues = passage_dialogues([chunk], RecipeConfig(passage_exposures=2, passage_words=30), "client", "lawyer", report)
+    assert report.passages == len(dialogues) and len(dialogues) >= 4 and len(dialogues) % 2 == 0
+    questions = [d.turns[0].content for d in dialogues]
+    answers = [d.turns[1].content for d in dialogues]
+    assert all("conflict checks" in q for q in questions) and "Client Intake Policy" in " ".join(questions)
+    assert "The Records team (extension 630) runs the check." in answers[0]
+    assert "Commercial disputes require a retainer of $5,000." in " ".join(answers)
+    assert all(len(a.split()) <= 30 for a in answers) and not any(":." in a or "#" in a for a in answers)
+    assert all(d.turns[1].role == "assistant" and d.meta["passage"] for d in dialogues)
+    assert passage_dialogues([chunk], RecipeConfig(passage_exposures=0), "client", "lawyer", RecipeReport()) == []

@@ -121,8 +121,29 @@ def sentences(text: str, table_header: list[str] | None = None) -> list[str]:
             start = match.end()
         if item[start:].strip():
             pieces.append(item[start:].strip())
-        out.extend(in_context(pieces))
+        out.extend(resolve_pronouns(in_context(pieces)))
     return [s for s in out if len(s) > 3]
+
+
+_SUBJECT = re.compile(r"^(?P<subject>(?:[A-Za-z][\w&'-]*\s){0,3}?[A-Za-z][\w'-]*)\s+"
+                      r"(?:are|is|was|were|must|may|can|will|should|has|have|do|does|need|needs)\b")
+_PRONOUN = re.compile(r"^(They|It)\s+(?=(?:are|is|was|were|must|may|can|will|should|has|have|do|does|need|needs|always|never|only)\b)")
+
+
+def resolve_pronouns(pieces: list[str]) -> list[str]:
+    """A sentence opening with "They" / "It" made to stand alone from the sentence before it:
+    "Contingency fees are offered ... They are capped at 30%" -> "Contingency fees are capped at 30%"
+    (only when the previous subject is a short noun phrase that agrees in number)."""
+    out = pieces[:1]
+    for previous, piece in zip(pieces, pieces[1:]):
+        pronoun, subject = _PRONOUN.match(piece), _SUBJECT.match(previous)
+        if pronoun and subject:
+            noun = subject.group("subject")
+            plural = noun.split()[-1].lower().endswith("s") and not noun.lower().endswith(("ss", "us", "is"))
+            if plural == (pronoun.group(1) == "They") and noun.split()[0].lower() not in ("it", "they", "we", "you", "there"):
+                piece = noun[0].upper() + noun[1:] + piece[pronoun.end(1):]
+        out.append(piece)
+    return out
 
 
 _ITEM_SUBJECT = re.compile(r"^(?P<subject>[A-Za-z][\w.-]*(?: [\w.-]+){0,3})\s*(?:\([^)]{1,40}\))?:\s")

@@ -188,7 +188,7 @@ def _tidy(text: str) -> str:
 
 def _span(clause: str, target: str) -> tuple[str, str, str]:
     """(before, the value with a 'Room ' prefix when there is one, after)."""
-    match = re.search(r"(?:\b[Rr]oom\s+)?" + re.escape(target), clause)
+    match = re.search(r"(?:\b[Rr]oom\s+(?=[A-Z]?\d))?" + re.escape(target), clause)
     if not match:
         return clause, target, ""
     return clause[: match.start()], match.group(0), clause[match.end():]
@@ -686,6 +686,10 @@ def _kind_noun(clause: str, target: str) -> str | None:
 _KIND_NOUNS = {"meeting", "paging", "building", "address", "status", "process", "class", "access"}
 
 
+_NAMED_KIND = re.compile(r"\s(Building|Room|Bank|Hall|Street|Lane|Road|Centre|Center|Hospital|School|Office|Committee|"
+                         r"Suite|Wing|Laboratory|Lab|Clinic|Court|Park|House|Tower|Ward|Unit|Library|Gym|Field|Gate|Station)$")
+
+
 def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
     """(clause, the span asked about, its question phrase) for ``target``, or None when the fact
     has no one answer ("Which day?" for "Monday to Friday")."""
@@ -694,6 +698,9 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
     if phrase == "who" and _NOT_PEOPLE.search(target):
         phrase = "what"
     asked = target
+    named = _NAMED_KIND.search(target) if phrase in ("what", "who") else None
+    if named and len(target.split()) > 1:  # "the Calder Building" is asked as "which building", not "who"
+        phrase = f"which {named.group(1).lower()}"
     kind = _kind_noun(clause, target) if phrase in ("what", "who") and target[:1].isupper() else None
     lead_prep = re.match(r"(on|in|at|during) ", phrase)
     held = re.search(rf"\b{lead_prep.group(1)}\s+(?:the\s+)?" + re.escape(target), clause) if lead_prep else None
@@ -704,6 +711,10 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
         clause = re.sub(r"\b(the|a|an)\s+(?=" + re.escape(asked) + ")", "", clause, count=1, flags=re.I)
     if phrase == "which day" and re.search(re.escape(target) + r"\s*(to|–|-|through)\s+[A-Z]", clause):
         return None  # "staffed Monday to Friday": "Which day?" has no one answer
+    if re.search(r"\b(?:and|or)\s+(?:the\s+)?" + re.escape(asked), clause):
+        return None  # the second of "the Harbour Room or the Linden Room": the first one's question asks for both
+    if phrase.startswith("which "):  # "of the Calder Building" -> "of which building", no article left behind
+        clause = re.sub(r"\b(the|a|an)\s+(?=" + re.escape(asked) + ")", "", clause, count=1, flags=re.I)
     return clause, asked, phrase
 
 

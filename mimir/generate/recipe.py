@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 from mimir.config import option
-from mimir.facts.text import contains_fact, fact_sentences, fact_strings, table_header
+from mimir.facts.text import contains_fact, fact_sentences, fact_strings, sentences, table_header
 from mimir.generate.questions import FactQuestion, asks_for, line_questions, question_problem, questions_for, record_targets
 from mimir.types import Chunk, Dialogue, Scenario, Turn, stable_id
 
@@ -50,6 +50,11 @@ class RecipeConfig:
         False, help="Let the generator word two more questions per fact (prefilled openings, checked like the rule-built "
         "ones). Off for the embedded model: of the 135M model's questions that passed every check, about half still "
         "asked something the sentence does not answer (read on the bundled handbook).")
+    passage_exposures: int = option(
+        2, help="Times each passage of the knowledge is recited as the answer to a question about its topic ('What does the "
+        "policy say about conflict checks?'): the facts in the document's own words, so a question worded unlike every "
+        "rule-built form still finds them (0 turns recitation off).")
+    passage_words: int = option(70, min=20, help="Most words per recited passage (keeps each record within the training length).")
     holdout_per_fact: int = option(1, help="Question forms per fact kept out of training for the knowledge check (when a fact has 2+).")
     system_prompt_share: float = option(0.5, help="Share of training dialogues that carry the expert's system prompt "
                                         "(the rest have none, so the adapter answers in any chat).")
@@ -84,6 +89,7 @@ class RecipeReport:
     dialogues: int = 0
     records: int = 0
     replay_records: int = 0
+    passages: int = 0
     dropped_leaks: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,7 +140,7 @@ def plan_facts(chunks: list[Chunk], config: RecipeConfig, report: RecipeReport) 
         headers[chunk.source] = table_header(text) or header
         for sentence in fact_sentences(text, header):
             found = []
-            for target in record_targets(sentence)[:6] or fact_strings(sentence)[:4]:
+            for target in record_targets(sentence)[:6] or fact_strings(sentence)[:6]:
                 if (sentence, target) in seen:
                     continue
                 seen.add((sentence, target))
@@ -348,6 +354,71 @@ def small_dialogues(plans: list[FactPlan], config: RecipeConfig, asker: str, exp
                                       meta={"preset": "small", "system_prompt": with_system}))
     report.dialogues = len(dialogues)
     return dialogues
+
+
+def passage_dialogues(chunks: list[Chunk], config: RecipeConfig, asker: str, expert: str, report: RecipeReport) -> list[Dialogue]:
+    """Each passage of the knowledge recited, ``passage_exposures`` times, as the expert's answer to a
+    question about its topic (the chunk's section heading). Q/A pairs alone teach the model to
+    answer the rule-built wordings; reading the facts in the document's own sentences as well is
+    what lets other wordings find them (knowledge seen as statements and as answers)."""
+    from mimir.prompts import load_prompts
+
+    if config.passage_exposures <= 0:
+        return []
+    asks = [str(a) for a in load_prompts("generate")["passage_questions"]]
+    rng = random.Random(config.seed + 1)
+    headers: dict[str, list[str] | None] = {}
+    dialogues: list[Dialogue] = []
+    for chunk in chunks:
+        if chunk.kind == "qa":
+            continue  # a dataset's Q/A row is asked about by its own question
+        header = headers.get(chunk.source)
+        headers[chunk.source] = table_header(chunk.text) or header
+        document, topic = _document_and_topic(chunk)
+        for part, window in enumerate(_windows(sentences(chunk.text, header), config.passage_words)):
+            for k in range(config.passage_exposures):
+                question = asks[(k + part + len(dialogues)) % len(asks)].format(document=document, topic=topic)
+                turns = [Turn(speaker=asker, role="user", content=question, meta={"passage": True}),
+                         Turn(speaker=expert, role="assistant", content=window, meta={"grounded": "extractive", "passage": True})]
+                scenario = Scenario(id=stable_id("passage", chunk.id, part, k, config.seed, prefix="scn-"), topic=topic,
+                                    roles=[asker, expert], target_role=expert, chunk_ids=[chunk.id], max_turns=2,
+                                    framework="none", focus=[window], focus_hints=[question])
+                dialogues.append(Dialogue(id=stable_id(scenario.id, "passage", prefix="dlg-"), scenario=scenario, turns=turns,
+                                          source="mimir", model="recipe:passage", seed=config.seed,
+                                          meta={"preset": "small", "passage": True,
+                                                "system_prompt": rng.random() < config.system_prompt_share}))
+    report.passages = len(dialogues)
+    return dialogues
+
+
+def _document_and_topic(chunk: Chunk) -> tuple[str, str]:
+    """("the Client Intake Policy", "conflict checks") from a heading path "Fenwick & Lowry LLP — Client
+    Intake Policy > 3. Conflict Checks"; the file name stands in for a missing title."""
+    parts = [p.strip() for p in (chunk.heading or "").split(">") if p.strip()]
+    title = parts[0] if parts else Path(chunk.source).stem.replace("_", " ").replace("-", " ")
+    title = re.split(r"\s+[—–-]\s+", title)[-1]  # "Firm — Client Intake Policy": the document's own name
+    title = title if title.lower().startswith("the ") else f"the {title}"
+    if len(parts) < 2:
+        return title, "its purpose"  # text before the first section: the document's preamble
+    topic = re.sub(r"^(?:\d+(?:\.\d+)*|[IVX]+)[.)]?\s+", "", parts[-1])
+    # a Title Case heading read in running text ("Conflict Checks" -> "conflict checks"); codes stay
+    topic = " ".join(w.lower() if re.fullmatch(r"[A-Z][a-z]+", w) else w for w in topic.split())
+    return title, topic
+
+
+def _windows(lines: list[str], max_words: int) -> list[str]:
+    """Consecutive sentences joined into passages of at most ``max_words`` words (a longer sentence is its own)."""
+    out: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        line = _sentence(line.rstrip(":"))  # a list's lead-in ("... begins:") ends as a sentence
+        if current and len(" ".join(current + [line]).split()) > max_words:
+            out.append(" ".join(current))
+            current = []
+        current.append(line)
+    if current:
+        out.append(" ".join(current))
+    return out
 
 
 def check_questions(plans: list[FactPlan]):  # -> list[EvalQuestion]
