@@ -291,7 +291,9 @@ def _roleplay_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report:
     from mimir.generate.config import GenerateConfig
     from mimir.generate.grounding import repair_dialogue
     from mimir.generate.pipeline import generate_dialogues
-    from mimir.generate.recipe import plan_facts, split_held_out
+    from mimir.generate.planner import pick_roles
+    from mimir.generate.recipe import passage_dialogues, plan_facts, split_held_out
+    from mimir.generate.roles import load_roles
 
     plans = plan_facts(kb.chunks(), recipe, report)
     split_held_out(plans, recipe, report)
@@ -305,6 +307,8 @@ def _roleplay_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report:
     dialogues = generate_dialogues(kb, gen, model, out / "raw_dialogues.jsonl", on_dialogue)
     dialogues = [repair_dialogue(d) for d in dialogues if d.status == "ok"]
     report.dialogues = len(dialogues)
+    target, seekers, _ = pick_roles(load_roles(gen.roles_file), gen)
+    dialogues += passage_dialogues(kb.chunks(), recipe, seekers[0].name, target.name, report)
     return dialogues, plans
 
 

@@ -195,3 +195,12 @@ def test_a_sentence_opening_with_a_pronoun_names_the_previous_subject():
     text = "Contingency fees are offered only on injury matters. They are capped at 30% of the recovery. It is raining."
     assert sentences(text)[1] == "Contingency fees are capped at 30% of the recovery."
     assert sentences(text)[2] == "It is raining."  # "It" does not agree with "Contingency fees"
+
+
+def test_deadlines_and_extensions_are_also_asked_as_people_ask_them():
+    from mimir.generate.questions import reworded
+
+    assert "How quickly must every first contact be logged in the register?" in reworded(
+        "Within how many hours must every first contact be logged in the register?", "2 hours")
+    assert reworded("What is the extension of the Records team?", "630") == ["Which extension reaches the Records team?"]
+    assert reworded("Within how many days of the visit?", "3 days") == []  # no verb to carry "how quickly"

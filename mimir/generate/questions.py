@@ -765,6 +765,12 @@ def reworded(question: str, target: str) -> list[str]:
     match = re.match(r"^(In|At) which (room|building|office|folder|console|channel|suite|wing|floor)\b", question)
     if match:
         out.append("Where" + question[match.end():])
+    match = re.match(rf"^Within how many (?:business |working )?(?:{_TIME_UNITS})\s+(?=(must|should|does|do|is|are|will)\b)", question)
+    if match:  # a deadline is as often asked "how quickly": "How quickly must every first contact be logged ...?"
+        out.append("How quickly " + question[match.end():])
+    match = re.match(r"^What is the (extension|phone number|number) of (.+)\?$", question)
+    if match:  # "What is the extension of the Records team?" -> "Which extension reaches the Records team?"
+        out.append(f"Which {match.group(1)} reaches {match.group(2)}?")
     return [q for q in out if q != question]
 
 
