@@ -100,11 +100,13 @@ def test_passages_are_recited_in_the_documents_words_under_their_topic():
                   source="handbook.md", heading="Fenwick & Lowry LLP — Client Intake Policy > 3. Conflict Checks")
     report = RecipeReport()
     dialogues = passage_dialogues([chunk], RecipeConfig(passage_exposures=2, passage_words=30), "client", "lawyer", report)
-    assert report.passages == len(dialogues) and len(dialogues) >= 4 and len(dialogues) % 2 == 0
+    assert report.passages == len(dialogues) and len(dialogues) >= 4
     questions = [d.turns[0].content for d in dialogues]
     answers = [d.turns[1].content for d in dialogues]
     assert all("conflict checks" in q for q in questions) and "Client Intake Policy" in " ".join(questions)
     assert "The Records team (extension 630) runs the check." in answers[0]
+    # each sentence is recited once per exposure, and the second exposure cuts the passages elsewhere
+    assert sum("Commercial disputes require" in a for a in answers) == 2 and len(set(answers)) > len(answers) // 2
     assert "Commercial disputes require a retainer of $5,000." in " ".join(answers)
     assert all(len(a.split()) <= 30 for a in answers) and not any(":." in a or "#" in a for a in answers)
     assert all(d.turns[1].role == "assistant" and d.meta["passage"] for d in dialogues)

@@ -51,7 +51,7 @@ class RecipeConfig:
         "ones). Off for the embedded model: of the 135M model's questions that passed every check, about half still "
         "asked something the sentence does not answer (read on the bundled handbook).")
     passage_exposures: int = option(
-        2, help="Times each passage of the knowledge is recited as the answer to a question about its topic ('What does the "
+        4, help="Times each passage of the knowledge is recited as the answer to a question about its topic ('What does the "
         "policy say about conflict checks?'): the facts in the document's own words, so a question worded unlike every "
         "rule-built form still finds them (0 turns recitation off).")
     passage_words: int = option(70, min=20, help="Most words per recited passage (keeps each record within the training length).")
@@ -375,8 +375,12 @@ def passage_dialogues(chunks: list[Chunk], config: RecipeConfig, asker: str, exp
         header = headers.get(chunk.source)
         headers[chunk.source] = table_header(chunk.text) or header
         document, topic = _document_and_topic(chunk)
-        for part, window in enumerate(_windows(sentences(chunk.text, header), config.passage_words)):
-            for k in range(config.passage_exposures):
+        lines = sentences(chunk.text, header)
+        for k in range(config.passage_exposures):
+            # every other exposure cuts the passages one sentence later, so each fact is also read
+            # beside other neighbours (the model binds it to its own words, not to one window's)
+            shift = k % 2 if len(lines) > 2 else 0
+            for part, window in enumerate(_windows(lines[:shift], config.passage_words) + _windows(lines[shift:], config.passage_words)):
                 question = asks[(k + part + len(dialogues)) % len(asks)].format(document=document, topic=topic)
                 turns = [Turn(speaker=asker, role="user", content=question, meta={"passage": True}),
                          Turn(speaker=expert, role="assistant", content=window, meta={"grounded": "extractive", "passage": True})]
