@@ -264,9 +264,9 @@ def answer_for(plan: FactPlan, form: int) -> str:
     clause = _sentence(clause_of(plan.sentence, plan.target))
     # the clause only, not the whole sentence: fewer tokens per exposure, and no neighbouring
     # values for the model to blend into the one that was asked for
-    forms = [clause, f"{_value_lead(plan.target)} {clause}"]
+    forms = [clause, f"{_value_lead(plan.target, plan.sentence)} {clause}"]
     text = forms[form % len(forms)]
-    return text if text.count(plan.target) else f"{_value_lead(plan.target)} {sentence}"
+    return text if text.count(plan.target) else f"{_value_lead(plan.target, plan.sentence)} {sentence}"
 
 
 def _record_answer(sentence: str, target: str) -> str | None:
@@ -287,7 +287,14 @@ def _record_answer(sentence: str, target: str) -> str | None:
     return _sentence(f"For {row}, the {key} is {value}")
 
 
-def _value_lead(target: str) -> str:
+def _value_lead(target: str, sentence: str = "") -> str:
+    """The value as a one-line answer, as the sentence writes it: "$2,500." (the currency sign kept),
+    "The Intake Coordinator." (a role keeps its article)."""
+    before = sentence[: sentence.find(target)] if target in sentence else ""
+    if before.endswith(("$", "€", "£")):
+        target = before[-1] + target
+    elif re.search(r"\b[Tt]he $", before) and target[:1].isupper():
+        target = "the " + target
     return (target[0].upper() + target[1:] if target[:1].islower() else target) + "."
 
 
@@ -326,7 +333,7 @@ def small_dialogues(plans: list[FactPlan], config: RecipeConfig, asker: str, exp
             answer = answer_for(plan, k + len(question))
             problem = answer_problem(answer, plan.target, plan.sentence)
             if problem:
-                answer = f"{_value_lead(plan.target)} {_sentence(plan.sentence)}"
+                answer = f"{_value_lead(plan.target, plan.sentence)} {_sentence(plan.sentence)}"
                 report.answers[f"restated:{problem}"] += 1
             else:
                 report.answers["kept"] += 1
