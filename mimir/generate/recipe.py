@@ -51,7 +51,7 @@ class RecipeConfig:
         "ones). Off for the embedded model: of the 135M model's questions that passed every check, about half still "
         "asked something the sentence does not answer (read on the bundled handbook).")
     passage_exposures: int = option(
-        4, help="Times each passage of the knowledge is recited as the answer to a question about its topic ('What does the "
+        2, help="Times each passage of the knowledge is recited as the answer to a question about its topic ('What does the "
         "policy say about conflict checks?'): the facts in the document's own words, so a question worded unlike every "
         "rule-built form still finds them (0 turns recitation off).")
     passage_words: int = option(70, min=20, help="Most words per recited passage (keeps each record within the training length).")
