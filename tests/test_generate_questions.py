@@ -204,3 +204,40 @@ def test_deadlines_and_extensions_are_also_asked_as_people_ask_them():
         "Within how many hours must every first contact be logged in the register?", "2 hours")
     assert reworded("What is the extension of the Records team?", "630") == ["Which extension reaches the Records team?"]
     assert reworded("Within how many days of the visit?", "3 days") == []  # no verb to carry "how quickly"
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("What number can she be reached on ext?", "pronoun_subject"),
+    ("What number is his extension?", "pronoun_subject"),
+    ("What number are concentrated acids never issued to students above mol/dm³?", "dangling_unit"),
+    ("If a fire alarm sounds, students gather at who C on the lower playing field?", "question_word_in_name"),
+    ("The nurse supplies first-aid kits from which room, G11?", "question_word_in_name"),
+    ("No more than 500 ml may be taken out of cabinet which room for a single lesson?", "question_word_in_name"),
+    ("The prep room, which room, is restricted to technicians and teaching staff?", "question_word_in_apposition"),
+    ("If a spill is larger than about how many ml, or gives off fumes?", "fragment"),
+    ("From which office is each trip phone, which signed out on the morning of the visit?", "two_question_words"),
+])
+def test_fragments_found_on_an_unseen_handbook_are_rejected(question, reason):
+    sentence = ("The nurse is reached on ext. 3131, she supplies first-aid kits from the Medical Room, G11, students gather at "
+                "Assembly Point C on the lower playing field, concentrated acids are never issued above 2 mol/dm³, no more than "
+                "500 ml may be taken out of cabinet F1 for a single lesson, the prep room, M110, is restricted to technicians "
+                "and teaching staff, a spill larger than about 100 ml, or gives off fumes, each trip phone is signed out from "
+                "the office on the morning of the visit, and his extension is 2205.")
+    assert question_problem(question, sentence, "3131") == reason
+
+
+def test_a_relative_who_is_no_second_question_and_capped_at_keeps_its_preposition():
+    sentence = "Every patient aged over 75 who is discharged from hospital receives a follow-up call within 72 hours."
+    assert question_problem("Every patient aged over what number who is discharged from hospital receives a follow-up call?",
+                            sentence, "75") is None
+    texts = [q.text for q in questions_for("Sixth-form practical groups are capped at 20.", "20")]
+    assert "At what number are sixth-form practical groups capped?" in texts
+    assert "What number are sixth-form practical groups capped?" not in texts
+
+
+def test_a_column_named_by_a_question_is_asked_with_it():
+    from mimir.generate.recipe import _record_answer
+
+    row = "Storage class: Oxidisers; Location: Cabinet O1; Colour code: Blue; Who may issue: Technicians or teachers."
+    assert questions_for(row, "Technicians or teachers")[0].text == "For storage class Oxidisers, who may issue them?"
+    assert _record_answer(row, "Technicians or teachers") == "For storage class Oxidisers, who may issue them: Technicians or teachers."

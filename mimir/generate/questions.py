@@ -57,6 +57,21 @@ _BAD_PATTERNS = [
      "question_word_in_name"),
     (re.compile(r"\s:\s"), "template_fragment"),
     (re.compile(r"\b(first|second|third|fourth|last|next)\s+(which|what)\b", re.I), "question_word_in_name"),
+    # a pronoun for a person or a possessive left from the sentence: "What number can she be reached on?"
+    (re.compile(r"\b(is|are|was|were|do|does|did|must|can|should|will|may)\s+(he|she|we|you|his|her|their|our|its)\b", re.I),
+     "pronoun_subject"),
+    (re.compile(r"^(his|her|him|our|your|you)\b", re.I), "pronoun_subject"),
+    # the value cut out of "above 2 mol/dm³" leaves its unit behind
+    (re.compile(r"\b(above|below|over|under|than|at|of|to|by|within|least|most)\s+(mol|ml|mg|kg|g|km|cm|mm|°C|%|per cent|percent)(?![\w])",
+                re.I), "dangling_unit"),
+    # "gather at who C", "from which room, G11": the question word stands inside a name or beside its code
+    (re.compile(r"\b(?:[Ww]ho|[Ww]hat)\s+[A-Z]\b|\b(?:[Ww]hich|[Ww]hat)\s+[a-z]+,\s+[A-Z]{0,3}\d"), "question_word_in_name"),
+    (re.compile(r"\b(cabinet|building|office|bay|locker|shelf|cupboard|lab|laboratory|point|gate|door|level|block|wing|bus)"
+                r"\s+(which|what)\b", re.I), "question_word_in_name"),
+    # "The prep room, which room, is restricted ...": an apposition turned into the question word
+    (re.compile(r"^[^,?]+,\s+(which|what|who)\b[^,?]*,\s", re.I), "question_word_in_apposition"),
+    # "If a spill is larger than about how many ml, or gives off fumes?": a condition with no main clause
+    (re.compile(r"^(if|when|unless|although|because|while|once)\b[^,?]*,\s*(or|and)\b", re.I), "fragment"),
 ]
 IN_PLACE_MAX_WORDS = 22
 MAX_WORDS = 32
@@ -341,7 +356,8 @@ def passive(clause: str, target: str, phrase: str) -> str | None:
         phrase, prep = lead, "at"
     if phrase == "who" and prep in ("in", "at", "on", "into", "from", "under"):
         phrase = "what"  # "filed in the Incident Archive": a place or thing, not a person
-    lead = phrase if prep == "at" or phrase.startswith("who") else f"{prep} {phrase}"
+    # "collected at 10:15" -> "What time ...", but "capped at 20" -> "At what number ..."
+    lead = phrase if (prep == "at" and phrase in ("what time", "when", "where")) or phrase.startswith("who") else f"{prep} {phrase}"
     if prep in ("to", "with", "by") and (phrase == "who" or (phrase == "what" and target[:1].isupper())):
         lead = f"{prep} whom"  # "reported to the Nurse Manager" -> "To whom is ... reported?"
     if phrase == "what" and prep in ("in", "at", "on") and target[:1].isupper():
@@ -504,6 +520,8 @@ def column_kind(key: str) -> str:
     """How a column's name reads with its value: "every" ("Status update every"), "preposition"
     ("Acknowledge within") or "noun" ("Meaning")."""
     words = key.split()
+    if words[0].lower() in ("who", "what", "which", "when", "where", "how"):
+        return "question"  # "Who may issue": the column's name is itself the question
     if words[-1].lower() == "every" and len(words) > 1:
         return "every"
     return "preposition" if words[-1].lower() in _PREPS else "noun"
@@ -525,6 +543,8 @@ def _record_question(sentence: str, target: str) -> str | None:
         return _tidy(f"For {row}, how often is the {key.rsplit(' ', 1)[0]}")
     if kind == "preposition":
         return _tidy(f"For {row}, {key} {phrase}") if phrase != "what" else None
+    if kind == "question":  # "For storage class Oxidisers, who may issue them?"
+        return _tidy(f"For {row}, {key[0].lower() + key[1:]} them")
     wh = "who" if phrase == "who" else "what"
     return _tidy(f"For {row}, {wh} is the {key}")
 
@@ -584,6 +604,9 @@ def question_problem(question: str, sentence: str, target: str) -> str | None:
         return "no_question_word"
     if target[:1].isupper() and " " in target and re.search(r"\b(what|which)\b\s+[A-Z]", text):
         return "question_word_in_name"
+    relative = r"\b(?:who|which)\s+(?=(?:is|are|was|were|must|has|have)\b)"  # "a patient who is discharged" is no second question
+    if len(re.findall(r"\b(what|which|who|whom|how)\b", text[:1] + re.sub(relative, "", text[1:]), re.I)) > 1:
+        return "two_question_words"  # "From which office is each trip carries ..., which signed out?"
     return None
 
 

@@ -284,6 +284,8 @@ def _record_answer(sentence: str, target: str) -> str | None:
         return _sentence(f"For {row}, the {key.rsplit(' ', 1)[0]} is {'every ' if value[:1].isdigit() else ''}{value}")
     if kind == "preposition":
         return _sentence(f"For {row}, {key} {value}")
+    if kind == "question":  # "Who may issue": "For storage class Oxidisers, who may issue them: technicians or teachers."
+        return _sentence(f"For {row}, {key[0].lower() + key[1:]} them: {value}")
     return _sentence(f"For {row}, the {key} is {value}")
 
 
@@ -413,7 +415,7 @@ def _document_and_topic(chunk: Chunk) -> tuple[str, str]:
         return title, "its purpose"  # text before the first section: the document's preamble
     topic = re.sub(r"^(?:\d+(?:\.\d+)*|[IVX]+)[.)]?\s+", "", parts[-1])
     # a Title Case heading read in running text ("Conflict Checks" -> "conflict checks"); codes stay
-    topic = " ".join(w.lower() if re.fullmatch(r"[A-Z][a-z]+", w) else w for w in topic.split())
+    topic = " ".join(w.lower() if re.fullmatch(r"[A-Z][a-z]+[,;]?", w) else w for w in topic.split())
     return title, topic
 
 
