@@ -409,7 +409,7 @@ def _document_and_topic(chunk: Chunk) -> tuple[str, str]:
     Intake Policy > 3. Conflict Checks"; the file name stands in for a missing title."""
     parts = [p.strip() for p in (chunk.heading or "").split(">") if p.strip()]
     title = parts[0] if parts else Path(chunk.source).stem.replace("_", " ").replace("-", " ")
-    title = re.split(r"\s+[—–-]\s+", title)[-1]  # "Firm — Client Intake Policy": the document's own name
+    title = re.split(r"\s+[—–-]\s+|:\s+", title)[-1]  # "Firm — Client Intake Policy": the document's own name
     title = title if title.lower().startswith("the ") else f"the {title}"
     if len(parts) < 2:
         return title, "its purpose"  # text before the first section: the document's preamble
