@@ -49,3 +49,7 @@ class DialogueFailed(MimirError):
 
 class MalformedJudgement(MimirError, ValueError):
     """A judge's reply does not follow the rubric's JSON format; the message says what is wrong."""
+
+
+class ToolCallRefused(MimirError, PermissionError):
+    """A tool call was refused: it followed instructions found in data, or it would leak private knowledge."""

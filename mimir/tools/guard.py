@@ -21,7 +21,7 @@ import contextvars
 import threading
 from typing import Any, Iterator
 
-from mimir.errors import MimirError
+from mimir.errors import ToolCallRefused  # noqa: F401  (re-exported: raised by the guard, caught by the engine)
 from mimir.tools.textnorm import words
 
 _N = 3  # words in a span that counts as copied
@@ -32,10 +32,6 @@ _STOP = frozenset(
     "i you he she we they my your our their me him her us them if then than so but about into over under".split()
 )
 _asked: contextvars.ContextVar[str] = contextvars.ContextVar("mimir_asked", default="")
-
-
-class ToolCallRefused(MimirError, PermissionError):
-    """A tool call was refused: it followed instructions found in data, or it would leak private knowledge."""
 
 
 @contextlib.contextmanager
