@@ -241,3 +241,10 @@ def test_a_column_named_by_a_question_is_asked_with_it():
     row = "Storage class: Oxidisers; Location: Cabinet O1; Colour code: Blue; Who may issue: Technicians or teachers."
     assert questions_for(row, "Technicians or teachers")[0].text == "For storage class Oxidisers, who may issue them?"
     assert _record_answer(row, "Technicians or teachers") == "For storage class Oxidisers, who may issue them: Technicians or teachers."
+
+
+def test_short_units_stay_singular_and_a_place_is_not_asked_with_a_bare_what():
+    texts = [q.text for q in questions_for("No more than 500 ml of any flammable liquid may be taken out for a single lesson.", "500 ml")]
+    assert texts and not any("mls" in t for t in texts)
+    assert question_problem("In what do lunchtime science clubs run?", "Lunchtime science clubs run in Lab M212.", "Lab M212") \
+        == "place_asked_with_what"

@@ -72,6 +72,8 @@ _BAD_PATTERNS = [
     (re.compile(r"^[^,?]+,\s+(which|what|who)\b[^,?]*,\s", re.I), "question_word_in_apposition"),
     # "If a spill is larger than about how many ml, or gives off fumes?": a condition with no main clause
     (re.compile(r"^(if|when|unless|although|because|while|once)\b[^,?]*,\s*(or|and)\b", re.I), "fragment"),
+    # "In what do lunchtime clubs run?": a place asked with a bare "what" (the builders also ask "where")
+    (re.compile(r"^(in|at|on) what (do|does|did|is|are|was|were)\b", re.I), "place_asked_with_what"),
 ]
 IN_PLACE_MAX_WORDS = 22
 MAX_WORDS = 32
@@ -681,7 +683,8 @@ def question_phrase(clause: str, target: str) -> str:
         return "what year"
     phrase = phrase_in(clause, target)
     phrase = re.sub(r"^how many ms$", "how many milliseconds", phrase)
-    if re.fullmatch(r"how many [a-z]+[^s]", phrase) and not phrase.endswith(("°c", "%")):
+    if re.fullmatch(r"how many [a-z]+[^s]", phrase) and not phrase.endswith(("°c", "%")) \
+            and not re.fullmatch(r"how many (ml|mg|kg|km|cm|mm|mol|kb|mb|gb|tb|ms)", phrase):  # "how many ml", not "mls"
         phrase += "s"
     return phrase
 
