@@ -248,3 +248,8 @@ def test_short_units_stay_singular_and_a_place_is_not_asked_with_a_bare_what():
     assert texts and not any("mls" in t for t in texts)
     assert question_problem("In what do lunchtime science clubs run?", "Lunchtime science clubs run in Lab M212.", "Lab M212") \
         == "place_asked_with_what"
+
+
+def test_a_plural_noun_after_a_preposition_is_not_taken_for_the_verb():
+    sentence = "Requests for practicals on a Monday must be submitted by 12 noon on the preceding Thursday."
+    assert not any("does requests" in q.text for q in questions_for(sentence, "Monday"))

@@ -283,6 +283,8 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
     words = subject.split()
     if re.search(r"\b(who|which|that|whose)\b", subject, re.I):
         return None  # "a patient who arrive": the subject's own clause, not its verb
+    if words[-1].lower() in _PREPS:
+        return None  # "Requests for | practicals on a Monday": a noun after a preposition is no verb
     if words[0].lower() in _PREPS + ("after", "before", "if", "when", "once", "while") or len(words) > 7 or not _words(subject) or any(w.lower() in _AUX + _MODALS + ("has", "have", "needs", "takes") for w in words):
         return None
     if verb.endswith("s") and not verb.endswith("ss"):
