@@ -269,21 +269,28 @@ def build_data(config: TuneConfig, kb_info: dict[str, Any], out: Path, emit: Cal
 
 def _small_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report: Any, emit: Callable[..., None]):
     from mimir.generate.recipe import add_model_questions, passage_dialogues, plan_facts, small_dialogues, split_held_out
-    from mimir.generate.roles import load_roles
-    from mimir.generate.planner import pick_roles
     from mimir.generate.config import GenerateConfig
 
-    plans = plan_facts(kb.chunks(), recipe, report)
+    chunks = kb.chunks()
+    plans = plan_facts(chunks, recipe, report)
     emit("data", 1, 4, f"{len(plans)} facts; rule-built questions for every fact")
     if recipe.model_questions:
         add_model_questions(plans, model, report)
     split_held_out(plans, recipe, report)
-    gen = GenerateConfig(domain=config.domain)
-    target, seekers, _ = pick_roles(load_roles(gen.roles_file), gen)
+    asker, expert = _asker_and_expert(GenerateConfig(domain=config.domain))
     emit("data", 2, 4, f"{report.facts_with_questions} facts with questions; building dialogues")
-    dialogues = small_dialogues(plans, recipe, seekers[0].name, target.name, report)
-    dialogues += passage_dialogues(kb.chunks(), recipe, seekers[0].name, target.name, report)
+    dialogues = small_dialogues(plans, recipe, asker, expert, report)
+    dialogues += passage_dialogues(chunks, recipe, asker, expert, report)
     return dialogues, plans
+
+
+def _asker_and_expert(gen: Any) -> tuple[str, str]:
+    """The names of the first asking role and the tuned expert role of the config's domain."""
+    from mimir.generate.planner import pick_roles
+    from mimir.generate.roles import load_roles
+
+    target, seekers, _ = pick_roles(load_roles(gen.roles_file), gen)
+    return seekers[0].name, target.name
 
 
 def _roleplay_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report: Any, out: Path, emit: Callable[..., None]):
@@ -291,11 +298,10 @@ def _roleplay_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report:
     from mimir.generate.config import GenerateConfig
     from mimir.generate.grounding import repair_dialogue
     from mimir.generate.pipeline import generate_dialogues
-    from mimir.generate.planner import pick_roles
     from mimir.generate.recipe import passage_dialogues, plan_facts, split_held_out
-    from mimir.generate.roles import load_roles
 
-    plans = plan_facts(kb.chunks(), recipe, report)
+    chunks = kb.chunks()
+    plans = plan_facts(chunks, recipe, report)
     split_held_out(plans, recipe, report)
     gen = GenerateConfig(domain=config.domain, questions_per_fact=max(1, recipe.questions_per_fact // 2),
                          facts_per_dialogue=recipe.facts_per_dialogue, frameworks=["none", "cot", "react"],
@@ -307,8 +313,7 @@ def _roleplay_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report:
     dialogues = generate_dialogues(kb, gen, model, out / "raw_dialogues.jsonl", on_dialogue)
     dialogues = [repair_dialogue(d) for d in dialogues if d.status == "ok"]
     report.dialogues = len(dialogues)
-    target, seekers, _ = pick_roles(load_roles(gen.roles_file), gen)
-    dialogues += passage_dialogues(kb.chunks(), recipe, seekers[0].name, target.name, report)
+    dialogues += passage_dialogues(chunks, recipe, *_asker_and_expert(gen), report)
     return dialogues, plans
 
 

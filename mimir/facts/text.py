@@ -125,9 +125,9 @@ def sentences(text: str, table_header: list[str] | None = None) -> list[str]:
     return [s for s in out if len(s) > 3]
 
 
-_SUBJECT = re.compile(r"^(?P<subject>(?:[A-Za-z][\w&'-]*\s){0,3}?[A-Za-z][\w'-]*)\s+"
-                      r"(?:are|is|was|were|must|may|can|will|should|has|have|do|does|need|needs)\b")
-_PRONOUN = re.compile(r"^(They|It)\s+(?=(?:are|is|was|were|must|may|can|will|should|has|have|do|does|need|needs|always|never|only)\b)")
+_FINITE = "are|is|was|were|must|may|can|will|should|has|have|do|does|need|needs"
+_SUBJECT = re.compile(rf"^(?P<subject>(?:[A-Za-z][\w&'-]*\s){{0,3}}?[A-Za-z][\w'-]*)\s+(?:{_FINITE})\b")
+_PRONOUN = re.compile(rf"^(They|It)\s+(?=(?:{_FINITE}|always|never|only)\b)")
 
 
 def resolve_pronouns(pieces: list[str]) -> list[str]:

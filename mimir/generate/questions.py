@@ -40,7 +40,7 @@ _BAD_PATTERNS = [
     (re.compile(r"\d\s+(what|which|who)\b", re.I), "question_word_in_name"),
     (re.compile(r"[$€£]\s*(what|how)\b", re.I), "question_word_in_amount"),
     (re.compile(r":[^:?]*:\s"), "table_fragment"),
-    (re.compile(r"^(they|it|this|these|those|he|she|we|its|their)\b", re.I), "pronoun_subject"),
+    (re.compile(r"^(they|it|this|these|those|he|she|we|its|their|his|her|him|our|your|you)\b", re.I), "pronoun_subject"),
     (re.compile(r",\s+(?:currently\s+|namely\s+)?(who|what|what number)\s*[,?(]", re.I), "question_word_in_apposition"),
     (re.compile(r"\bdifference between\b|_", re.I), "template_fragment"),
     (re.compile(r"\b(is|are)\b[^?]*\b\1\s+(in|at|on)\?$", re.I), "double_verb"),
@@ -53,21 +53,19 @@ _BAD_PATTERNS = [
     (re.compile(r"\*\*|`"), "markup"),
     (re.compile(r"\bones\b|\b(is|are|was|were|do|does|did|must|can|should|will)\s+(it|they|this|these|those)\b", re.I),
      "pronoun_subject"),
-    (re.compile(r"\b(extension|ext\.?|port|room|pager|version)\s+(what|which)\b|\b(on|at|in)\s+(extension|port|room|pager)\?$", re.I),
+    (re.compile(r"\b(extension|ext\.?|port|room|pager|version|cabinet|building|office|bay|locker|shelf|cupboard|lab|laboratory|"
+                r"point|gate|door|level|block|wing|bus)\s+(what|which)\b|\b(on|at|in)\s+(extension|port|room|pager)\?$", re.I),
      "question_word_in_name"),
     (re.compile(r"\s:\s"), "template_fragment"),
     (re.compile(r"\b(first|second|third|fourth|last|next)\s+(which|what)\b", re.I), "question_word_in_name"),
     # a pronoun for a person or a possessive left from the sentence: "What number can she be reached on?"
     (re.compile(r"\b(is|are|was|were|do|does|did|must|can|should|will|may)\s+(he|she|we|you|his|her|their|our|its)\b", re.I),
      "pronoun_subject"),
-    (re.compile(r"^(his|her|him|our|your|you)\b", re.I), "pronoun_subject"),
     # the value cut out of "above 2 mol/dm³" leaves its unit behind
     (re.compile(r"\b(above|below|over|under|than|at|of|to|by|within|least|most)\s+(mol|ml|mg|kg|g|km|cm|mm|°C|%|per cent|percent)(?![\w])",
                 re.I), "dangling_unit"),
     # "gather at who C", "from which room, G11": the question word stands inside a name or beside its code
     (re.compile(r"\b(?:[Ww]ho|[Ww]hat)\s+[A-Z]\b|\b(?:[Ww]hich|[Ww]hat)\s+[a-z]+,\s+[A-Z]{0,3}\d"), "question_word_in_name"),
-    (re.compile(r"\b(cabinet|building|office|bay|locker|shelf|cupboard|lab|laboratory|point|gate|door|level|block|wing|bus)"
-                r"\s+(which|what)\b", re.I), "question_word_in_name"),
     # "The prep room, which room, is restricted ...": an apposition turned into the question word
     (re.compile(r"^[^,?]+,\s+(which|what|who)\b[^,?]*,\s", re.I), "question_word_in_apposition"),
     # "If a spill is larger than about how many ml, or gives off fumes?": a condition with no main clause
@@ -735,8 +733,7 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
     if held:  # "on the 6th floor" is asked as a whole: "on which floor"
         asked = held.group(0)
     if kind:  # "the Beacon paging app" -> "which paging app", asked about as one phrase
-        asked, phrase = f"{target} {kind}", f"which {kind}"
-        clause = re.sub(r"\b(the|a|an)\s+(?=" + re.escape(asked) + ")", "", clause, count=1, flags=re.I)
+        asked, phrase = f"{target} {kind}", f"which {kind}"  # its article is dropped below, as for every "which" phrase
     if phrase == "which day" and re.search(re.escape(target) + r"\s*(to|–|-|through)\s+[A-Z]", clause):
         return None  # "staffed Monday to Friday": "Which day?" has no one answer
     if re.search(r"\b(?:and|or)\s+(?:the\s+)?" + re.escape(asked), clause):

@@ -26,7 +26,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Iterator, Literal
 
 from mimir.config import option
 from mimir.facts.text import contains_fact, fact_sentences, fact_strings, sentences, table_header
@@ -133,11 +133,7 @@ def plan_facts(chunks: list[Chunk], config: RecipeConfig, report: RecipeReport) 
     """Every askable fact of the chunks once (overlapping chunks repeat sentences), with its rule-built questions."""
     seen: set[tuple[str, str]] = set()
     plans: list[FactPlan] = []
-    headers: dict[str, list[str] | None] = {}  # per document: the table a chunk may start inside of
-    for chunk in chunks:
-        text = chunk.answer if chunk.kind == "qa" and chunk.answer else chunk.text
-        header = headers.get(chunk.source)
-        headers[chunk.source] = table_header(text) or header
+    for chunk, text, header in _with_table_headers(chunks):
         for sentence in fact_sentences(text, header):
             found = []
             for target in record_targets(sentence)[:6] or fact_strings(sentence)[:6]:
@@ -160,6 +156,17 @@ def plan_facts(chunks: list[Chunk], config: RecipeConfig, report: RecipeReport) 
         plans = [plans[i] for i in sorted(ranked)]
     report.facts = len(plans)
     return plans
+
+
+def _with_table_headers(chunks: list[Chunk]) -> Iterator[tuple[Chunk, str, list[str] | None]]:
+    """(chunk, its text, the header of the table it may start inside of): a chunk cut mid-table
+    keeps its rows' column names from the last header seen earlier in the same document."""
+    headers: dict[str, list[str] | None] = {}
+    for chunk in chunks:
+        text = chunk.answer if chunk.kind == "qa" and chunk.answer else chunk.text
+        header = headers.get(chunk.source)
+        headers[chunk.source] = table_header(text) or header
+        yield chunk, text, header
 
 
 def _drop_ambiguous(plans: list[FactPlan], report: RecipeReport) -> None:
@@ -376,15 +383,12 @@ def passage_dialogues(chunks: list[Chunk], config: RecipeConfig, asker: str, exp
         return []
     asks = [str(a) for a in load_prompts("generate")["passage_questions"]]
     rng = random.Random(config.seed + 1)
-    headers: dict[str, list[str] | None] = {}
     dialogues: list[Dialogue] = []
-    for chunk in chunks:
+    for chunk, text, header in _with_table_headers(chunks):
         if chunk.kind == "qa":
             continue  # a dataset's Q/A row is asked about by its own question
-        header = headers.get(chunk.source)
-        headers[chunk.source] = table_header(chunk.text) or header
         document, topic = _document_and_topic(chunk)
-        lines = sentences(chunk.text, header)
+        lines = sentences(text, header)
         for k in range(config.passage_exposures):
             # every other exposure cuts the passages one sentence later, so each fact is also read
             # beside other neighbours (the model binds it to its own words, not to one window's)
