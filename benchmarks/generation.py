@@ -6,6 +6,7 @@ and for the local backend how many prompt tokens came from the prefix cache (eac
 with an empty cache).
 
     python benchmarks/generation.py [--dialogues 16] [--single 4] [--threads 1]
+    python benchmarks/generation.py --against llamacpp     # side by side with llama.cpp's server
 
 ``--single`` runs only the first N scenarios one at a time (the slow side) to save time; tokens/s
 is a rate, so the ratio stays fair. On a shared CPU, ``--threads 1`` avoids thread thrashing.
@@ -42,6 +43,8 @@ def main() -> int:
     parser.add_argument("--dialogues", type=int, default=16, help="Dialogues in flight together (batched run).")
     parser.add_argument("--single", type=int, default=4, help="Scenarios run one at a time (0: all of them).")
     parser.add_argument("--model", default="local", help="Model spec.")
+    parser.add_argument("--against", default="", help="Second model spec run on the same dialogues, batched "
+                        "(e.g. llamacpp: llama.cpp's server on the same GGUF); prints the ratio of the two.")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default).")
     parser.add_argument("--max-new-tokens", type=int, default=64)
     args = parser.parse_args()
@@ -62,8 +65,7 @@ def main() -> int:
     model = load_model(args.model)
     model.generate([[{"role": "user", "content": "Hello"}]])  # warm-up outside the timings
 
-    results = {}
-    for label, active, plan in (("batched", args.dialogues, scenarios), ("one_at_a_time", 1, scenarios[: args.single or None])):
+    def run(model, label: str, active: int, plan: list) -> dict:
         stats = DriveStats()
         cache = getattr(model, "prefix_cache", None)
         if cache is not None:  # each run starts cold: no prefix computed by the other run
@@ -72,19 +74,39 @@ def main() -> int:
         cfg = GenerateConfig(**{**config.__dict__, "max_active": active, "output": str(tmp / f"{label}.jsonl")})
         started = time.perf_counter()
         dialogues = generate_dialogues(kb, cfg, model, scenarios=plan, stats=stats)
-        results[label] = {
+        seconds = time.perf_counter() - started
+        result = {
+            "model": model.name,
             "dialogues": len(dialogues),
             "ok": sum(d.status == "ok" for d in dialogues),
             "model_calls": stats.model_calls,
             "mean_batch": round(sum(stats.batch_sizes) / max(1, len(stats.batch_sizes)), 2),
             "completion_tokens": stats.completion_tokens,
-            "seconds": round(time.perf_counter() - started, 1),
+            "seconds": round(seconds, 1),
             "tokens_per_second": round(stats.tokens_per_second, 2),
+            "dialogues_per_minute": round(60 * len(dialogues) / seconds, 2),
         }
         if cache is not None:
-            results[label]["prompt_tokens_reused"] = cache.reused_tokens - reused0
-            results[label]["prompt_tokens_computed"] = cache.computed_tokens - computed0
-        print(label, json.dumps(results[label]), flush=True)
+            result["prompt_tokens_reused"] = cache.reused_tokens - reused0
+            result["prompt_tokens_computed"] = cache.computed_tokens - computed0
+        print(label, json.dumps(result), flush=True)
+        return result
+
+    if args.against:  # side by side: the same dialogues, batched, on each model
+        ours = run(model, "batched", args.dialogues, scenarios)
+        model.close()
+        other = load_model(args.against)
+        other.generate([[{"role": "user", "content": "Hello"}]])
+        theirs = run(other, "against", args.dialogues, scenarios)
+        other.close()
+        ratio = ours["tokens_per_second"] / max(1e-9, theirs["tokens_per_second"])
+        per_min = ours["dialogues_per_minute"] / max(1e-9, theirs["dialogues_per_minute"])
+        print(f"{args.model} vs {args.against} at {args.dialogues} dialogues: {ratio:.2f}x tokens/s, "
+              f"{per_min:.2f}x dialogues/min (target >= 1x)")
+        return 0
+    results = {label: run(model, label, active, plan)
+               for label, active, plan in (("batched", args.dialogues, scenarios),
+                                           ("one_at_a_time", 1, scenarios[: args.single or None]))}
     ratio = results["batched"]["tokens_per_second"] / max(1e-9, results["one_at_a_time"]["tokens_per_second"])
     print(f"speed-up at {args.dialogues} dialogues vs one at a time: {ratio:.2f}x (target >= 6x)")
     model.close()

@@ -268,7 +268,8 @@ def build_data(config: TuneConfig, kb_info: dict[str, Any], out: Path, emit: Cal
 
 
 def _small_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report: Any, emit: Callable[..., None]):
-    from mimir.generate.recipe import add_model_questions, passage_dialogues, plan_facts, small_dialogues, split_held_out
+    from mimir.generate.recipe import (add_model_questions, passage_dialogues, plan_facts, small_dialogues, split_held_out,
+                                       subject_dialogues)
     from mimir.generate.config import GenerateConfig
 
     chunks = kb.chunks()
@@ -281,6 +282,7 @@ def _small_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report: An
     emit("data", 2, 4, f"{report.facts_with_questions} facts with questions; building dialogues")
     dialogues = small_dialogues(plans, recipe, asker, expert, report)
     dialogues += passage_dialogues(chunks, recipe, asker, expert, report)
+    dialogues += subject_dialogues(chunks, recipe, asker, expert, report)
     return dialogues, plans
 
 
@@ -298,7 +300,7 @@ def _roleplay_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report:
     from mimir.generate.config import GenerateConfig
     from mimir.generate.grounding import repair_dialogue
     from mimir.generate.pipeline import generate_dialogues
-    from mimir.generate.recipe import passage_dialogues, plan_facts, split_held_out
+    from mimir.generate.recipe import passage_dialogues, plan_facts, split_held_out, subject_dialogues
 
     chunks = kb.chunks()
     plans = plan_facts(chunks, recipe, report)
@@ -313,7 +315,9 @@ def _roleplay_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report:
     dialogues = generate_dialogues(kb, gen, model, out / "raw_dialogues.jsonl", on_dialogue)
     dialogues = [repair_dialogue(d) for d in dialogues if d.status == "ok"]
     report.dialogues = len(dialogues)
-    dialogues += passage_dialogues(chunks, recipe, *_asker_and_expert(gen), report)
+    asker, expert = _asker_and_expert(gen)
+    dialogues += passage_dialogues(chunks, recipe, asker, expert, report)
+    dialogues += subject_dialogues(chunks, recipe, asker, expert, report)
     return dialogues, plans
 
 

@@ -204,6 +204,28 @@ def test_deadlines_and_extensions_are_also_asked_as_people_ask_them():
         "Within how many hours must every first contact be logged in the register?", "2 hours")
     assert reworded("What is the extension of the Records team?", "630") == ["Which extension reaches the Records team?"]
     assert reworded("Within how many days of the visit?", "3 days") == []  # no verb to carry "how quickly"
+    assert "How soon is any unused retainer returned?" in reworded("Within how many business days is any unused retainer returned?",
+                                                                   "10 business days")
+    assert reworded("After how many days does an unsigned letter lapse?", "21 days") == ["After how long does an unsigned letter lapse?"]
+
+
+@pytest.mark.parametrize("sentence, subject", [
+    ("Any unused retainer is returned within 10 business days of the matter closing.", "an unused retainer"),
+    ("Every first contact, however brief, must be logged within 2 hours.", "a first contact"),
+    ("The Records team (extension 630) runs the check.", "the Records team"),
+    ("All chemicals are stored in the prep room.", "chemicals"),
+    ("Annual leave is requested at least 21 days ahead.", "annual leave"),  # "leave" before "is" is a noun
+    ("Fenwick & Lowry is a 38-lawyer firm founded in 1994.", "Fenwick & Lowry"),
+    ("If a check is still open after 5 business days, Records escalates it.", None),  # a condition
+    ("Her extension is 655.", None),  # a pronoun needs the sentence before
+    ("Intake records for matters that never open are kept for 18 months.", None),  # cut inside a relative clause
+    ("The table below shows how stock is separated.", None),
+    ("2 adults must go on every trip.", None),  # a value is not what a sentence is about
+])
+def test_the_subject_a_sentence_is_about(sentence, subject):
+    from mimir.facts.text import subject_phrase
+
+    assert subject_phrase(sentence) == subject
 
 
 @pytest.mark.parametrize("question, reason", [

@@ -6,7 +6,7 @@ from collections import Counter
 
 from mimir.generate.recipe import (
     FactPlan, RecipeConfig, RecipeReport, add_model_questions, answer_for, answer_problem, check_questions,
-    choose_preset, passage_dialogues, plan_facts, replay_records, small_dialogues, split_held_out,
+    choose_preset, passage_dialogues, plan_facts, replay_records, small_dialogues, split_held_out, subject_dialogues,
 )
 from mimir.models.scripted import ScriptedModel
 from mimir.types import Chunk
@@ -111,3 +111,24 @@ def test_passages_are_recited_in_the_documents_words_under_their_topic():
     assert all(len(a.split()) <= 30 for a in answers) and not any(":." in a or "#" in a for a in answers)
     assert all(d.turns[1].role == "assistant" and d.meta["passage"] for d in dialogues)
     assert passage_dialogues([chunk], RecipeConfig(passage_exposures=0), "client", "lawyer", RecipeReport()) == []
+
+
+def test_fact_sentences_are_recited_under_their_subject_and_one_question_has_one_answer():
+    text = ("## 5. Retainers\n\nAny unused retainer is returned within 10 business days of the matter closing. "
+            "Retainers are held at Cobalt Harbour Bank. Retainers are never paid into the office account by 5 staff. "
+            "If a check is still open after 5 business days, Records escalates it. Her extension is 655.")
+    chunk = Chunk(id="c3", text=text, source="handbook.md", heading="Fenwick & Lowry LLP — Client Intake Policy > 5. Retainers")
+    report = RecipeReport()
+    dialogues = subject_dialogues([chunk], RecipeConfig(subject_exposures=2), "client", "lawyer", report)
+    pairs = [(q.content, a.content) for d in dialogues for q, a in zip(d.turns[::2], d.turns[1::2])]
+    assert report.subject_recitations == len(pairs) == 4  # two subjects, twice each
+    by_question: dict[str, set[str]] = {}
+    for question, answer in pairs:
+        by_question.setdefault(question, set()).add(answer)
+    assert all(len(answers) == 1 for answers in by_question.values())
+    subjects = {d.turns[0].meta["subject"] for d in dialogues} | {t.meta["subject"] for d in dialogues for t in d.turns}
+    assert subjects == {"an unused retainer", "retainers"}  # no condition, no pronoun opens a recitation
+    retainers = next(a for q, a in pairs if q.endswith("about retainers?") or "retainers" in q.split()[-1])
+    assert "Cobalt Harbour Bank" in retainers and "office account" in retainers  # same subject: one answer
+    assert len({q for q, _ in pairs if "unused retainer" in q}) == 2  # two wordings, not one repeated
+    assert subject_dialogues([chunk], RecipeConfig(subject_exposures=0), "client", "lawyer", RecipeReport()) == []

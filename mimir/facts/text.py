@@ -146,6 +146,61 @@ def resolve_pronouns(pieces: list[str]) -> list[str]:
     return out
 
 
+# Verbs that end a sentence's subject: auxiliaries and the common verbs of policies and manuals
+# (a closed list: "-s" alone cannot tell "runs" from "searches" without a tagger).
+_SUBJECT_END = (
+    f"{_FINITE}|might|cannot|shall|had|gets|get|goes|go|runs|run|opens|open|closes|close|takes|take|pays|pay|covers|"
+    "cover|requires|require|applies|apply|sits|sit|meets|meet|comes|come|leads|lead|owns|own|holds|hold|keeps|keep|"
+    "sends|send|provides|provide|lasts|last|costs|cost|starts|start|ends|receives|receive|answers|answer|handles|"
+    "handle|collects|collect|reviews|review|carries|carry|decides|decide|reports|report|leaves|leave|returns|return|"
+    "uses|use|includes|include|contains|contain|sets|set|allows|allow|offers|offer|stays|stay|lives|live|reaches|"
+    "reach|follows|follow|posts|checks|signs|approves|approve|manages|manage|belongs|belong|lists|list|works|work"
+)
+_SUBJECT_PHRASE = re.compile(
+    rf"^(?P<subject>[A-Z][\w&'’.-]*(?: [\w&'’.-]+){{0,7}}?)\s+(?:(?:always|never|only|also|usually|normally|still|then)\s+)?"
+    rf"(?:(?:{_FINITE})\b|(?:{_SUBJECT_END})\b(?!\s+(?:{_FINITE})\b))")  # "Annual leave is": a noun before "is"
+_NOT_A_SUBJECT = {"her", "his", "its", "their", "our", "your", "my", "below", "above", "following", "how", "what", "why",
+                  "it", "they", "this", "that", "these", "those", "we", "you", "he", "she", "there", "nor", "if", "where",
+                  "when", "once", "unless", "while", "although", "because", "after", "before", "until", "as", "so", "but",
+                  "and", "or", "for", "in", "on", "at", "by", "with", "from", "to", "during", "outside", "inside", "please"}
+
+
+def subject_phrase(sentence: str) -> str | None:
+    """The noun phrase a sentence is about, as it reads inside a question: "Any unused retainer is
+    returned within ..." -> "unused retainers"? No guessing at number: "unused retainer"; "The Records
+    team (extension 630) runs ..." -> "the Records team". None when the sentence does not open with a
+    plain subject (a condition, a pronoun, a relative clause, a value)."""
+    text = re.sub(r"\s*\([^)]{0,60}\)", "", sentence)  # "(extension 630)": an aside, not the subject
+    text = re.sub(r",\s[^,]{1,40},\s", " ", text, count=1)  # "Every first contact, however brief, must ..."
+    match = _SUBJECT_PHRASE.match(text)
+    if not match:
+        return None
+    words = match.group("subject").split()
+    if any(w.lower() in _NOT_A_SUBJECT for w in words) or words[-1].lower() in _CLAUSE_WORDS \
+            or any(w.endswith((",", ":", ";")) for w in words):
+        return None
+    if words[0].lower() in ("every", "each", "any", "all") and len(words) > 1:
+        quantifier, words = words[0].lower(), words[1:]
+        if quantifier != "all" and not words[-1].endswith("s"):  # "Every accident" -> "an accident"
+            words = ["an" if words[0][:1].lower() in "aeiou" else "a"] + words
+    subject = " ".join(words)
+    if [f for f in fact_strings(subject) if not f[:1].isupper()] or len(words) > 6:
+        return None  # "2 adults are ...": a value is not what the sentence is about
+    if words[0] == "The":
+        return "the " + subject[4:]  # "The Intake Partner" -> "the Intake Partner"
+    return subject if _is_name(subject) else subject[0].lower() + subject[1:]
+
+
+_CLAUSE_WORDS = {"that", "which", "who", "whose", "whom", "of", "the", "a", "an", "than", "not", "no"}
+
+
+def _is_name(text: str) -> bool:
+    """A proper name or a code keeps its capital ("Fenwick & Lowry", "ParentPay"); a sentence's capitalised first word does not."""
+    words = text.split()
+    return (len(words) > 1 and all(w[:1].isupper() or w in ("&", "of", "and") for w in words)) \
+        or bool(re.search(r"[A-Z].*[A-Z0-9]", words[0]))
+
+
 _ITEM_SUBJECT = re.compile(r"^(?P<subject>[A-Za-z][\w.-]*(?: [\w.-]+){0,3})\s*(?:\([^)]{1,40}\))?:\s")
 _GENERIC_LABEL = re.compile(r"^(?P<label>[A-Z][a-z]+(?: [a-z]+){0,3}):\s+(?P<value>.+)$")
 

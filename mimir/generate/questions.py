@@ -791,8 +791,11 @@ def reworded(question: str, target: str) -> list[str]:
     if match:
         out.append("Where" + question[match.end():])
     match = re.match(rf"^Within how many (?:business |working )?(?:{_TIME_UNITS})\s+(?=(must|should|does|do|is|are|will)\b)", question)
-    if match:  # a deadline is as often asked "how quickly": "How quickly must every first contact be logged ...?"
-        out.append("How quickly " + question[match.end():])
+    if match:  # a deadline is as often asked "how quickly" / "how soon": "How quickly must every first contact be logged ...?"
+        out += ["How quickly " + question[match.end():], "How soon " + question[match.end():]]
+    match = re.match(rf"^After how many (?:business |working )?(?:{_TIME_UNITS})\s+(?=(must|should|does|do|is|are|will)\b)", question)
+    if match:  # "After how many days does an unsigned letter lapse?" -> "After how long does ...?"
+        out.append("After how long " + question[match.end():])
     match = re.match(r"^What is the (extension|phone number|number) of (.+)\?$", question)
     if match:  # "What is the extension of the Records team?" -> "Which extension reaches the Records team?"
         out.append(f"Which {match.group(1)} reaches {match.group(2)}?")

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 
 from mimir.config import option
-from mimir.facts.text import contains_fact, fact_sentences, fact_strings, sentences, table_header
+from mimir.facts.text import contains_fact, fact_sentences, fact_strings, sentences, subject_phrase, table_header
 from mimir.generate.questions import FactQuestion, asks_for, line_questions, question_problem, questions_for, record_targets
 from mimir.types import Chunk, Dialogue, Scenario, Turn, stable_id
 
@@ -54,6 +54,10 @@ class RecipeConfig:
         2, help="Times each passage of the knowledge is recited as the answer to a question about its topic ('What does the "
         "policy say about conflict checks?'): the facts in the document's own words, so a question worded unlike every "
         "rule-built form still finds them (0 turns recitation off).")
+    subject_exposures: int = option(
+        2, help="Times each fact sentence is recited as the answer to a question about what it is about ('What does the "
+        "policy say about unused retainers?'): ties the values to the sentence's subject, which is what a person's question "
+        "names, rather than to the rule-built wording (0 turns it off).")
     passage_words: int = option(70, min=20, help="Most words per recited passage (keeps each record within the training length).")
     holdout_per_fact: int = option(1, help="Question forms per fact kept out of training for the knowledge check (when a fact has 2+).")
     system_prompt_share: float = option(0.5, help="Share of training dialogues that carry the expert's system prompt "
@@ -90,6 +94,7 @@ class RecipeReport:
     records: int = 0
     replay_records: int = 0
     passages: int = 0
+    subject_recitations: int = 0
     dropped_leaks: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,7 +108,7 @@ def choose_preset(model_spec: str, preset: Preset = "auto") -> tuple[str, str]:
     spec = model_spec.split("?", 1)[0]
     if spec.startswith(("endpoint", "hf-inference", "openai")):
         return "roleplay", f"{spec!r} is an endpoint: a strong model words every turn"
-    if spec in ("local", "embedded", "") or spec.startswith("local@"):
+    if spec in ("local", "embedded", "", "llamacpp") or spec.startswith("local@"):
         return "small", "the embedded SmolLM2-135M generator is too small to word grounded answers"
     params = _param_count(spec.partition(":")[2].split("@")[0])
     if params is None:
@@ -405,6 +410,65 @@ def passage_dialogues(chunks: list[Chunk], config: RecipeConfig, asker: str, exp
                                           meta={"preset": "small", "passage": True,
                                                 "system_prompt": rng.random() < config.system_prompt_share}))
     report.passages = len(dialogues)
+    return dialogues
+
+
+def subject_dialogues(chunks: list[Chunk], config: RecipeConfig, asker: str, expert: str, report: RecipeReport) -> list[Dialogue]:
+    """Each fact sentence that opens with a plain subject recited, ``subject_exposures`` times, as the
+    answer to a question about that subject ("What does the Client Intake Policy say about an
+    unused retainer?" -> "Any unused retainer is returned within 10 business days ..."). A person
+    asks by what a rule is about, in their own verbs; the rule-built forms all carry the sentence's
+    verb and unit ("within how many business days is ... returned"), and this is the exposure that
+    does not. Sentences of one document with the same subject answer together, so one question
+    never trains two different answers."""
+    from mimir.prompts import load_prompts
+
+    if config.subject_exposures <= 0:
+        return []
+    asks = [str(a) for a in load_prompts("generate")["subject_questions"]]
+    answers: dict[tuple[str, str], list[str]] = {}
+    where: dict[tuple[str, str], tuple[Chunk, str, str]] = {}
+    for chunk, text, header in _with_table_headers(chunks):
+        if chunk.kind == "qa":
+            continue
+        document, _ = _document_and_topic(chunk)
+        for sentence in fact_sentences(text, header):
+            subject = subject_phrase(sentence)
+            if not subject or sentence.rstrip().endswith(":"):
+                continue
+            key = (chunk.source, subject.lower())
+            said = answers.setdefault(key, [])
+            if _sentence(sentence) not in said and len(" ".join(said + [sentence]).split()) <= config.passage_words:
+                said.append(_sentence(sentence))
+            where.setdefault(key, (chunk, document, subject))
+    rng = random.Random(config.seed + 2)
+    order = {key: i for i, key in enumerate(answers)}
+    dialogues: list[Dialogue] = []
+    for k in range(config.subject_exposures):
+        keys = list(answers)
+        rng.shuffle(keys)
+        keys.sort(key=lambda key: where[key][0].id)  # a dialogue stays within one part of the document
+        for start in range(0, len(keys), config.facts_per_dialogue):
+            group = keys[start:start + config.facts_per_dialogue]
+            turns: list[Turn] = []
+            for key in group:
+                chunk, document, subject = where[key]
+                # each exposure of a subject in the next wording; neighbours start at different ones
+                question = asks[(k + order[key]) % len(asks)].format(document=document, subject=subject)
+                answer = " ".join(answers[key])
+                turns.append(Turn(speaker=asker, role="user", content=question, meta={"subject": subject}))
+                turns.append(Turn(speaker=expert, role="assistant", content=answer,
+                                  meta={"grounded": "extractive", "focus": answer, "subject": subject}))
+            chunk_ids = sorted({where[key][0].id for key in group})
+            scenario = Scenario(id=stable_id("subject", group, k, config.seed, prefix="scn-"), topic=where[group[0]][2],
+                                roles=[asker, expert], target_role=expert, chunk_ids=chunk_ids, max_turns=len(turns),
+                                framework="none", focus=[" ".join(answers[key]) for key in group],
+                                focus_hints=[t.content for t in turns if t.role == "user"])
+            dialogues.append(Dialogue(id=stable_id(scenario.id, "subject", prefix="dlg-"), scenario=scenario, turns=turns,
+                                      source="mimir", model="recipe:subject", seed=config.seed,
+                                      meta={"preset": "small", "subject": True,
+                                            "system_prompt": rng.random() < config.system_prompt_share}))
+    report.subject_recitations = len(answers) * config.subject_exposures
     return dialogues
 
 

@@ -5,6 +5,8 @@ Spec strings:
   ``local@ADAPTER_DIR`` / ``local:MODEL@ADAPTER_DIR`` adds a peft adapter on top
 - ``endpoint:MODEL@BASE_URL`` — an OpenAI-compatible server (vLLM, TGI, Ollama, llama.cpp)
 - ``endpoint:MODEL`` — Hugging Face Inference Providers
+- ``llamacpp`` / ``llamacpp:FILE.gguf`` — llama.cpp's server started by MIMIR on a loopback port
+  (the embedded model's GGUF by default; ``concurrency`` parallel slots)
 - ``scripted`` — replies enqueued by tests
 
 Any spec takes options after ``?``: ``local?dtype=bf16&prefix_cache_mb=2048`` (fields of
@@ -27,11 +29,12 @@ from mimir.models.base import ChatModel
 class ModelConfig:
     """Which chat model to use and how to reach it."""
 
-    backend: str = option("local", help="Backend name: local, endpoint or scripted.")
+    backend: str = option("local", help="Backend name: local, endpoint, llamacpp or scripted.")
     model: str = option("", help="Local path or Hub id (local), or model name (endpoint). Empty: the embedded model.")
     base_url: str = option("", help="OpenAI-compatible server URL, e.g. http://localhost:8000/v1. Empty: HF Inference Providers.")
     api_key_env: str = option("HF_TOKEN", help="Environment variable holding the endpoint token (the token itself is never stored).")
-    concurrency: int = option(8, min=1, help="Endpoint: requests in flight at once across a batch.")
+    concurrency: int = option(8, min=1, help="Endpoint: requests in flight at once across a batch (llamacpp: the server's "
+                              "parallel slots, 16 when left at 8).")
     timeout: float = option(60.0, min=0.001, help="Endpoint: seconds before a request counts as timed out and is retried.")
     max_retries: int = option(5, min=0, help="Endpoint: retries on 429/5xx/timeouts, with exponential backoff.")
     batch_size: int = option(16, min=1, help="Local: conversations per generate() call.")
@@ -151,6 +154,12 @@ def check_model(config: ModelConfig) -> None:
                 )
     if config.backend == "endpoint" and config.base_url:
         check_endpoint_url(config.base_url)
+    if config.backend == "llamacpp":
+        from mimir.models.llamacpp import INSTALL_HINT, find_llama_server, resolve_gguf
+
+        if find_llama_server() is None:
+            raise ModelNotFoundError(INSTALL_HINT)
+        resolve_gguf(config.model or None)
 
 
 def check_endpoint_url(url: str) -> None:
@@ -178,6 +187,15 @@ def _endpoint(config: ModelConfig) -> ChatModel:
     from mimir.models.endpoint import EndpointModel
 
     return EndpointModel.from_config(config)
+
+
+@register_backend("llamacpp")
+def _llamacpp(config: ModelConfig) -> ChatModel:
+    from mimir.models.llamacpp import LlamaCppModel
+
+    # 16 slots unless set: the batched workload keeps 16 dialogues in flight
+    slots = 16 if config.concurrency == ModelConfig.concurrency else config.concurrency
+    return LlamaCppModel(config.model or None, slots=slots, timeout=max(config.timeout, 600.0))
 
 
 @register_backend("scripted")
