@@ -55,9 +55,9 @@ class RecipeConfig:
         "policy say about conflict checks?'): the facts in the document's own words, so a question worded unlike every "
         "rule-built form still finds them (0 turns recitation off).")
     subject_exposures: int = option(
-        2, help="Times each fact sentence is recited as the answer to a question about what it is about ('What does the "
-        "policy say about unused retainers?'): ties the values to the sentence's subject, which is what a person's question "
-        "names, rather than to the rule-built wording (0 turns it off).")
+        0, help="Times each fact sentence is recited as the answer to a question about what it opens with ('What does the "
+        "policy say about an unused retainer?'). Off by default: on the law-intake dev handbook 2 exposures cost 20% more "
+        "training time and moved held-out recall from 0.31/0.33 to 0.29/0.29 (within noise).")
     passage_words: int = option(70, min=20, help="Most words per recited passage (keeps each record within the training length).")
     holdout_per_fact: int = option(1, help="Question forms per fact kept out of training for the knowledge check (when a fact has 2+).")
     system_prompt_share: float = option(0.5, help="Share of training dialogues that carry the expert's system prompt "
