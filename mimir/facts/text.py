@@ -166,10 +166,10 @@ _NOT_A_SUBJECT = {"her", "his", "its", "their", "our", "your", "my", "below", "a
 
 
 def subject_phrase(sentence: str) -> str | None:
-    """The noun phrase a sentence is about, as it reads inside a question: "Any unused retainer is
-    returned within ..." -> "unused retainers"? No guessing at number: "unused retainer"; "The Records
-    team (extension 630) runs ..." -> "the Records team". None when the sentence does not open with a
-    plain subject (a condition, a pronoun, a relative clause, a value)."""
+    """The noun phrase a sentence opens with, as it reads inside a question: "Any unused retainer is
+    returned within ..." -> "an unused retainer"; "The Records team (extension 630) runs ..." -> "the
+    Records team". None when the sentence does not open with a plain subject (a condition, a pronoun,
+    a relative clause, a value)."""
     text = re.sub(r"\s*\([^)]{0,60}\)", "", sentence)  # "(extension 630)": an aside, not the subject
     text = re.sub(r",\s[^,]{1,40},\s", " ", text, count=1)  # "Every first contact, however brief, must ..."
     match = _SUBJECT_PHRASE.match(text)
