@@ -2,11 +2,14 @@
 
     python benchmarks/training.py                 # both measurements (~3-5 min on 2 CPU cores)
     python benchmarks/training.py --steps 8 --only speed
+    python benchmarks/training.py --only precision   # fp32 vs bf16 autocast at the small preset's settings
 
 Speed: the same dialogues, tokens, LoRA config and hyper-parameters go through (a) MIMIR's
 ``train()`` (the function `python -m mimir train` runs: masking, metrics JSONL, NaN guard,
 checkpointing, card) and (b) a bare ``SFTTrainer`` on the same rendered text, alternating
 a-b-a-b in one process; the median step time (first steps excluded) is compared. Target <= 1.05x.
+Precision: the small preset's settings (`mimir.tune.SMALL_TRAIN`: rank 64, batch 8, KL anchor) in fp32 and in
+bf16 autocast, alternating; `precision: auto` picks bf16 on CPUs whose ratio here is clearly below 1.
 Memory: each method trains in a fresh subprocess that reports its peak RSS.
 """
 
@@ -115,6 +118,23 @@ def speed(work: Path, steps: int, rounds: int) -> None:
     print(f"step time mimir train / plain SFTTrainer = {ratio:.3f}x (best of {rounds} rounds; target <= 1.05x)")
 
 
+def precision(work: Path, steps: int, rounds: int) -> None:
+    """fp32 vs bf16 autocast on this CPU, at the settings `tune` trains with."""
+    import dataclasses
+
+    from mimir.tune import SMALL_TRAIN
+
+    data = make_data(work / "data.jsonl", n=96)
+    small = {k: v for k, v in SMALL_TRAIN.items() if k not in ("epochs", "precision")}
+    times: dict[str, list[float]] = {"fp32": [], "bf16": []}
+    for round_ in range(rounds):
+        for name in times:
+            config = dataclasses.replace(config_for(data, work / f"{name}{round_}", steps), **small, precision=name)
+            times[name].append(run_mimir(config))
+        print(f"round {round_}: fp32 {times['fp32'][-1]:.3f} s/step, bf16 {times['bf16'][-1]:.3f} s/step", flush=True)
+    print(f"step time bf16 / fp32 = {min(times['bf16']) / min(times['fp32']):.3f}x (best of {rounds} rounds)")
+
+
 def rss_child(method: str, steps: int) -> None:
     from mimir.train.trainer import train
 
@@ -141,7 +161,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2, help="a-b rounds of the speed comparison")
-    parser.add_argument("--only", choices=["speed", "memory"])
+    parser.add_argument("--only", choices=["speed", "memory", "precision"])
     parser.add_argument("--rss-child", choices=["lora", "qlora"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
@@ -149,6 +169,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.only in (None, "speed"):
             speed(Path(tmp), args.steps, args.rounds)
+        if args.only == "precision":
+            precision(Path(tmp), args.steps, args.rounds)
     if args.only in (None, "memory"):
         memory(args.steps)
 

@@ -27,7 +27,7 @@ CHECK_FILE = "questions.jsonl"  # hand-written check questions next to the docum
 
 # Training settings of the small preset (LoRA on the embedded model, CPU). Records are short
 # (3 exchanges, ~120 tokens), so max_length 192 wastes little padding; bf16 autocast where the CPU
-# has it (AVX512-BF16 / AMX: ~1.4x faster steps, measured in the first build). 5 epochs at 1e-3: on
+# has it (AVX512-BF16 / AMX: 0.55x the fp32 step time, `benchmarks/training.py --only precision`). 5 epochs at 1e-3: on
 # the held-out on-call runbook 3 epochs left most facts unstored; 5 stored 0.72 of the trained
 # questions (recall on them) and lifted held-out recall from 0.10-0.15 to 0.21.
 # Rank 64 (alpha 128, the same scale): a 135M model stores new facts in the adapter's capacity; on the

@@ -20,7 +20,7 @@ from typing import Any
 from mimir.errors import AuthError, BackendError
 from mimir.models.base import ChatModel, Conversation, GenerationSettings, Reply, cut_at_stop
 from mimir.models.registry import ModelConfig
-from mimir.models.structured import Choice, choice_schema, continuation, parse_choice, per_conversation, plain_request
+from mimir.models.structured import Choice, choice_schema, continuation, parse_choice, per_conversation, plain_request, self_hosted_format
 from mimir.secrets import redact, remember
 from mimir.types import ToolCall, stable_id
 
@@ -143,7 +143,9 @@ class EndpointModel(ChatModel):
     def _choose_one(self, conversation: Conversation, options: list[str]) -> Choice | None:
         settings = GenerationSettings(max_new_tokens=32, temperature=0.0, seed=0)
         try:
-            reply = self._with_retries(plain_request(conversation, options), settings, {"response_format": choice_schema(options)})
+            schema = choice_schema(options)
+            fmt = self_hosted_format(schema) if self.base_url else schema  # Inference Providers take OpenAI's form
+            reply = self._with_retries(plain_request(conversation, options), settings, {"response_format": fmt})
         except _SchemaRefused:
             if self.schema_support is None:
                 log.info("%s: the server refuses response_format; closed choices are asked in words and parsed", self.name)

@@ -118,6 +118,18 @@ def choice_schema(options: list[str]) -> dict[str, Any]:
     }
 
 
+def self_hosted_format(response_format: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's ``json_schema`` response format in the form self-hosted servers read through
+    ``huggingface_hub``: ``{"type": "json_object", "value": schema, "schema": schema}``.
+
+    With a ``base_url``, ``InferenceClient`` rewrites ``json_schema`` into TGI's grammar
+    (``json_object`` + ``value``), and llama-server reads a ``json_object`` schema from ``schema`` only, so it
+    got ``{}`` and replied with free JSON. A format that is not ``json_schema`` passes the client
+    unchanged; with both keys, TGI and llama-server each find the schema."""
+    schema = response_format["json_schema"]["schema"]
+    return {"type": "json_object", "value": schema, "schema": schema}
+
+
 def parse_choice(text: str, options: list[str]) -> str | None:
     """The option a free-text reply names: a ``{"choice": ...}`` object, the whole reply, or the
     option named first (whole words, case-insensitive); None when it names none."""
