@@ -359,8 +359,6 @@ def train_adapter(config: TuneConfig, data: dict[str, Any], out: Path, emit: Cal
     from mimir.train import TrainConfig, train
 
     preset_defaults = dict(SMALL_TRAIN if data.get("preset") == "small" else ROLEPLAY_TRAIN)
-    if preset_defaults.get("precision") == "auto" and cpu_has_bf16():
-        preset_defaults["precision"] = "bf16"
     tconfig = merge_overrides(TrainConfig(), {**preset_defaults, "base_model": config.base_model, "seed": config.seed,
                                               **config.train})
 
@@ -375,16 +373,6 @@ def train_adapter(config: TuneConfig, data: dict[str, Any], out: Path, emit: Cal
     return {"adapter": result.adapter_dir, "steps": result.steps, "final_loss": result.final_loss,
             "examples": result.train_examples, "settings": {k: getattr(tconfig, k) for k in
                                                             ("epochs", "learning_rate", "rank", "alpha", "max_length", "batch_size")}}
-
-
-def cpu_has_bf16() -> bool:
-    """True on CPUs with native bf16 math (AVX512-BF16 / AMX), where bf16 autocast trains faster."""
-    import torch
-
-    if torch.cuda.is_available():
-        return False  # TrainConfig's own "auto" already picks bf16 on GPUs that have it
-    checker = getattr(torch.cpu, "_is_avx512_bf16_supported", None) or getattr(torch.cpu, "_is_amx_tile_supported", None)
-    return bool(checker and checker())
 
 
 def system_prompt(config: TuneConfig) -> str:

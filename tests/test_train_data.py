@@ -290,20 +290,18 @@ def test_train_accepts_dialogue_records_as_the_export_writes_them(tmp_path):
     assert conversation[-1]["content"] == "At 07:30."
 
 
-def test_auto_precision_is_bf16_for_lora_only_on_cpus_with_native_bf16(tmp_path, monkeypatch):
+def test_auto_precision_is_bf16_for_lora_only_on_cpus_with_native_bf16(monkeypatch):
     import torch
 
     from mimir.train import modeling
 
-    cpuinfo = tmp_path / "cpuinfo"
-    monkeypatch.setattr(modeling, "Path", lambda _: cpuinfo)  # the /proc/cpuinfo it reads
-    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512bw\n")
+    native = {"_is_avx512_bf16_supported": False, "_is_amx_tile_supported": False}
+    for name in native:
+        monkeypatch.setattr(torch.cpu, name, lambda name=name: native[name], raising=False)
     cpu = dict(device="cpu", dataset="d.jsonl")
-    assert not modeling.cpu_has_native_bf16()  # AVX512 alone only emulates bf16: slower than fp32
+    assert not modeling.cpu_has_native_bf16()  # plain AVX512 only emulates bf16: slower than fp32
     assert modeling.compute_dtype(TrainConfig(**cpu)) == torch.float32
-    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_bf16\n")
+    native["_is_amx_tile_supported"] = True
     assert modeling.compute_dtype(TrainConfig(**cpu)) == torch.bfloat16
     assert modeling.compute_dtype(TrainConfig(**cpu, method="qlora")) == torch.float32  # bitsandbytes on CPU: as measured
     assert modeling.compute_dtype(TrainConfig(**cpu, precision="fp32")) == torch.float32
-    cpuinfo.unlink()  # no /proc (macOS, Windows): fp32
-    assert modeling.compute_dtype(TrainConfig(**cpu)) == torch.float32

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 from typing import Any
 
 from mimir.errors import TrainingError
@@ -36,16 +35,12 @@ def use_cuda(config: TrainConfig) -> bool:
 
 
 def cpu_has_native_bf16() -> bool:
-    """Whether this x86 CPU computes bf16 in hardware (AVX512-BF16 or AMX), read from /proc/cpuinfo.
+    """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX). Only these make bf16 autocast
+    pay off: oneDNN also runs bf16 on plain AVX512 by emulation, which is slower than fp32."""
+    import torch
 
-    Only these make bf16 autocast pay off: oneDNN also "supports" bf16 on plain AVX512 by emulation,
-    which is slower than fp32. Other platforms answer False (fp32 stays their default)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text(errors="replace")
-    except OSError:
-        return False
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(check() for check in checks if check is not None)
 
 
 def compute_dtype(config: TrainConfig):
