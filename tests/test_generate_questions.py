@@ -275,3 +275,20 @@ def test_short_units_stay_singular_and_a_place_is_not_asked_with_a_bare_what():
 def test_a_plural_noun_after_a_preposition_is_not_taken_for_the_verb():
     sentence = "Requests for practicals on a Monday must be submitted by 12 noon on the preceding Thursday."
     assert not any("does requests" in q.text for q in questions_for(sentence, "Monday"))
+
+
+@pytest.mark.parametrize("question, target, reason", [
+    ("At how many minutes it pages the secondary, at 20 minutes the engineering manager for the rotation?", "12", "pronoun_subject"),
+    ("At 12 minutes the pager escalates to the secondary, at how many minutes the engineering manager?", "20", "ellipsis"),
+    ("Atlas-search (Platform): an OpenSearch 2.11 cluster of how many data nodes?", "6", "template_fragment"),
+    ("There is a deploy freeze from 20 December to 3 January, and on which day each week after 15:00 UTC?", "Fridays", "ellipsis"),
+    ("Metrics are retained for 13 months, traces for how many days?", "14", "ellipsis"),
+    ("For the courier service, who is the runbook owner?", "Felipe Nunes", None),
+    ("Within how many minutes must the primary acknowledge a page, at the latest?", "5", None),
+])
+def test_gapped_clauses_and_label_fragments_are_rejected(question, target, reason):
+    sentence = ("The pager escalates to the secondary at 12 minutes and to the engineering manager for the rotation at 20 minutes; "
+                "the primary must acknowledge a page within 5 minutes. Atlas-search (Platform): an OpenSearch 2.11 cluster of "
+                "6 data nodes. There is a deploy freeze from 20 December to 3 January, and on Fridays each week after 15:00 UTC. "
+                "Metrics are retained for 13 months, traces for 14 days. The runbook owner of the courier service is Felipe Nunes.")
+    assert question_problem(question, sentence, target) == reason

@@ -70,6 +70,11 @@ _BAD_PATTERNS = [
     (re.compile(r"^[^,?]+,\s+(which|what|who)\b[^,?]*,\s", re.I), "question_word_in_apposition"),
     # "If a spill is larger than about how many ml, or gives off fumes?": a condition with no main clause
     (re.compile(r"^(if|when|unless|although|because|while|once)\b[^,?]*,\s*(or|and)\b", re.I), "fragment"),
+    # "At how many minutes it pages the secondary ...": the sentence's pronoun kept after a fronted question phrase
+    (re.compile(r"^(at|in|on|after|within|for|by|from|until)\s+how\s+(many|much|long)\s+[a-z]+\s+(it|they|he|she|we)\b", re.I),
+     "pronoun_subject"),
+    # "Atlas-search (Platform): an OpenSearch cluster of how many data nodes?": a label and a noun phrase, no question
+    (re.compile(r"^[^?]{2,80}:\s+(a|an|the)\s", re.I), "template_fragment"),
     # "In what do lunchtime clubs run?": a place asked with a bare "what" (the builders also ask "where")
     (re.compile(r"^(in|at|on) what (do|does|did|is|are|was|were)\b", re.I), "place_asked_with_what"),
 ]
@@ -606,10 +611,29 @@ def question_problem(question: str, sentence: str, target: str) -> str | None:
         return "no_question_word"
     if target[:1].isupper() and " " in target and re.search(r"\b(what|which)\b\s+[A-Z]", text):
         return "question_word_in_name"
+    if _elliptical(text):
+        return "ellipsis"
     relative = r"\b(?:who|which)\s+(?=(?:is|are|was|were|must|has|have)\b)"  # "a patient who is discharged" is no second question
     if len(re.findall(r"\b(what|which|who|whom|how)\b", text[:1] + re.sub(relative, "", text[1:]), re.I)) > 1:
         return "two_question_words"  # "From which office is each trip carries ..., which signed out?"
     return None
+
+
+_QUESTION_WORD = re.compile(r"\b(what|which|who|whom|how|when|where)\b", re.I)
+
+
+def _elliptical(question: str) -> bool:
+    """A second clause that leaves its verb to the first (gapping): "Metrics are retained for 13 months,
+    traces for how many days?", "..., and on which day each week after 15:00 UTC?", "At how many minutes
+    it pages the secondary, at 20 minutes the engineering manager?". Readable to some, but not a question
+    a person asks; the source sentence carries the fact in the passages."""
+    head, sep, tail = question.rstrip("?").rpartition(", ")  # not the comma of "11,400"
+    tail = re.sub(r"^\s*(and|or|but)\s+", "", tail)
+    if not sep or _has_finite_verb(tail) or re.match(r"\s*(with|including|except|excluding|plus)\b", tail):
+        return False  # "..., with p99 latency under 250 ms?" modifies; it leaves no verb out
+    if _QUESTION_WORD.search(tail):  # the question word opens the gapped clause: "traces for how many days"
+        return not _QUESTION_WORD.search(head) and bool(re.match(r"\s*(?:\S+\s+){0,4}(?:what|which|who|how)\b", tail, re.I))
+    return bool(re.search(r"\d", tail)) and len(tail.split()) >= 4 and bool(_QUESTION_WORD.search(head))
 
 
 def _balanced(text: str) -> bool:
