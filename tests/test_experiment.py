@@ -40,10 +40,11 @@ def _records(name: str, n: int, leak: bool = False) -> list[dict]:
 def fakes(monkeypatch):
     calls: dict[str, list] = {"data": [], "train": [], "models": []}
 
-    def mimir_data(config, kb, model, data_dir, questions):
-        calls["data"].append("mimir")
-        rows = _records("mimir", 4, leak=True)
-        (data_dir / "mimir.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    def mimir_data(config, kb, model, data_dir, questions, preset="small"):
+        arm = stages.arm_name(preset)
+        calls["data"].append(arm)
+        rows = _records(arm, 4 if preset == "small" else 6, leak=preset == "small")
+        (data_dir / f"{arm}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
         return {"records": len(rows), "kept": len(rows)}
 
     def baseline_data(config, kind, kb, model, data_dir, n, questions):
@@ -63,7 +64,8 @@ def fakes(monkeypatch):
 
         def reply(conversation):
             assert conversation[0]["content"] == SYSTEM  # the tuned role's system prompt, for every model
-            if adapter and Path(adapter).parent.name == "mimir":
+            arm = Path(adapter).parent.name if adapter else ""
+            if arm == "mimir" or (arm == "mimir-roleplay" and "Who leads" in conversation[-1]["content"]):
                 return next(v for k, v in FACTS.items() if k in conversation[-1]["content"])
             return "Please ask at the front desk."
 
@@ -88,19 +90,26 @@ def _config(tmp_path: Path) -> ExperimentConfig:
 def test_experiment_runs_every_stage_and_prints_the_table(fakes, tmp_path):
     config = _config(tmp_path)
     results = experiment.run_experiment(config, echo=lambda _: None)
-    assert fakes["data"] == ["mimir", "original", "self-instruct", "baize"]
-    # Baselines match MIMIR's size (4 records); the leaking MIMIR record was dropped before training.
-    assert dict(fakes["train"]) == {"mimir": 3, "original": 4, "self-instruct": 4, "baize": 4}
+    # Both presets are MIMIR arms; baselines match the small arm's size (4 records).
+    assert fakes["data"] == ["mimir", "mimir-roleplay", "original", "self-instruct", "baize"]
+    # The leaking MIMIR record was dropped before training.
+    assert dict(fakes["train"]) == {"mimir": 3, "mimir-roleplay": 6, "original": 4, "self-instruct": 4, "baize": 4}
     assert results["data"]["mimir"]["dropped_leaks"] == 1
     assert results["recall"]["mimir"]["mean"] == 1.0 and results["recall"]["base"]["mean"] == 0.0
-    assert results["recall"]["mimir"]["ci"] == [1.0, 1.0]
+    assert results["recall"]["mimir"]["ci"] == [1.0, 1.0] and results["recall"]["mimir-roleplay"]["mean"] == pytest.approx(1 / 3, abs=1e-3)
     for kind in ("original", "self-instruct", "baize"):
-        ref, llm = results["comparisons"][kind]["summaries"]["reference"], results["comparisons"][kind]["summaries"]["llm"]
-        assert ref["wins"] == 3 and ref["win_or_equal"] == 1.0
+        summaries = results["comparisons"][f"mimir vs {kind}"]["summaries"]
+        ref, llm = summaries["reference"], summaries["llm"]
+        assert ref["wins"] == 3 and ref["win_or_equal"] == 1.0 and ref["decided_win_rate"] == 1.0 and ref["both_wrong_ties"] == 0
         assert llm["ties"] == 3 and llm["position_flip_rate"] == 1.0  # a position-biased judge cancels out
+        assert llm["decided_win_rate"] is None  # no decided pair
+        # the roleplay arm knows one fact: two ties where neither answer states a key fact
+        ref = results["comparisons"][f"mimir-roleplay vs {kind}"]["summaries"]["reference"]
+        assert (ref["wins"], ref["ties"], ref["both_wrong_ties"], ref["win_or_equal"]) == (1, 2, 2, 1.0)
     table = results["table"]
-    assert "original" in table and "100% [100%, 100%] (3/0/0)" in table and "87%" in table
-    assert "mimir          1.00 [1.00, 1.00] / 1.00" in table and "base           0.00 [0.00, 0.00] / 0.00" in table
+    assert "mimir vs original" in table and "100% [100%, 100%] (3/0/0) dec 100%" in table and "87%" in table
+    assert "(1/2/0) dec 100% bw 2" in table
+    assert "mimir            1.00 [1.00, 1.00] / 1.00" in table and "base             0.00 [0.00, 0.00] / 0.00" in table
     run = Path(config.run_dir)
     assert (run / "chart.png").exists() and json.loads((run / "results.json").read_text())["questions"] == 3
     # The knowledge base holds the handbook but not the held-out questions.

@@ -45,6 +45,12 @@ class ExperimentConfig:
         "", path="file", help="Held-out question file. Empty: KNOWLEDGE/questions.jsonl if present, else questions generated from the knowledge."
     )
     generated_questions: int = option(40, min=1, help="How many questions to generate when there is no question file.")
+    mimir_presets: list[str] = option(
+        ["small", "roleplay"], choices=("small", "roleplay"), help="Recipe presets of the MIMIR arms, one adapter each: 'small' "
+        "(rule-built questions, extractive answers) is the arm 'mimir'; 'roleplay' (the generator words every turn: multi-role, "
+        "tools, frameworks) is 'mimir-roleplay'. The first is the size the baselines are matched to."
+    )
+    domain: str = option("medical", help="Domain whose roles take part in the MIMIR arms (roles file key).")
     baselines: list[str] = option(["original", "self-instruct", "baize"], choices=("original", "self-instruct", "baize"), help="Baselines to build, train and compare with.")
     baseline_size: int = option(
         0, min=0, help="Examples per baseline data set. 0: as many as MIMIR produced dialogues (comparable size)."

@@ -57,7 +57,7 @@ def judge_pair(
                 with JsonlWriter(jpath) as w:
                     w.write_all(j.to_dict() for j in cached)
         result.judgements[judge.name] = cached
-        result.summaries[judge.name] = summarize(cached, answers_a, answers_b, n_boot=n_boot, seed=seed)
+        result.summaries[judge.name] = summarize(cached, answers_a, answers_b, questions=questions, n_boot=n_boot, seed=seed)
     if out is not None:
         (out / "summary.json").write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
         from mimir.evaluate.chart import save_chart

@@ -34,10 +34,15 @@ def summarize(
     answers_a: list[Answer] | None = None,
     answers_b: list[Answer] | None = None,
     *,
+    questions: list[Any] | None = None,
     n_boot: int = 2000,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Everything the table and chart show, for one judge's judgements (from A's side)."""
+    """Everything the table and chart show, for one judge's judgements (from A's side).
+
+    With ``questions`` (and both answer lists), ties where neither answer states any key fact are
+    counted as ``both_wrong_ties``: win-or-equal counts them as success, so a pair of models that
+    both know nothing scores 100%; ``decided_win_rate`` (wins over wins + losses) leaves ties out."""
     judges = {j.judge for j in judgements}
     if len(judges) > 1:
         raise ValueError(f"summarize one judge at a time, got {sorted(judges)}")
@@ -60,8 +65,14 @@ def summarize(
         out["win_rate"] = round(_mean(points), 4)  # ties count half
         out["win_rate_ci"] = _ci(points, _mean, n_boot, rng)
         out["tie_rate"] = round(ties / len(valid), 4)
+        decided = [1.0 if j.winner == "a" else 0.0 for j in valid if j.winner != "tie"]
+        out["decided_win_rate"] = round(_mean(decided), 4) if decided else None
+        out["decided_win_rate_ci"] = _ci(decided, _mean, n_boot, rng) if decided else None
     else:
-        out.update(win_or_equal=None, win_or_equal_ci=None, win_rate=None, win_rate_ci=None, tie_rate=None)
+        out.update(win_or_equal=None, win_or_equal_ci=None, win_rate=None, win_rate_ci=None, tie_rate=None,
+                   decided_win_rate=None, decided_win_rate_ci=None)
+    if questions is not None and answers_a and answers_b:
+        out["both_wrong_ties"] = _both_wrong_ties(valid, questions, answers_a, answers_b)
     if any(len(j.orders) == 2 for j in valid):
         out["position_flip_rate"] = round(sum(j.flipped for j in valid) / len(valid), 4)
     scored = [j for j in valid if j.score_a is not None and j.score_b is not None]
@@ -75,6 +86,18 @@ def summarize(
     return out
 
 
+def _both_wrong_ties(valid: list[Judgement], questions: list[Any], answers_a: list[Answer], answers_b: list[Answer]) -> int:
+    from mimir.evaluate.judges.reference import fact_recall
+
+    by_id = {q.id: (q, a, b) for q, a, b in zip(questions, answers_a, answers_b)}
+    count = 0
+    for j in valid:
+        q, a, b = by_id.get(j.question_id, (None, None, None))
+        if j.winner == "tie" and q is not None and q.key_facts:
+            count += fact_recall(a.text, q.key_facts) == 0 and fact_recall(b.text, q.key_facts) == 0
+    return count
+
+
 def format_summary(s: dict[str, Any], label_a: str = "A", label_b: str = "B") -> str:
     """One readable line per judge."""
     if s.get("win_or_equal") is None:
@@ -82,6 +105,10 @@ def format_summary(s: dict[str, Any], label_a: str = "A", label_b: str = "B") ->
     lo, hi = s["win_or_equal_ci"]
     line = (f"{s['judge']}: {label_a} vs {label_b}  W/T/L {s['wins']}/{s['ties']}/{s['losses']}  "
             f"win-or-equal {s['win_or_equal']:.0%} [{lo:.0%}, {hi:.0%}]  win rate {s['win_rate']:.0%}")
+    if s.get("decided_win_rate") is not None:
+        line += f"  decided {s['decided_win_rate']:.0%}"
+    if s.get("both_wrong_ties"):
+        line += f"  both-wrong ties {s['both_wrong_ties']}"
     if "position_flip_rate" in s:
         line += f"  position flips {s['position_flip_rate']:.0%}"
     if s.get("invalid"):

@@ -80,14 +80,18 @@ def run_experiment(config: ExperimentConfig, echo=print) -> dict[str, Any]:  # t
             generator["model"] = stages._model(config.model)
         return generator["model"]
 
-    mimir_info = rd.stage("data_mimir", lambda: stages.build_mimir_data(config, kb, gen_model(), data, qpath), echo)
-    size = config.baseline_size or max(1, int(mimir_info["records"]))
+    arms = [stages.arm_name(p) for p in dict.fromkeys(config.mimir_presets)]
+    mimir_info = {}
+    for preset, arm in zip(dict.fromkeys(config.mimir_presets), arms):
+        mimir_info[arm] = rd.stage(f"data_{arm}", lambda preset=preset: stages.build_mimir_data(
+            config, kb, gen_model(), data, qpath, preset=preset), echo)
+    size = config.baseline_size or max(1, int(mimir_info[arms[0]]["records"]))
     for kind in config.baselines:
         rd.stage(f"data_{kind}", lambda kind=kind: stages.build_baseline_data(config, kind, kb, gen_model(), data, size, qpath), echo)
     if "model" in generator:
         generator.pop("model").close()
 
-    names = ["mimir", *config.baselines]
+    names = [*arms, *config.baselines]
     data_info = {}
     for name in names:
         data_info[name] = rd.stage(
@@ -99,7 +103,7 @@ def run_experiment(config: ExperimentConfig, echo=print) -> dict[str, Any]:  # t
             f"train_{name}", lambda name=name: stages.train_adapter(config, data / f"{name}.train.jsonl", rd.path("adapters", name, "x").parent), echo
         )
 
-    system = answer_system_prompt(data / "mimir.train.jsonl")
+    system = answer_system_prompt(data / f"{arms[0]}.train.jsonl")
     answers = {}
     for name in ["base", *names]:
         adapter = "" if name == "base" else train_info[name]["adapter"]
@@ -108,12 +112,14 @@ def run_experiment(config: ExperimentConfig, echo=print) -> dict[str, Any]:  # t
 
     comparisons = {}
     judge_model: dict[str, Any] = {}
-    for kind in config.baselines:
-        comparisons[kind] = rd.stage(
-            f"judge_mimir_vs_{kind}",
-            lambda kind=kind: judge_stage(config, questions, answers["mimir"], answers[kind], kind, judge_model, rd.path("eval", f"mimir_vs_{kind}", "x").parent),
-            echo,
-        )
+    for arm in arms:
+        for kind in config.baselines:
+            comparisons[f"{arm} vs {kind}"] = rd.stage(
+                f"judge_{arm}_vs_{kind}",
+                lambda arm=arm, kind=kind: judge_stage(config, questions, answers[arm], answers[kind], arm, kind, judge_model,
+                                                       rd.path("eval", f"{arm}_vs_{kind}", "x").parent),
+                echo,
+            )
     if "model" in judge_model:
         judge_model["model"].close()
 
@@ -129,7 +135,7 @@ def run_experiment(config: ExperimentConfig, echo=print) -> dict[str, Any]:  # t
     results["table"] = format_table(results)
     rd.path("results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
     rd.path("results.md").write_text("```\n" + results["table"] + "\n```\n", encoding="utf-8")
-    chart_rows = [{**s, "label": f"MIMIR vs {kind} ({judge})"} for kind, c in comparisons.items() for judge, s in c["summaries"].items()]
+    chart_rows = [{**s, "label": f"{pair} ({judge})"} for pair, c in comparisons.items() for judge, s in c["summaries"].items()]
     if any(r.get("n") for r in chart_rows):
         from mimir.evaluate.chart import save_chart
 
@@ -170,7 +176,7 @@ def load_answers(path: Path, questions: list) -> list:
     return [by_id[q.id] for q in questions]
 
 
-def judge_stage(config: ExperimentConfig, questions: list, answers_a: list, answers_b: list, kind: str,
+def judge_stage(config: ExperimentConfig, questions: list, answers_a: list, answers_b: list, arm: str, kind: str,
                 judge_model: dict[str, Any], out: Path) -> dict[str, Any]:
     from mimir.evaluate.cli import load_answerer
     from mimir.evaluate.judges.base import make_judge
@@ -181,7 +187,7 @@ def judge_stage(config: ExperimentConfig, questions: list, answers_a: list, answ
         if name == "llm" and "model" not in judge_model:
             judge_model["model"] = load_answerer(config.judge_model)
         judges.append(make_judge(name, model=judge_model.get("model"), max_new_tokens=config.judge_max_new_tokens))
-    result = judge_pair(questions, answers_a, answers_b, judges, label_a="mimir", label_b=kind, out_dir=out,
+    result = judge_pair(questions, answers_a, answers_b, judges, label_a=arm, label_b=kind, out_dir=out,
                         n_boot=config.bootstrap, seed=config.seed)
     return result.to_dict()
 
@@ -202,32 +208,38 @@ def _pct(x: float | None) -> str:
     return "  n/a" if x is None else f"{x:5.0%}"
 
 
+def _cell(s: dict[str, Any] | None) -> str:
+    """win-or-equal [CI] (W/T/L), the win rate over decided pairs, both-wrong ties and unparsed verdicts."""
+    if not s or s.get("win_or_equal") is None:
+        return "n/a" if not s else f"no valid verdicts ({s['invalid']})"
+    lo, hi = s["win_or_equal_ci"]
+    cell = f"{s['win_or_equal']:.0%} [{lo:.0%}, {hi:.0%}] ({s['wins']}/{s['ties']}/{s['losses']})"
+    decided = s.get("decided_win_rate")
+    cell += f" dec {decided:.0%}" if decided is not None else " dec n/a"
+    if s.get("both_wrong_ties"):
+        cell += f" bw {s['both_wrong_ties']}"
+    return cell + (f" {s['invalid']} unparsed" if s.get("invalid") else "")
+
+
 def format_table(r: dict[str, Any]) -> str:
     lines = [
         f"MIMIR experiment on {r['knowledge']}: {r['questions']} held-out questions, generator {r['generator']}, "
         f"LLM judge {r['judge_model']}",
         f"Run time: {r['total_stage_seconds'] / 60:.1f} min over all stages ({r['this_run_seconds'] / 60:.1f} min in this invocation)",
         "",
-        "Win-or-equal of the MIMIR-data model, 95% bootstrap CI (W/T/L)",
-        f"{'vs':<14} {'reference judge (key facts)':<30} {'LLM judge, both orders':<40} {'flips':>6} {'paper':>6}",
+        "Win-or-equal of each MIMIR arm, 95% bootstrap CI (W/T/L); dec: wins / (wins + losses); bw: ties where neither",
+        "answer states a key fact (win-or-equal counts them as success)",
+        f"{'pair':<28} {'reference judge (key facts)':<44} {'LLM judge, both orders':<52} {'flips':>6} {'paper':>6}",
     ]
-    for kind, c in r["comparisons"].items():
-        cells = []
-        for judge in ("reference", "llm"):
-            s = c["summaries"].get(judge)
-            if not s or s.get("win_or_equal") is None:
-                cells.append(f"{'n/a' if not s else 'no valid verdicts (' + str(s['invalid']) + ')'}")
-                continue
-            lo, hi = s["win_or_equal_ci"]
-            cell = f"{s['win_or_equal']:.0%} [{lo:.0%}, {hi:.0%}] ({s['wins']}/{s['ties']}/{s['losses']})"
-            cells.append(cell + (f" {s['invalid']} unparsed" if s.get("invalid") else ""))
+    for pair, c in r["comparisons"].items():
+        cells = [_cell(c["summaries"].get(judge)) for judge in ("reference", "llm")]
         flips = c["summaries"].get("llm", {}).get("position_flip_rate")
-        paper = PAPER.get(kind)
-        lines.append(f"{kind:<14} {cells[0]:<30} {cells[1]:<40} {_pct(flips):>6} {_pct(paper):>6}")
+        paper = PAPER.get(pair.rsplit(" vs ", 1)[-1])
+        lines.append(f"{pair:<28} {cells[0]:<44} {cells[1]:<52} {_pct(flips):>6} {_pct(paper):>6}")
     lines += ["", "Closed-book key-fact recall: mean share of key facts stated [95% bootstrap CI] / questions with all key facts"]
     for name, rec in r["recall"].items():
         size = r["data"].get(name, {})
         extra = f"  trained on {size['records']} records, {size['assistant_words']} answer words" if size else "  (no tuning)"
         ci = f" [{rec['ci'][0]:.2f}, {rec['ci'][1]:.2f}]" if rec.get("ci") else ""
-        lines.append(f"{name:<14} {rec['mean']:.2f}{ci} / {rec['all_facts']:.2f}{extra}")
+        lines.append(f"{name:<16} {rec['mean']:.2f}{ci} / {rec['all_facts']:.2f}{extra}")
     return "\n".join(lines)

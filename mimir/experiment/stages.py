@@ -90,19 +90,25 @@ def _model(spec: str) -> Any:
     return load_answerer(spec)
 
 
-def build_mimir_data(config: ExperimentConfig, kb: Any, model: Any, data_dir: Path, questions: Path) -> dict[str, Any]:
-    """The MIMIR arm: the recipe ``tune`` runs (mimir.tune.build_data), on the same knowledge base,
-    with the experiment's held-out questions as its check set. ``model`` is unused: the recipe
-    loads the generator itself, so the arm is exactly what a user gets from ``tune``."""
+def arm_name(preset: str) -> str:
+    """The MIMIR arm of a recipe preset: ``mimir`` (small) or ``mimir-<preset>``."""
+    return "mimir" if preset == "small" else f"mimir-{preset}"
+
+
+def build_mimir_data(config: ExperimentConfig, kb: Any, model: Any, data_dir: Path, questions: Path,
+                     preset: str = "small") -> dict[str, Any]:
+    """A MIMIR arm: the recipe ``tune`` runs (mimir.tune.build_data) with ``preset``, on the same
+    knowledge base, with the experiment's held-out questions as its check set. ``model`` is unused:
+    the recipe loads the generator itself, so the arm is exactly what a user gets from ``tune``."""
     import shutil
 
     from mimir.tune import TuneConfig, build_data
 
-    tune_config = TuneConfig(knowledge=config.knowledge, model=config.model, base_model=config.base_model,
-                             questions=str(questions), seed=config.seed, recipe=dict(config.generate))
-    info = build_data(tune_config, {"knowledge_base": str(kb.root)}, data_dir / "mimir.recipe",
-                      lambda *args: None)
-    shutil.copyfile(info["train_path"], data_dir / "mimir.jsonl")
+    tune_config = TuneConfig(knowledge=config.knowledge, model=config.model, base_model=config.base_model, preset=preset,
+                             domain=config.domain, questions=str(questions), seed=config.seed, recipe=dict(config.generate))
+    name = arm_name(preset)
+    info = build_data(tune_config, {"knowledge_base": str(kb.root)}, data_dir / f"{name}.recipe", lambda *args: None)
+    shutil.copyfile(info["train_path"], data_dir / f"{name}.jsonl")
     return info
 
 
