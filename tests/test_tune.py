@@ -51,6 +51,21 @@ def test_data_stage_is_deterministic_and_keeps_check_questions_out(tmp_path, mon
     assert any("Ilse Marten" in a for a in answers) and any("40 minutes" in a for a in answers)
 
 
+def test_roleplay_preset_builds_data_with_the_generation_engine(tmp_path, monkeypatch):
+    from tests.test_generate_engine import roleplay
+
+    docs = _docs(tmp_path)
+    monkeypatch.setattr("mimir.models.load_model", lambda spec: ScriptedModel(default=roleplay))
+    config = TuneConfig(knowledge=str(docs), run_dir=str(tmp_path / "run"), preset="roleplay", base_model="local")
+    kb = build_knowledge(config, tmp_path / "kb")
+    info = build_data(config, kb, tmp_path / "d", lambda *a: None)
+    assert info["preset"] == "roleplay" and info["preset_reason"] == "set in the config (roleplay)"
+    assert info["dialogues"] > 0 and info["check_questions"] == 3
+    rows = [json.loads(line) for line in Path(info["train_path"]).read_text().splitlines()]
+    engine = [r for r in rows if r.get("metadata", {}).get("source") not in ("replay", "passage")]
+    assert engine and all(r["messages"][-1]["role"] == "assistant" for r in rows)
+
+
 def test_guided_run_uses_the_same_config_as_the_cli(tmp_path):
     import argparse
 
