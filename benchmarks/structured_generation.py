@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing, like the other benchmarks
+
 
 def _ratio(num: float, den: float) -> dict:
     return {"n": int(den), "hit": int(num), "pct": round(100 * num / den, 1) if den else None}
