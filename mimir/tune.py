@@ -310,7 +310,8 @@ def _roleplay_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report:
     split_held_out(plans, recipe, report)
     gen = GenerateConfig(domain=config.domain, questions_per_fact=max(1, recipe.questions_per_fact // 2),
                          facts_per_dialogue=recipe.facts_per_dialogue, frameworks=["none", "cot", "react"],
-                         group_sizes=[2, 3], question_style="model", seed=config.seed)
+                         group_sizes=[2, 3], question_style="model", seed=config.seed,
+                         max_dialogues=recipe.max_facts // max(1, recipe.facts_per_dialogue))  # a capped trial caps the engine too
 
     def on_dialogue(done: int, total: int, _d: Any) -> None:
         emit("data", done, total, f"dialogue {done}/{total}")
