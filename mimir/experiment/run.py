@@ -223,19 +223,19 @@ def _cell(s: dict[str, Any] | None) -> str:
 
 def format_table(r: dict[str, Any]) -> str:
     lines = [
-        f"MIMIR experiment on {r['knowledge']}: {r['questions']} held-out questions, generator {r['generator']}, "
+        f"MIMIR experiment on {r['knowledge'] or 'the bundled example'}: {r['questions']} held-out questions, generator {r['generator']}, "
         f"LLM judge {r['judge_model']}",
         f"Run time: {r['total_stage_seconds'] / 60:.1f} min over all stages ({r['this_run_seconds'] / 60:.1f} min in this invocation)",
         "",
         "Win-or-equal of each MIMIR arm, 95% bootstrap CI (W/T/L); dec: wins / (wins + losses); bw: ties where neither",
         "answer states a key fact (win-or-equal counts them as success)",
-        f"{'pair':<28} {'reference judge (key facts)':<44} {'LLM judge, both orders':<52} {'flips':>6} {'paper':>6}",
+        f"{'pair':<32} {'reference judge (key facts)':<44} {'LLM judge, both orders':<52} {'flips':>6} {'paper':>6}",
     ]
     for pair, c in r["comparisons"].items():
         cells = [_cell(c["summaries"].get(judge)) for judge in ("reference", "llm")]
         flips = c["summaries"].get("llm", {}).get("position_flip_rate")
         paper = PAPER.get(pair.rsplit(" vs ", 1)[-1])
-        lines.append(f"{pair:<28} {cells[0]:<44} {cells[1]:<52} {_pct(flips):>6} {_pct(paper):>6}")
+        lines.append(f"{pair:<32} {cells[0]:<44} {cells[1]:<52} {_pct(flips):>6} {_pct(paper):>6}")
     lines += ["", "Closed-book key-fact recall: mean share of key facts stated [95% bootstrap CI] / questions with all key facts"]
     for name, rec in r["recall"].items():
         size = r["data"].get(name, {})
