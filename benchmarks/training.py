@@ -9,7 +9,8 @@ Speed: the same dialogues, tokens, LoRA config and hyper-parameters go through (
 checkpointing, card) and (b) a bare ``SFTTrainer`` on the same rendered text, alternating
 a-b-a-b in one process; the median step time (first steps excluded) is compared. Target <= 1.05x.
 Precision: the small preset's settings (`mimir.tune.SMALL_TRAIN`: rank 64, batch 8, KL anchor) in fp32 and in
-bf16 autocast, alternating; `precision: auto` picks bf16 on CPUs whose ratio here is clearly below 1.
+bf16 autocast, alternating; the ratio is what `precision: auto` relies on when it picks bf16 for LoRA on
+CPUs with AVX512-BF16 or AMX.
 Memory: each method trains in a fresh subprocess that reports its peak RSS.
 """
 

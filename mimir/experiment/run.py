@@ -80,9 +80,10 @@ def run_experiment(config: ExperimentConfig, echo=print) -> dict[str, Any]:  # t
             generator["model"] = stages._model(config.model)
         return generator["model"]
 
-    arms = [stages.arm_name(p) for p in dict.fromkeys(config.mimir_presets)]
+    presets = list(dict.fromkeys(config.mimir_presets))  # each preset once, in the given order
+    arms = [stages.arm_name(p) for p in presets]
     mimir_info = {}
-    for preset, arm in zip(dict.fromkeys(config.mimir_presets), arms):
+    for preset, arm in zip(presets, arms):
         mimir_info[arm] = rd.stage(f"data_{arm}", lambda preset=preset: stages.build_mimir_data(
             config, kb, gen_model(), data, qpath, preset=preset), echo)
     size = config.baseline_size or max(1, int(mimir_info[arms[0]]["records"]))
