@@ -52,6 +52,7 @@ def dialogue_figures(dialogues: list) -> dict:
         "cot_answer_prefilled": meta("cot_answer_prefilled"),
         "reflexion_fields_parsed": _ratio(meta("reflexion_fields_parsed"), meta("reflexion_fields")),
         "reflexion_critique_echo": meta("reflexion_critique_echo"),
+        "reflexion_critique_verdict": meta("reflexion_critique_verdict"),
         "peer_moves": meta("peer_moves"), "echo_reasks": meta("echo_reasks"), "echo_dropped": meta("echo_dropped"),
         "peer_turns_in_ok": peer_turns, "peer_echo_turns_in_ok": echo_turns,
         "ended_by": {k: sum(1 for d in ok if d.meta.get("ended_by") == k) for k in {d.meta.get("ended_by") for d in ok}},

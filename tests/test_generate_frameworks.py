@@ -174,6 +174,33 @@ def test_reflexion_critique_that_repeats_the_draft_is_asked_again(tmp_path, kb):
     assert d.meta["reflexion_critique_echo"] == 1
 
 
+def test_reflexion_critique_that_only_repeats_the_draft_twice_becomes_a_closed_verdict(tmp_path, kb):
+    def parrot(conversation):
+        start = opening(conversation)
+        if start in ("The draft does not state", "One fact from the reference data that the draft leaves out is"):
+            return " it opens in the morning."  # the draft again, both times
+        if start == "Improved answer:":
+            assert "The draft is incomplete" in cue(conversation)
+            return " " + key_fact(conversation)
+        if "Answer patient's question" in cue(conversation) and not start:
+            return "It opens in the morning."
+        return roleplay(conversation)
+
+    verdicts = []
+
+    def chooser(conversation, options):
+        verdicts.append((conversation[-1]["content"], options))
+        return " incomplete"
+
+    d = generate_dialogues(kb, cfg(tmp_path, frameworks=["reflexion"], tools=[]), ScriptedModel(default=parrot, chooser=chooser))[0]
+    answer = next(t for t in d.turns if t.speaker == "doctor")
+    assert verdicts == [("Verdict:", [" complete", " incomplete"])]
+    assert answer.meta["critique"].startswith("The draft is incomplete: it leaves out the fact from the reference data")
+    assert re.search(r"\d\d:\d\d", answer.content)
+    assert d.meta["reflexion_critique_echo"] == 2 and d.meta["reflexion_critique_verdict"] == 1
+    assert d.meta["reflexion_fields_parsed"] == 3
+
+
 def test_cot_without_answer_label_gets_the_answer_field_prefilled(tmp_path, kb):
     def no_marker(conversation):
         start = opening(conversation)

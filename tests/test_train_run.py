@@ -179,3 +179,15 @@ def test_kl_anchor_is_zero_at_the_start_and_pulls_toward_the_base(tmp_path):
     free, _, _ = prepare_trainer(tiny(tmp_path / "free", anchor_weight=0.0, max_steps=3), tmp_path / "free-run")
     free.train()
     assert 0 < anchored < float(kl_to_base(free.model, probe))
+
+
+def test_embedding_noise_trains_with_neftune_but_keeps_the_anchor_passes_clean(tmp_path):
+    """NEFTune noise is on while training, yet the anchor compares tuned and base on the same clean
+    input: with the adapter still the identity (learning rate 0) its KL stays 0."""
+    from mimir.train.trainer import prepare_trainer
+
+    trainer, _, _ = prepare_trainer(tiny(tmp_path, anchor_weight=1.0, embedding_noise=5.0, max_steps=1, learning_rate=0.0),
+                                    tmp_path / "run")
+    assert trainer.args.neftune_noise_alpha == 5.0
+    trainer.train()
+    assert trainer.last_anchor_kl is not None and abs(trainer.last_anchor_kl) < 1e-6

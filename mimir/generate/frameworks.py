@@ -103,23 +103,42 @@ def answer_reflexion(ctx: TurnContext) -> Step:
     """Draft, critique (its own field, not the draft again), revision."""
     name, asker = _names(ctx)
     draft = (yield from _field(ctx, render("expert_cue", name=name, asker=asker, fact_line=ctx.fact_line), "")) or ""
-    opening = render("reflexion_critique_opening")
-    written = yield from _field(ctx, render("reflexion_critique", asker=asker, draft=draft), opening)
-    if is_echo(written, [draft]):  # the model's own words only say the draft again
-        ctx.count("reflexion_critique_echo")
-        opening = render("reflexion_critique_again_opening")
-        written = yield from _field(ctx, render("reflexion_critique_again", asker=asker, draft=draft, fact_line=ctx.fact_line), opening)
-    critique = f"{opening} {written}".strip() if written else ""  # the critique reads as a sentence
+    critique = yield from _critique(ctx, asker, draft)
     revise = render("reflexion_revise", asker=asker, draft=draft, critique=critique, fact_line=ctx.fact_line)
     revised = yield from _field(ctx, revise, render("reflexion_revise_opening"))
-    critique_ok = bool(written) and not is_echo(written, [draft])
     ctx.count("reflexion_fields", 3)
-    ctx.count("reflexion_fields_parsed", bool(draft) + critique_ok + bool(revised))
+    ctx.count("reflexion_fields_parsed", bool(draft) + bool(critique) + bool(revised))
     if not revised:
         ctx.count("reflexion_empty_revision")
         revised = draft
     trace = f"Draft: {draft}\nCritique: {critique}"
     return [Turn(speaker=ctx.agent.name, role="assistant", content=revised, reasoning=trace, meta={"draft": draft, "critique": critique})]
+
+
+CRITIQUE_VERDICTS = ("complete", "incomplete")
+
+
+def _critique(ctx: TurnContext, asker: str, draft: str) -> Generator[Any, Any, str]:
+    """The critique in the model's own words, asked twice; when both only say the draft again, a
+    closed verdict on the draft (complete / incomplete, scored like a judge's) with the planned fact
+    named — a critique that is always a critique, never the draft a third time."""
+    for cue, opening_key in (("reflexion_critique", "reflexion_critique_opening"),
+                             ("reflexion_critique_again", "reflexion_critique_again_opening")):
+        opening = render(opening_key)
+        written = yield from _field(ctx, render(cue, asker=asker, draft=draft, fact_line=ctx.fact_line), opening)
+        if written and not is_echo(written, [draft]):
+            return f"{opening} {written}".strip()  # the critique reads as a sentence
+        ctx.count("reflexion_critique_echo")
+    cue = render("reflexion_verdict", asker=asker, draft=draft, fact_line=ctx.fact_line)
+    choice = yield ChoiceRequest(ctx.request(cue) + [prefill(render("reflexion_verdict_opening"))],
+                                 [" " + v for v in CRITIQUE_VERDICTS])
+    if not choice.ok:
+        return ""
+    ctx.count("reflexion_critique_verdict")
+    fact = f": {ctx.focus}" if ctx.focus else ""
+    if choice.option.strip() == "complete":
+        return f"The draft is complete: it states the fact from the reference data{fact}."
+    return f"The draft is incomplete: it leaves out the fact from the reference data{fact}."
 
 
 def answer_react(ctx: TurnContext) -> Step:

@@ -15,6 +15,7 @@ never saw.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import itertools
@@ -69,12 +70,26 @@ def kl_to_base(model: Any, ids: Any) -> Any:
     import torch
     import torch.nn.functional as F
 
-    tuned = model(input_ids=ids).logits[:, :-1].float()
-    with torch.no_grad(), _unwrap(model).disable_adapter():
-        base = model(input_ids=ids).logits[:, :-1].float()
+    with _quiet_embeddings(model):
+        tuned = model(input_ids=ids).logits[:, :-1].float()
+        with torch.no_grad(), _unwrap(model).disable_adapter():
+            base = model(input_ids=ids).logits[:, :-1].float()
     log_q = F.log_softmax(tuned, dim=-1).flatten(0, 1)
     log_p = F.log_softmax(base, dim=-1).flatten(0, 1)
     return F.kl_div(log_q, log_p, log_target=True, reduction="batchmean")
+
+
+@contextlib.contextmanager
+def _quiet_embeddings(model: Any) -> Iterator[None]:
+    """The input embeddings in eval mode: NEFTune's noise (a hook active only in training mode)
+    stays off the anchor's passes, so the KL compares the two models on the same input."""
+    embeddings = _unwrap(model).get_input_embeddings()
+    was_training = embeddings.training
+    embeddings.eval()
+    try:
+        yield
+    finally:
+        embeddings.train(was_training)
 
 
 def _unwrap(model: Any) -> Any:

@@ -55,6 +55,10 @@ class TrainConfig:
         0.0, min=0.0, help="Weight of a KL(base || tuned) term on general text added to every step's loss (mimir.train.anchor): "
         "keeps general language while the adapter learns the data. 0 turns it off."
     )
+    embedding_noise: float = option(
+        0.0, min=0.0, help="NEFTune: uniform noise of this alpha added to the input embeddings while training (not at "
+        "inference, not on the anchor's passes), so the adapter keys on meaning rather than on exact token strings. 0 turns it off."
+    )
     group_by_length: bool = option(
         True, help="Batch sequences of similar length together (less padding: faster on CPU, same loss); false samples at random."
     )

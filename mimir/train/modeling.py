@@ -130,6 +130,7 @@ def sft_args(config: TrainConfig, output_dir: Path):
         packing=config.packing,
         train_sampling_strategy="group_by_length" if config.group_by_length else "random",
         seed=config.seed,
+        neftune_noise_alpha=config.embedding_noise or None,
         data_seed=config.seed,
         logging_steps=config.logging_steps,
         save_strategy="steps",
