@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mimir.generate.grounding import ANSWER_FORMS, answer_ok, repair_counts, repair_dialogue, restate
+from mimir.generate.questions import questions_for
 from mimir.types import Dialogue, Scenario, Turn
 
 FOCUS = ["The laboratory lead is Tomasz Wierzbicki.", "The courier collects specimens at 10:15 and 15:40."]
@@ -19,18 +20,35 @@ def test_good_turns_are_kept_and_bad_ones_replaced_by_the_focus():
     d = _dialogue([
         Turn("patient", "user", "Who leads the lab?", meta={"focus": 0}),
         Turn("doctor", "assistant", "That is Tomasz Wierzbicki.", meta={"focus": FOCUS[0]}),
-        Turn("patient", "user", "I am a patient. I am a patient. I am a patient.", meta={"focus": 1}),
+        Turn("patient", "user", "When does the courier come?", meta={"focus": 1}),
         Turn("doctor", "assistant", "<<<DATA chunk>>> specimens are nice", meta={"focus": FOCUS[1]}),
         Turn("patient", "user", "Thanks!"),
     ])
     repair_dialogue(d)
     texts = [t.content for t in d.turns]
-    assert texts[0] == "Who leads the lab?" and texts[1] == "That is Tomasz Wierzbicki."
-    assert "The courier collects specimens at ___ and 15:40" in texts[2] and "?" in texts[2]
+    assert texts[0] == "Who leads the lab?" and texts[1] == "That is Tomasz Wierzbicki."  # a paraphrase is a question
+    assert texts[2] == "When does the courier come?"
     assert FOCUS[1].rstrip(".") in texts[3]  # the focus sentence, in one of the answer forms
     assert len(d.turns) == 4  # the trailing thanks teaches the expert nothing
     assert d.turns[3].meta["generated"].startswith("<<<DATA")
-    assert repair_counts([d]) == {"turns": 4, "question_from_cloze": 1, "expert_extractive": 1}
+    assert repair_counts([d]) == {"turns": 4, "expert_extractive": 1}
+
+
+def test_an_unusable_question_is_rebuilt_from_its_fact_or_its_exchange_dropped():
+    focus = ["Standard appointments last 20 minutes.", "The courier collects specimens at 10:15 and 15:40."]
+    scenario = Scenario(id="s", topic="Clinic", roles=["patient", "doctor"], target_role="doctor", chunk_ids=["c1"],
+                        focus=focus, focus_hints=["Standard appointments last ___.", "The courier collects specimens at ___ and 15:40."])
+    d = Dialogue(id="d2", scenario=scenario, turns=[
+        Turn("patient", "user", 'What is the missing part here: "Standard appointments last ___"?', meta={"focus": 0}),
+        Turn("doctor", "assistant", "Standard appointments last 20 minutes.", meta={"focus": focus[0]}),
+        Turn("patient", "user", "I am a patient. I am a patient.", meta={"focus": 1}),
+        Turn("doctor", "assistant", "At 10:15.", meta={"focus": focus[1]}),
+    ])
+    repair_dialogue(d)
+    assert d.turns[0].content in {q.text for q in questions_for(focus[0], "20 minutes")}  # e.g. "How long do ... last?"
+    assert [t.content for t in d.turns][1:] == ["Standard appointments last 20 minutes."]
+    assert d.turns[0].meta["question_problem"] == "cloze_remnant" and "___" in d.turns[0].meta["generated"]
+    assert repair_counts([d]) == {"turns": 2, "question_rule_built": 1, "question_dropped": 1}
 
 
 def test_an_answer_must_state_the_blanked_fact():

@@ -277,6 +277,14 @@ def test_a_plural_noun_after_a_preposition_is_not_taken_for_the_verb():
     assert not any("does requests" in q.text for q in questions_for(sentence, "Monday"))
 
 
+def test_a_verb_with_its_object_is_not_split_into_subject_and_verb():
+    """"The courier collects specimens at 10:15": not "What time does the courier collects specimen?"."""
+    texts = [q.text for q in questions_for("The courier collects specimens at 10:15 and 15:40.", "10:15")]
+    assert not any("collects specimen" in t or "does the courier collects" in t for t in texts)
+    assert any(t.startswith(("What time", "When")) for t in questions_for("Walk-in registration closes at 17:45 on weekdays.", "17:45")
+               for t in [t.text])
+
+
 @pytest.mark.parametrize("question, target, reason", [
     ("At how many minutes it pages the secondary, at 20 minutes the engineering manager for the rotation?", "12", "pronoun_subject"),
     ("At 12 minutes the pager escalates to the secondary, at how many minutes the engineering manager?", "20", "ellipsis"),

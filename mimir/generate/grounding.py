@@ -9,7 +9,9 @@ not do its job is replaced deterministically:
   markers, loops, or runs long) becomes the focus sentence, in one of several answer forms;
 - an expert answer that does restate them ends with the sentence that completes them (the
   small model's trailing ramble goes);
-- an asker turn that is no short question becomes a question built from the focus cloze;
+- an asker question that fails :func:`mimir.generate.questions.question_problem` (a fragment, a
+  cloze remnant, one that gives the answer away or names no subject) becomes a rule-built question
+  about the same fact; with none, the exchange (question and answer) is dropped;
 - a rambling peer turn becomes a short acknowledgement.
 
 Every replacement is counted in ``Dialogue.meta["repairs"]`` so reports can say how much of the
@@ -25,11 +27,6 @@ from typing import Any
 from mimir.facts.match import contains_fact
 from mimir.types import Dialogue, stable_id
 
-QUESTION_FORMS = [
-    'Could you tell me this: "{hint}"?',
-    'I need one detail. "{hint}" What goes in the blank?',
-    'What is the missing part here: "{hint}"?',
-]
 ANSWER_MAX_WORDS = 60
 QUESTION_MAX_WORDS = 35
 CLOSING_MAX_WORDS = 20
@@ -126,8 +123,9 @@ def repair_dialogue(dialogue: Dialogue) -> Dialogue:
     asker = s.roles[0]
     counts: Counter[str] = Counter()
     seen_expert: set[str] = set()
+    drop: set[int] = set()  # exchanges whose question could not be made usable
     for i, turn in enumerate(dialogue.turns):
-        if turn.role == "tool" or turn.tool_calls:
+        if turn.role == "tool" or turn.tool_calls or i in drop:
             continue
         if turn.speaker == s.target_role:
             focus = str(turn.meta.get("focus") or s.focus[0])
@@ -152,20 +150,55 @@ def repair_dialogue(dialogue: Dialogue) -> Dialogue:
                 break
             seen_expert.add(key)
         elif turn.speaker == asker and isinstance(turn.meta.get("focus"), int):
-            if not question_ok(turn.content):
-                hint = hints[min(turn.meta["focus"], len(hints) - 1)]
-                form = QUESTION_FORMS[int(stable_id(dialogue.id, i), 16) % len(QUESTION_FORMS)]
-                turn.meta["generated"] = turn.content
-                turn.content = form.format(hint=hint.rstrip(". "))
-                counts["question_from_cloze"] += 1
+            k = min(turn.meta["focus"], len(s.focus) - 1)
+            problem = asker_problem(turn.content, s.focus[k], hints[k] if len(hints) == len(s.focus) else "")
+            if problem:
+                turn.meta["generated"], turn.meta["question_problem"] = turn.content, problem
+                built = rule_question(s.focus[k], hints[k] if len(hints) == len(s.focus) else "", int(stable_id(dialogue.id, i), 16))
+                if built:
+                    turn.content = built
+                    counts["question_rule_built"] += 1
+                else:
+                    drop.update(_exchange(dialogue, i, s.target_role))
+                    counts["question_dropped"] += 1
         elif len(turn.content.split()) > CLOSING_MAX_WORDS or _loops(turn.content) or not turn.content.strip():
             turn.meta["generated"] = turn.content
             turn.content = "Thank you, that helps." if turn.speaker == asker else "Please go on."
             counts["other_short"] += 1
+    dialogue.turns = [t for i, t in enumerate(dialogue.turns) if i not in drop]
     while dialogue.turns and dialogue.turns[-1].speaker != s.target_role:
         dialogue.turns.pop()  # a trailing question or remark teaches the expert nothing
     dialogue.meta["repairs"] = dict(counts)
     return dialogue
+
+
+def asker_problem(question: str, focus: str, hint: str) -> str | None:
+    """Why an asker turn is no usable training question about its focus fact, or None."""
+    from mimir.generate.questions import question_problem
+
+    if not question_ok(question):
+        return "not_a_question"
+    facts = needed_facts(focus, hint)
+    # a generator's own paraphrase may share one word with the sentence ("Who leads the lab?")
+    return question_problem(question, focus, facts[0], min_shared=1) if facts else None
+
+
+def rule_question(focus: str, hint: str, pick: int) -> str:
+    """A rule-built question about the fact the asker's turn was for ('' when the sentence has none)."""
+    from mimir.generate.questions import questions_for
+
+    facts = needed_facts(focus, hint)
+    questions = [q.text for f in facts[:1] for q in questions_for(focus, f)]
+    return questions[pick % len(questions)] if questions else ""
+
+
+def _exchange(dialogue: Dialogue, start: int, target_role: str) -> list[int]:
+    """Indices of the question at ``start`` and everything up to and including the expert's answer to it."""
+    for j in range(start + 1, len(dialogue.turns)):
+        turn = dialogue.turns[j]
+        if turn.speaker == target_role and turn.role == "assistant" and not turn.tool_calls:
+            return list(range(start, j + 1))
+    return list(range(start, len(dialogue.turns)))
 
 
 def repair_counts(dialogues: list[Dialogue]) -> dict[str, Any]:

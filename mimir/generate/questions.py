@@ -290,6 +290,9 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
         return None  # "Requests for | practicals on a Monday": a noun after a preposition is no verb
     if words[0].lower() in _PREPS + ("after", "before", "if", "when", "once", "while") or len(words) > 7 or not _words(subject) or any(w.lower() in _AUX + _MODALS + ("has", "have", "needs", "takes") for w in words):
         return None
+    last = words[-1].lower()
+    if verb.endswith("s") and last.endswith("s") and not last.endswith(("ss", "us", "is")) and len(words) > 1:
+        return None  # "The courier collects | specimens at 10:15": the subject ends in the verb, the "verb" is its object
     if verb.endswith("s") and not verb.endswith("ss"):
         singular, base = True, verb[:-2] if re.search(r"(ss|sh|ch|x|z|o)es$", verb) else verb[:-1]
     elif verb in _BASE_VERBS and words[-1].lower().endswith("s"):
@@ -584,8 +587,11 @@ def line_questions(sentence: str) -> list[str]:
     return out
 
 
-def question_problem(question: str, sentence: str, target: str) -> str | None:
-    """Why ``question`` is not a usable question about ``target`` of ``sentence``, or None."""
+def question_problem(question: str, sentence: str, target: str, min_shared: int = 2) -> str | None:
+    """Why ``question`` is not a usable question about ``target`` of ``sentence``, or None.
+
+    ``min_shared``: words the question must share with the sentence to name its subject (a rule-built
+    form keeps the sentence's words; a person's paraphrase, "Who leads the lab?", may share one)."""
     text = question.strip()
     if not text.endswith("?"):
         return "not_a_question"
@@ -605,7 +611,7 @@ def question_problem(question: str, sentence: str, target: str) -> str | None:
         return "no_verb"
     asked = content_words(text) | _words(text)
     source = content_words(clause_of(sentence, target)) | content_words(sentence) | _words(sentence.replace(target, " "))
-    if len(asked & source) < 2:
+    if len(asked & source) < min_shared:
         return "does_not_name_subject"
     if not (_QUESTION_START.match(text) or re.search(r"\b(what|which|who|how many|how much|how long|when|where)\b", text, re.I)):
         return "no_question_word"
