@@ -227,7 +227,7 @@ def build_data(config: TuneConfig, kb_info: dict[str, Any], out: Path, emit: Cal
             dialogues, plans = _small_data(kb, recipe, config, model, report, emit)
         else:
             dialogues, plans = _roleplay_data(kb, recipe, config, model, report, out, emit)
-        rows = _export(dialogues, config, report)
+        rows = _export(dialogues, recipe, report)
         emit("data", 3, 4, f"{len(rows)} training records; replay answers from the base model")
         if recipe.replay_share > 0:
             from mimir.generate.recipe import replay_records
@@ -336,14 +336,25 @@ def _replay_with_base(config: TuneConfig, n: int) -> list[dict[str, Any]]:
         base.close()
 
 
-def _export(dialogues: list[Any], config: TuneConfig, report: Any) -> list[dict[str, Any]]:
-    """Training records; dialogues marked ``system_prompt: False`` carry no system message."""
+def _export(dialogues: list[Any], recipe: Any, report: Any) -> list[dict[str, Any]]:
+    """Training records: every dialogue closed-book (answers only), and, where the recipe keeps them,
+    the dialogues with tool calls once more as the agent's trajectory (thought, call, observation,
+    answer) — the paper's agent tuning; the closed-book copy keeps the model answering without tools.
+    Dialogues marked ``system_prompt: False`` carry no system message."""
     from mimir.generate.export import export_for_training
 
     rows = export_for_training(dialogues, include_reasoning=False, include_tools=False)
+    if recipe.agent_trajectories:
+        with_tools = [d for d in dialogues if any(t.tool_calls for t in d.turns)]
+        trajectories = export_for_training(with_tools, include_reasoning=True, include_tools=True)
+        for row in trajectories:
+            row["metadata"]["trajectory"], row["metadata"]["dialogue_id"] = True, row["id"]
+            row["id"] += "-agent"
+        report.trajectories = len(trajectories)
+        rows += trajectories
     by_id = {d.id: d for d in dialogues}
     for row in rows:
-        if not by_id[row["id"]].meta.get("system_prompt", True) and row["messages"][0]["role"] == "system":
+        if not by_id[row["metadata"].get("dialogue_id", row["id"])].meta.get("system_prompt", True) and row["messages"][0]["role"] == "system":
             row["messages"] = row["messages"][1:]
     return rows
 

@@ -188,6 +188,17 @@ def test_leak_check_finds_question_text_in_training_data(tmp_path):
     assert "unrelated" in dst.read_text() and "number 3" not in dst.read_text()
 
 
+def test_leak_check_reads_tool_call_arguments():
+    """A retriever query is often the asker's question word for word: it leaks the check question too."""
+    from mimir.evaluate.evalsets import record_text
+
+    call = {"id": "c1", "type": "function", "function": {"name": "knowledge_retriever",
+                                                         "arguments": json.dumps({"query": "What is FACT number 3?"})}}
+    record = {"messages": [{"role": "user", "content": "Tell me something."},
+                           {"role": "assistant", "content": "", "tool_calls": [call]}]}
+    assert find_leaks(QUESTIONS, [record_text(record)]) == {"q3": 1}
+
+
 def test_answering_is_closed_book_batched_and_resumable(tmp_path):
     model = ScriptedModel(default=lambda conv: Reply(text=f"ans to {conv[-1]['content']}", completion_tokens=4))
     cache = tmp_path / "answers.jsonl"

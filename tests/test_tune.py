@@ -64,6 +64,12 @@ def test_roleplay_preset_builds_data_with_the_generation_engine(tmp_path, monkey
     rows = [json.loads(line) for line in Path(info["train_path"]).read_text().splitlines()]
     engine = [r for r in rows if r.get("metadata", {}).get("source") not in ("replay", "passage")]
     assert engine and all(r["messages"][-1]["role"] == "assistant" for r in rows)
+    # dialogues whose expert called the retriever train twice: closed-book, and as the agent's trajectory
+    agent = [r for r in rows if r["metadata"].get("trajectory")]
+    assert agent and len(agent) == info["trajectories"] and all(r["id"].endswith("-agent") for r in agent)
+    assert all(any(m["role"] == "tool" for m in r["messages"]) for r in agent)
+    assert not any(m["role"] == "tool" or m.get("tool_calls") for r in rows if r not in agent for m in r["messages"])
+    assert {r["metadata"]["dialogue_id"] for r in agent} <= {r["id"] for r in rows}
 
 
 def test_guided_run_uses_the_same_config_as_the_cli(tmp_path):

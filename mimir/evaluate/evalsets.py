@@ -150,8 +150,10 @@ def find_leaks(questions: Iterable[EvalQuestion], training_texts: Iterable[str])
 def record_text(record: dict[str, Any]) -> str:
     """All the text of a training record (``messages`` chat format or any JSON)."""
     messages = record.get("messages")
-    if isinstance(messages, list):
-        return "\n".join(str(m.get("content") or "") for m in messages if isinstance(m, dict))
+    if isinstance(messages, list):  # tool-call arguments too: a retriever query is often the question itself
+        return "\n".join([str(m.get("content") or "") for m in messages if isinstance(m, dict)]
+                         + [str((c.get("function") or c).get("arguments") or "") for m in messages if isinstance(m, dict)
+                            for c in m.get("tool_calls") or [] if isinstance(c, dict)])
     return json.dumps(record, ensure_ascii=False)
 
 

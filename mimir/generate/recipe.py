@@ -64,6 +64,9 @@ class RecipeConfig:
                                         "(the rest have none, so the adapter answers in any chat).")
     replay_share: float = option(0.25, help="General prompts answered by the base model itself, as a share of the "
                                  "training records (keeps general behaviour; 0 turns replay off).")
+    agent_trajectories: bool = option(
+        True, help="Dialogues whose expert called a tool are also trained as the agent's trajectory (reasoning, tool call, "
+        "observation, answer), beside their closed-book copy (role-play preset; the small preset makes no tool calls).")
     max_facts: int = option(0, help="Cap on askable facts (0: all); a small cap makes quick trial runs.")
     seed: int = option(0, help="Seed of question order and dialogue grouping.")
 
@@ -96,6 +99,7 @@ class RecipeReport:
     passages: int = 0
     subject_recitations: int = 0
     dropped_leaks: int = 0
+    trajectories: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (dict(v) if isinstance(v, Counter) else v) for k, v in self.__dict__.items()}
