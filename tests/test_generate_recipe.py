@@ -132,3 +132,36 @@ def test_fact_sentences_are_recited_under_their_subject_and_one_question_has_one
     assert "Cobalt Harbour Bank" in retainers and "office account" in retainers  # same subject: one answer
     assert len({q for q, _ in pairs if "unused retainer" in q}) == 2  # two wordings, not one repeated
     assert subject_dialogues([chunk], RecipeConfig(subject_exposures=0), "client", "lawyer", RecipeReport()) == []
+
+
+def test_some_exposures_ask_by_the_sections_topic():
+    """People ask by the topic they have in mind: two of each fact's exchanges open with it, the
+    question word lowered and a name kept capitalised; a question that names the topic stays as it is."""
+    from mimir.generate.recipe import framed
+
+    text = ("The Compliance Officer is Walter Ng. Walter Ng's extension is 655. Name searches cover the past 12 years. "
+            "Photo ID checks apply to every client within 3 days.")
+    chunk = Chunk(id="c4", text=text, source="policy.md", heading="Firm — Client Intake Policy > 4. Identity and Due Diligence")
+
+    def plan(sentence: str, target: str) -> FactPlan:
+        return FactPlan(chunk, sentence, target)
+
+    officer = plan("The Compliance Officer is Walter Ng.", "Walter Ng")
+    assert framed("Who is the Compliance Officer?", officer) == "Regarding identity and due diligence, who is the Compliance Officer?"
+    assert framed("What is Walter Ng's extension?", plan("Walter Ng's extension is 655.", "655")) == \
+        "Regarding identity and due diligence, what is Walter Ng's extension?"
+    assert framed("Name searches cover the past how many years?", plan("Name searches cover the past 12 years.", "12")) == \
+        "Regarding identity and due diligence, name searches cover the past how many years?"
+    checks = plan("Photo ID checks apply to every client within 3 days.", "3 days")
+    assert framed("Within how many days do identity checks apply?", checks) == "Within how many days do identity checks apply?"
+    about = Chunk(id="c5", text=text, source="h.md", heading="Handbook > About the Clinic")
+    assert framed("Who is the Compliance Officer?", FactPlan(about, officer.sentence, officer.target)) == \
+        "Regarding the clinic, who is the Compliance Officer?"
+
+    staff = Chunk(id="c6", text=TEXT, source="handbook.md", heading="Clinic Handbook > Opening and Staff")
+    plans = plan_facts([staff], RecipeConfig(), RecipeReport())
+    dialogues = small_dialogues(plans, RecipeConfig(questions_per_fact=6, topic_framing=2), "patient", "doctor", RecipeReport())
+    asked = [t.content for d in dialogues for t in d.turns if t.role == "user"]
+    assert sum(q.startswith("Regarding opening and staff, ") for q in asked) == 2 * sum(1 for p in plans if p.train)
+    plain = small_dialogues(plans, RecipeConfig(questions_per_fact=6, topic_framing=0), "patient", "doctor", RecipeReport())
+    assert not any(t.content.startswith("Regarding") for d in plain for t in d.turns)

@@ -58,6 +58,10 @@ class RecipeConfig:
         0, help="Times each fact sentence is recited as the answer to a question about what it opens with ('What does the "
         "policy say about an unused retainer?'). Off by default: on the law-intake dev handbook 2 exposures cost 20% more "
         "training time and moved held-out recall from 0.31/0.33 to 0.29/0.29 (within noise).")
+    topic_framing: int = option(
+        2, help="Of each fact's questions_per_fact exchanges, how many open with its section's topic ('Regarding conflict "
+        "checks, how quickly must the Records team report back?') when the question does not name it already: people ask "
+        "by the topic they have in mind, not by the sentence's grammatical subject (0 turns it off).")
     passage_words: int = option(70, min=20, help="Most words per recited passage (keeps each record within the training length).")
     holdout_per_fact: int = option(1, help="Question forms per fact kept out of training for the knowledge check (when a fact has 2+).")
     system_prompt_share: float = option(0.5, help="Share of training dialogues that carry the expert's system prompt "
@@ -348,6 +352,8 @@ def small_dialogues(plans: list[FactPlan], config: RecipeConfig, asker: str, exp
             if not plan.train:
                 continue
             question = plan.train[k % len(plan.train)]
+            if k >= config.questions_per_fact - config.topic_framing:
+                question = framed(question, plan)
             answer = answer_for(plan, k + len(question))
             problem = answer_problem(answer, plan.target, plan.sentence)
             if problem:
@@ -379,6 +385,27 @@ def small_dialogues(plans: list[FactPlan], config: RecipeConfig, asker: str, exp
                                       meta={"preset": "small", "system_prompt": with_system}))
     report.dialogues = len(dialogues)
     return dialogues
+
+
+def framed(question: str, plan: FactPlan) -> str:
+    """``question`` opened with its section's topic ("Regarding conflict checks, how quickly ...?"),
+    unless it names the topic already, the section has none, or the framed question fails the check."""
+    from mimir.generate.questions import content_words
+
+    _, topic = _document_and_topic(plan.chunk)
+    if topic == "its purpose" or not content_words(topic) or content_words(topic) & content_words(question):
+        return question
+    first = question.split(" ", 1)[0]
+    text = f"Regarding {topic}, {question if _proper(first, plan.chunk.text) else question[0].lower() + question[1:]}"
+    return text if not question_problem(text, plan.sentence, plan.target) else question
+
+
+def _proper(word: str, text: str) -> bool:
+    """A name keeps its capital after "Regarding ..., ": an acronym, or a word the text also
+    capitalises inside a sentence ("Walter Ng's extension"); "The", "Within", "Contingency" do not."""
+    if word.isupper() and len(word) > 1:
+        return True
+    return bool(re.search(rf"(?<![.!?:\n#>*-])\s+{re.escape(word)}\b", text))
 
 
 def passage_dialogues(chunks: list[Chunk], config: RecipeConfig, asker: str, expert: str, report: RecipeReport) -> list[Dialogue]:
@@ -488,6 +515,7 @@ def _document_and_topic(chunk: Chunk) -> tuple[str, str]:
     topic = re.sub(r"^(?:\d+(?:\.\d+)*|[IVX]+)[.)]?\s+", "", parts[-1])
     # a Title Case heading read in running text ("Conflict Checks" -> "conflict checks"); codes stay
     topic = " ".join(w.lower() if re.fullmatch(r"[A-Z][a-z]+[,;]?", w) else w for w in topic.split())
+    topic = re.sub(r"^about\s+", "", topic)  # "About the Clinic": the topic is "the clinic"
     return title, topic
 
 
