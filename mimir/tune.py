@@ -318,11 +318,37 @@ def _roleplay_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report:
 
     dialogues = generate_dialogues(kb, gen, model, out / "raw_dialogues.jsonl", on_dialogue)
     dialogues = [repair_dialogue(d) for d in dialogues if d.status == "ok"]
+    dialogues = _verified(dialogues, kb, model, out, report, emit)
     report.dialogues = len(dialogues)
     asker, expert = _asker_and_expert(gen)
     dialogues += passage_dialogues(chunks, recipe, asker, expert, report)
     dialogues += subject_dialogues(chunks, recipe, asker, expert, report)
     return dialogues, plans
+
+
+def _verified(dialogues: list[Any], kb: Any, model: Any, out: Path, report: Any, emit: Callable[..., None]) -> list[Any]:
+    """The engine's dialogues through verification in fix mode, the generator as judge: filters,
+    grounding against the sources, then keep / fix (the judge restates an unsupported turn) / reject,
+    with reasons in ``out/verify``. Resumable like every stage: verdicts already written are reused."""
+    from mimir.jsonl import JsonlWriter
+    from mimir.verify import VerifyConfig
+    from mimir.verify.pipeline import load_dialogues, verified_path, verify_dialogues
+
+    if not dialogues:
+        return dialogues
+    repaired = out / "repaired_dialogues.jsonl"
+    repaired.unlink(missing_ok=True)
+    with JsonlWriter(repaired) as writer:
+        writer.write_all(d.to_dict() for d in dialogues)
+
+    def on_verdict(done: int, total: int) -> None:
+        emit("data", done, total, f"verified {done}/{total}")
+
+    # near-duplicates are the point here (each fact asked several times), not a defect
+    result = verify_dialogues(repaired, kb, VerifyConfig(mode="fix", near_duplicate_threshold=0.0), judge_model=model,
+                              out_dir=out / "verify", progress=on_verdict)
+    report.verification = dict(result.by_decision)
+    return [d for d in load_dialogues(verified_path(repaired)) if d.status == "ok"]
 
 
 def _replay_with_base(config: TuneConfig, n: int) -> list[dict[str, Any]]:

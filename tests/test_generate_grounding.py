@@ -102,3 +102,18 @@ def test_a_good_answer_loses_the_ramble_after_its_fact():
     assert d.turns[1].meta["generated"].endswith("The lab is")
     assert d.turns[3].content == "At 10:15, then the lab closes."  # one sentence: nothing to trim
     assert repair_counts([d]) == {"turns": 4, "expert_trimmed": 1}
+
+
+def test_a_dialogue_cut_after_a_tool_call_ends_at_the_last_answer():
+    from mimir.types import ToolCall
+
+    d = _dialogue([
+        Turn("patient", "user", "Who leads the lab?", meta={"focus": 0}),
+        Turn("doctor", "assistant", "That is Tomasz Wierzbicki.", meta={"focus": FOCUS[0]}),
+        Turn("patient", "user", "When does the courier come?", meta={"focus": 1}),
+        Turn("doctor", "assistant", "", tool_calls=[ToolCall(id="c1", name="knowledge_retriever", arguments={"query": "courier"})]),
+        Turn("tool", "tool", "The courier collects specimens at 10:15.", tool_call_id="c1"),
+        Turn("doctor", "assistant", "", tool_calls=[ToolCall(id="c2", name="knowledge_retriever", arguments={"query": "courier"})]),
+    ])
+    repair_dialogue(d)
+    assert [t.content for t in d.turns] == ["Who leads the lab?", "That is Tomasz Wierzbicki."]

@@ -54,13 +54,20 @@ def test_data_stage_is_deterministic_and_keeps_check_questions_out(tmp_path, mon
 def test_roleplay_preset_builds_data_with_the_generation_engine(tmp_path, monkeypatch):
     from tests.test_generate_engine import roleplay
 
+    verdict = " keep"
+
+    def chooser(conversation, options):  # the judge's verdict; the first option for every other choice
+        return verdict if verdict in options else options[0]
+
     docs = _docs(tmp_path)
-    monkeypatch.setattr("mimir.models.load_model", lambda spec: ScriptedModel(default=roleplay))
+    monkeypatch.setattr("mimir.models.load_model", lambda spec: ScriptedModel(default=roleplay, chooser=chooser))
     config = TuneConfig(knowledge=str(docs), run_dir=str(tmp_path / "run"), preset="roleplay", base_model="local")
     kb = build_knowledge(config, tmp_path / "kb")
     info = build_data(config, kb, tmp_path / "d", lambda *a: None)
     assert info["preset"] == "roleplay" and info["preset_reason"] == "set in the config (roleplay)"
     assert info["dialogues"] > 0 and info["check_questions"] == 3
+    # the engine's dialogues pass verification (fix mode, the generator as judge) before export
+    assert info["verification"]["keep"] == info["dialogues"] and (tmp_path / "d" / "verify" / "verdicts.jsonl").is_file()
     rows = [json.loads(line) for line in Path(info["train_path"]).read_text().splitlines()]
     engine = [r for r in rows if r.get("metadata", {}).get("source") not in ("replay", "passage")]
     assert engine and all(r["messages"][-1]["role"] == "assistant" for r in rows)
@@ -70,6 +77,13 @@ def test_roleplay_preset_builds_data_with_the_generation_engine(tmp_path, monkey
     assert all(any(m["role"] == "tool" for m in r["messages"]) for r in agent)
     assert not any(m["role"] == "tool" or m.get("tool_calls") for r in rows if r not in agent for m in r["messages"])
     assert {r["metadata"]["dialogue_id"] for r in agent} <= {r["id"] for r in rows}
+
+    verdict = " reject"  # a judge that rejects every dialogue: only the passages are left to train on
+    info = build_data(config, kb, tmp_path / "rejected", lambda *a: None)
+    assert info["verification"]["reject"] > 0 and info["dialogues"] == 0
+    rows = [json.loads(line) for line in Path(info["train_path"]).read_text().splitlines()]
+    assert rows and all(r["metadata"].get("source") in ("replay", "passage") or "passage" in r["id"] or
+                        r["metadata"].get("model") == "recipe:passage" for r in rows)
 
 
 def test_guided_run_uses_the_same_config_as_the_cli(tmp_path):

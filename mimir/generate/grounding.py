@@ -166,8 +166,8 @@ def repair_dialogue(dialogue: Dialogue) -> Dialogue:
             turn.content = "Thank you, that helps." if turn.speaker == asker else "Please go on."
             counts["other_short"] += 1
     dialogue.turns = [t for i, t in enumerate(dialogue.turns) if i not in drop]
-    while dialogue.turns and dialogue.turns[-1].speaker != s.target_role:
-        dialogue.turns.pop()  # a trailing question or remark teaches the expert nothing
+    while dialogue.turns and (dialogue.turns[-1].speaker != s.target_role or dialogue.turns[-1].tool_calls):
+        dialogue.turns.pop()  # a trailing question, remark or unanswered tool call teaches the expert nothing
     dialogue.meta["repairs"] = dict(counts)
     return dialogue
 

@@ -104,6 +104,7 @@ class RecipeReport:
     subject_recitations: int = 0
     dropped_leaks: int = 0
     trajectories: int = 0
+    verification: dict = field(default_factory=dict)  # role-play preset: keep / fix / reject counts
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (dict(v) if isinstance(v, Counter) else v) for k, v in self.__dict__.items()}
