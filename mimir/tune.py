@@ -224,7 +224,7 @@ def build_data(config: TuneConfig, kb_info: dict[str, Any], out: Path, emit: Cal
     model = load_model(config.model)
     try:
         if preset == "small":
-            dialogues, plans = _small_data(kb, recipe, config, model, report, emit)
+            dialogues, plans = _small_data(kb, recipe, config, model, report, out, emit)
         else:
             dialogues, plans = _roleplay_data(kb, recipe, config, model, report, out, emit)
         rows = _export(dialogues, recipe, report)
@@ -270,7 +270,7 @@ def build_data(config: TuneConfig, kb_info: dict[str, Any], out: Path, emit: Cal
             "knowledge_base": kb_info["knowledge_base"]}
 
 
-def _small_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report: Any, emit: Callable[..., None]):
+def _small_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report: Any, out: Path, emit: Callable[..., None]):
     from mimir.generate.recipe import (add_model_questions, passage_dialogues, plan_facts, small_dialogues, split_held_out,
                                        subject_dialogues)
     from mimir.generate.config import GenerateConfig
@@ -286,7 +286,7 @@ def _small_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report: An
     dialogues = small_dialogues(plans, recipe, asker, expert, report)
     dialogues += passage_dialogues(chunks, recipe, asker, expert, report)
     dialogues += subject_dialogues(chunks, recipe, asker, expert, report)
-    return dialogues, plans
+    return _verified(dialogues, kb, model, out, report, emit, mode="filter"), plans
 
 
 def _asker_and_expert(gen: Any) -> tuple[str, str]:
@@ -318,7 +318,7 @@ def _roleplay_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report:
 
     dialogues = generate_dialogues(kb, gen, model, out / "raw_dialogues.jsonl", on_dialogue)
     dialogues = [repair_dialogue(d) for d in dialogues if d.status == "ok"]
-    dialogues = _verified(dialogues, kb, model, out, report, emit)
+    dialogues = _verified(dialogues, kb, model, out, report, emit, mode="fix")
     report.dialogues = len(dialogues)
     asker, expert = _asker_and_expert(gen)
     dialogues += passage_dialogues(chunks, recipe, asker, expert, report)
@@ -326,17 +326,18 @@ def _roleplay_data(kb: Any, recipe: Any, config: TuneConfig, model: Any, report:
     return dialogues, plans
 
 
-def _verified(dialogues: list[Any], kb: Any, model: Any, out: Path, report: Any, emit: Callable[..., None]) -> list[Any]:
-    """The engine's dialogues through verification in fix mode, the generator as judge: filters,
-    grounding against the sources, then keep / fix (the judge restates an unsupported turn) / reject,
-    with reasons in ``out/verify``. Resumable like every stage: verdicts already written are reused."""
+def _verified(dialogues: list[Any], kb: Any, model: Any, out: Path, report: Any, emit: Callable[..., None],
+              mode: str) -> list[Any]:
+    """Dialogues through verification, with reasons in ``out/verify``: ``filter`` (the small preset's
+    extractive dialogues: structure, repeats, language, grounding against the sources) or ``fix`` (the
+    role-play engine's: the same, then the generator as judge keeps, fixes or rejects each)."""
     from mimir.jsonl import JsonlWriter
     from mimir.verify import VerifyConfig
     from mimir.verify.pipeline import load_dialogues, verified_path, verify_dialogues
 
     if not dialogues:
         return dialogues
-    repaired = out / "repaired_dialogues.jsonl"
+    repaired = out / "unverified_dialogues.jsonl"
     repaired.unlink(missing_ok=True)
     with JsonlWriter(repaired) as writer:
         writer.write_all(d.to_dict() for d in dialogues)
@@ -345,8 +346,8 @@ def _verified(dialogues: list[Any], kb: Any, model: Any, out: Path, report: Any,
         emit("data", done, total, f"verified {done}/{total}")
 
     # near-duplicates are the point here (each fact asked several times), not a defect
-    result = verify_dialogues(repaired, kb, VerifyConfig(mode="fix", near_duplicate_threshold=0.0), judge_model=model,
-                              out_dir=out / "verify", progress=on_verdict)
+    result = verify_dialogues(repaired, kb, VerifyConfig(mode=mode, near_duplicate_threshold=0.0),  # type: ignore[arg-type]
+                              judge_model=model if mode != "filter" else None, out_dir=out / "verify", progress=on_verdict)
     report.verification = dict(result.by_decision)
     return [d for d in load_dialogues(verified_path(repaired)) if d.status == "ok"]
 

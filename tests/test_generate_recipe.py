@@ -165,3 +165,17 @@ def test_some_exposures_ask_by_the_sections_topic():
     assert sum(q.startswith("Regarding opening and staff, ") for q in asked) == 2 * sum(1 for p in plans if p.train)
     plain = small_dialogues(plans, RecipeConfig(questions_per_fact=6, topic_framing=0), "patient", "doctor", RecipeReport())
     assert not any(t.content.startswith("Regarding") for d in plain for t in d.turns)
+
+
+def test_two_values_of_one_sentence_are_never_asked_in_the_same_dialogue():
+    text = "Family law matters require $2,500, or $1,000 where the client is on an approved payment plan. " \
+           "Commercial disputes require a retainer of $5,000. Reception opens at 08:30."
+    chunk = Chunk(id="c7", text=text, source="policy.md", heading="Policy > Retainers")
+    plans = plan_facts([chunk], RecipeConfig(), RecipeReport())
+    assert sum(p.sentence.startswith("Family law") and bool(p.train) for p in plans) == 2
+    dialogues = small_dialogues(plans, RecipeConfig(questions_per_fact=4), "client", "lawyer", RecipeReport())
+    for d in dialogues:
+        answers = [t.meta["focus"] for t in d.turns if t.role == "assistant"]
+        assert len(answers) == len(set(answers))
+    asked = Counter(t.meta["target"] for d in dialogues for t in d.turns if t.role == "user")
+    assert set(asked.values()) == {4}  # every fact still asked questions_per_fact times

@@ -43,6 +43,7 @@ def test_data_stage_is_deterministic_and_keeps_check_questions_out(tmp_path, mon
     second = build_data(config, kb, tmp_path / "d2", lambda *a: None)
     assert Path(first["train_path"]).read_text() == Path(second["train_path"]).read_text()
     assert first["preset"] == "small" and first["check_questions"] == 3
+    assert first["verification"]["keep"] > 0 and not first["verification"].get("reject")  # extractive: all kept
     text = Path(first["train_path"]).read_text()
     for q in QUESTIONS:
         assert q["question"] not in text

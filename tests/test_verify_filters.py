@@ -127,3 +127,12 @@ def test_near_duplicates_keep_the_first_in_order():
     twin.turns[-1].content = "Glad I could help, take care!"
     hit = index.check_and_add(twin)
     assert hit is not None and hit[0] == dialogues[0].id and hit[1] >= 0.8
+
+
+def test_a_short_answer_that_states_its_value_then_its_sentence_is_no_loop():
+    from mimir.verify.filters import repeated_ngram_ratio
+
+    assert repeated_ngram_ratio("From 8:30 to 17:30. Reception is staffed Monday to Friday from 8:30 to 17:30.") == 0.0
+    assert repeated_ngram_ratio("Take it at bedtime. " * 12) > 0.3
+    long_loop = "The clinic opens at eight and the clinic opens at eight " * 3 + "and that is all there is to say about it today."
+    assert repeated_ngram_ratio(long_loop) > 0.3

@@ -104,7 +104,7 @@ class RecipeReport:
     subject_recitations: int = 0
     dropped_leaks: int = 0
     trajectories: int = 0
-    verification: dict = field(default_factory=dict)  # role-play preset: keep / fix / reject counts
+    verification: dict = field(default_factory=dict)  # keep / fix / reject counts of the verification stage
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (dict(v) if isinstance(v, Counter) else v) for k, v in self.__dict__.items()}
@@ -368,8 +368,7 @@ def small_dialogues(plans: list[FactPlan], config: RecipeConfig, asker: str, exp
         round_items = [e for e in exchanges if e[0] == k]
         rng.shuffle(round_items)
         round_items.sort(key=lambda e: e[1].chunk.id)  # same-chunk facts share a dialogue, as a person would ask them
-        for start in range(0, len(round_items), config.facts_per_dialogue):
-            group = round_items[start:start + config.facts_per_dialogue]
+        for group in _groups(round_items, config.facts_per_dialogue):
             turns: list[Turn] = []
             for _, plan, question, answer in group:
                 turns.append(Turn(speaker=asker, role="user", content=question, meta={"target": plan.target}))
@@ -386,6 +385,22 @@ def small_dialogues(plans: list[FactPlan], config: RecipeConfig, asker: str, exp
                                       meta={"preset": "small", "system_prompt": with_system}))
     report.dialogues = len(dialogues)
     return dialogues
+
+
+def _groups(items: list[tuple[int, FactPlan, str, str]], size: int) -> list[list[tuple[int, FactPlan, str, str]]]:
+    """Consecutive exchanges in dialogues of ``size``, never two of one sentence together: their answers
+    would be the same sentence twice ("Family law matters require $2,500, or $1,000 ..." for both values)."""
+    pending, groups = list(items), []
+    while pending:
+        group = [pending.pop(0)]
+        j = 0
+        while len(group) < size and j < len(pending):
+            if any(pending[j][1].sentence == g[1].sentence for g in group):
+                j += 1
+            else:
+                group.append(pending.pop(j))
+        groups.append(group)
+    return groups
 
 
 def framed(question: str, plan: FactPlan) -> str:

@@ -132,7 +132,10 @@ def repeated_ngram_ratio(text: str, n: int = 4) -> float:
     if len(grams) < 8:
         return 0.0
     counts = Counter(grams)
-    return sum(c for c in counts.values() if c > 1) / len(grams)
+    # in a short turn, one phrase said twice is a direct answer restated ("8:30 to 17:30. Reception is
+    # staffed ... from 8:30 to 17:30."), not a loop: there a repeat must come back a third time
+    least = 2 if len(words) >= 40 else 3
+    return sum(c for c in counts.values() if c >= least) / len(grams)
 
 
 def _looks_cut(text: str) -> bool:
