@@ -337,19 +337,20 @@ def _verified(dialogues: list[Any], kb: Any, model: Any, out: Path, report: Any,
 
     if not dialogues:
         return dialogues
-    repaired = out / "unverified_dialogues.jsonl"
-    repaired.unlink(missing_ok=True)
-    with JsonlWriter(repaired) as writer:
+    candidates = out / "candidates.jsonl"  # -> candidates.verified.jsonl; the kept ones go to dialogues.jsonl
+    candidates.unlink(missing_ok=True)
+    with JsonlWriter(candidates) as writer:
         writer.write_all(d.to_dict() for d in dialogues)
 
     def on_verdict(done: int, total: int) -> None:
         emit("data", done, total, f"verified {done}/{total}")
 
     # near-duplicates are the point here (each fact asked several times), not a defect
-    result = verify_dialogues(repaired, kb, VerifyConfig(mode=mode, near_duplicate_threshold=0.0),  # type: ignore[arg-type]
+    settings = VerifyConfig(mode=mode, near_duplicate_threshold=0.0, export=False)  # type: ignore[arg-type]
+    result = verify_dialogues(candidates, kb, settings,
                               judge_model=model if mode != "filter" else None, out_dir=out / "verify", progress=on_verdict)
     report.verification = dict(result.by_decision)
-    return [d for d in load_dialogues(verified_path(repaired)) if d.status == "ok"]
+    return [d for d in load_dialogues(verified_path(candidates)) if d.status == "ok"]
 
 
 def _replay_with_base(config: TuneConfig, n: int) -> list[dict[str, Any]]:
