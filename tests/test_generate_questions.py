@@ -300,3 +300,11 @@ def test_gapped_clauses_and_label_fragments_are_rejected(question, target, reaso
                 "6 data nodes. There is a deploy freeze from 20 December to 3 January, and on Fridays each week after 15:00 UTC. "
                 "Metrics are retained for 13 months, traces for 14 days. The runbook owner of the courier service is Felipe Nunes.")
     assert question_problem(question, sentence, target) == reason
+
+
+def test_an_it_with_nothing_to_stand_for_is_rejected():
+    sentence = "Clients have 14 days to sign and return it."
+    assert question_problem("Clients have how many days to sign and return it?", sentence, "14 days") == "dangling_pronoun"
+    escalates = "If a check is still open after 5 business days, Records escalates it to the Intake Partner automatically."
+    assert question_problem("If a check is still open after how many business days, Records escalates it to the Intake "
+                            "Partner automatically?", escalates, "5 business days") is None

@@ -619,6 +619,8 @@ def question_problem(question: str, sentence: str, target: str, min_shared: int 
         return "question_word_in_name"
     if _elliptical(text):
         return "ellipsis"
+    if _dangling_it(text):
+        return "dangling_pronoun"
     relative = r"\b(?:who|which)\s+(?=(?:is|are|was|were|must|has|have)\b)"  # "a patient who is discharged" is no second question
     if len(re.findall(r"\b(what|which|who|whom|how)\b", text[:1] + re.sub(relative, "", text[1:]), re.I)) > 1:
         return "two_question_words"  # "From which office is each trip carries ..., which signed out?"
@@ -626,6 +628,16 @@ def question_problem(question: str, sentence: str, target: str, min_shared: int 
 
 
 _QUESTION_WORD = re.compile(r"\b(what|which|who|whom|how|when|where)\b", re.I)
+
+
+def _dangling_it(question: str) -> bool:
+    """An "it" with nothing before it to stand for: "Clients have how many days to sign and return it?"
+    (the sentence before said what "it" is; the question does not). "If a check is still open ...,
+    Records escalates it" names its check."""
+    for match in re.finditer(r"\bit\b", question, re.I):
+        if not re.search(r"\b(a|an|the|each|every|any|this|that|which|what|whose)\s+[A-Za-z-]+", question[: match.start()], re.I):
+            return True
+    return False
 
 
 def _elliptical(question: str) -> bool:
