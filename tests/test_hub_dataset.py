@@ -142,6 +142,21 @@ def test_dialogue_records_get_trainable_messages(alice, tmp_path):
     assert "wizard" in back["messages"][0]["content"].lower()
 
 
+def test_replay_records_stay_home_unless_asked(alice, tmp_path):
+    """The base model's own answers (mixed in against forgetting) are not the dataset's knowledge."""
+    rows = [{"id": "k1", "messages": _messages(1), "metadata": {"source": "mimir"}},
+            {"id": "r1", "messages": [{"role": "user", "content": "Why is the sky blue?"},
+                                      {"role": "assistant", "content": "Rayleigh scattering."}], "metadata": {"source": "replay"}}]
+    path = _write(tmp_path / "train.jsonl", rows)
+    push_dataset({"train": path}, config=DatasetPushConfig(repo_id="alice/knowledge", language=["en"]), token=CANARY)
+    assert [r["id"] for r in load_records_from_hub("alice/knowledge", split="train", token=CANARY)] == ["k1"]
+    push_dataset({"train": path}, config=DatasetPushConfig(repo_id="alice/all", language=["en"], include_replay=True), token=CANARY)
+    assert [r["id"] for r in load_records_from_hub("alice/all", split="train", token=CANARY)] == ["k1", "r1"]
+    with pytest.raises(InputFileError, match="replay"):
+        push_dataset({"train": _write(tmp_path / "replay.jsonl", rows[1:])},
+                     config=DatasetPushConfig(repo_id="alice/none", language=["en"]), token=CANARY)
+
+
 def test_repush_replaces_stale_shards_and_is_idempotent(alice, splits):
     config = DatasetPushConfig(repo_id="alice/ds", max_shard_rows=2)
     push_dataset(splits, config=config, token=CANARY)

@@ -20,6 +20,10 @@ class DatasetPushConfig:
         False, help="Also upload the private knowledge files under knowledge/. Off by default: only their NAMES are listed."
     )
     max_shard_rows: int = option(50_000, min=1, help="Rows per parquet shard.")
+    include_replay: bool = option(
+        False, help="Also push the replay records (the base model's own answers to general prompts, mixed into training "
+        "against forgetting). Off: they are the base model's words, not the dataset's knowledge, and may be wrong."
+    )
 
 
 @dataclass

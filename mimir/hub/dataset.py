@@ -46,6 +46,10 @@ def push_dataset(
     if config.max_shard_rows < 1:
         raise HubError("max_shard_rows must be at least 1")
     records = {name: read_split(path) for name, path in splits.items()}
+    if not config.include_replay:
+        records = {name: [r for r in rs if not _is_replay(r)] for name, rs in records.items()}
+        if not any(records.values()):
+            raise InputFileError("every record is a replay record (the base model's own answers); nothing to push")
     all_records = [r for rs in records.values() for r in rs]
     found = provenance.collect(all_records)
     found["sources"] = list(dict.fromkeys([provenance.source_name(s) for s in knowledge_sources] + [
@@ -94,6 +98,11 @@ def push_dataset(
         return session.push(
             config.repo_id, "dataset", private=config.private, uploads=uploads, card=card, keep=keep, what="dataset"
         )
+
+
+def _is_replay(record: dict[str, Any]) -> bool:
+    metadata = record.get("metadata")
+    return isinstance(metadata, dict) and metadata.get("source") == "replay"
 
 
 def load_dataset_from_hub(
