@@ -179,3 +179,12 @@ def test_two_values_of_one_sentence_are_never_asked_in_the_same_dialogue():
         assert len(answers) == len(set(answers))
     asked = Counter(t.meta["target"] for d in dialogues for t in d.turns if t.role == "user")
     assert set(asked.values()) == {4}  # every fact still asked questions_per_fact times
+
+
+def test_a_direct_answer_names_every_member_of_a_joined_name():
+    from mimir.generate.recipe import _value_lead
+
+    sentence = "The first consultation is held in the Harbour Room or the Linden Room on the 7th floor."
+    assert _value_lead("Harbour Room", sentence) == "The Harbour Room or the Linden Room."
+    assert _value_lead("Walter Ng", "Suspicions are reported to Walter Ng alone.") == "Walter Ng."
+    assert _value_lead("2,500", "Family law matters require $2,500, or $1,000 on a payment plan.") == "$2,500."

@@ -313,11 +313,16 @@ def _record_answer(sentence: str, target: str) -> str | None:
 def _value_lead(target: str, sentence: str = "") -> str:
     """The value as a one-line answer, as the sentence writes it: "$2,500." (the currency sign kept),
     "The Intake Coordinator." (a role keeps its article)."""
-    before = sentence[: sentence.find(target)] if target in sentence else ""
+    at = sentence.find(target)
+    before = sentence[:at] if at >= 0 else ""
+    # a name joined to another ("the Harbour Room or the Linden Room"): the lead names both, not one
+    joined = re.match(r"\s+(or|and)\s+((?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)", sentence[at + len(target):]) if at >= 0 else None
     if before.endswith(("$", "€", "£")):
         target = before[-1] + target
     elif re.search(r"\b[Tt]he $", before) and target[:1].isupper():
         target = "the " + target
+    if joined and target[:1].isupper() or joined and target.startswith("the "):
+        target = f"{target} {joined.group(1)} {joined.group(2)}"
     return (target[0].upper() + target[1:] if target[:1].islower() else target) + "."
 
 
