@@ -59,9 +59,9 @@ class RecipeConfig:
         "policy say about an unused retainer?'). Off by default: on the law-intake dev handbook 2 exposures cost 20% more "
         "training time and moved held-out recall from 0.31/0.33 to 0.29/0.29 (within noise).")
     topic_framing: int = option(
-        2, help="Of each fact's questions_per_fact exchanges, how many open with its section's topic ('Regarding conflict "
-        "checks, how quickly must the Records team report back?') when the question does not name it already: people ask "
-        "by the topic they have in mind, not by the sentence's grammatical subject (0 turns it off).")
+        0, help="Of each fact's questions_per_fact exchanges, how many open with its section's topic ('Regarding conflict "
+        "checks, how quickly must the Records team report back?') when the question does not name it already. Off by "
+        "default: 2 framed exchanges left law-intake dev recall where it was (0.44 / 0.38 vs 0.44 / 0.42).")
     passage_words: int = option(70, min=20, help="Most words per recited passage (keeps each record within the training length).")
     holdout_per_fact: int = option(1, help="Question forms per fact kept out of training for the knowledge check (when a fact has 2+).")
     system_prompt_share: float = option(0.5, help="Share of training dialogues that carry the expert's system prompt "
