@@ -108,7 +108,8 @@ def test_guided_run_uses_the_same_config_as_the_cli(tmp_path):
 def test_tune_end_to_end_on_the_embedded_model_and_resume(tmp_path):
     docs = _docs(tmp_path)
     config = TuneConfig(knowledge=str(docs), run_dir=str(tmp_path / "run"), recipe={"questions_per_fact": 2},
-                        train={"max_steps": 2, "save_steps": 1}, check={"general_passages": 2, "max_new_tokens": 16, "trained_sample": 4})
+                        train={"max_steps": 2, "save_steps": 1}, check={"general_passages": 2, "max_new_tokens": 16, "trained_sample": 4,
+                                                                                       "chat_prompts": 2})
     events: list[StageEvent] = []
     result = tune(config, progress=events.append)
     assert not result.stopped
@@ -122,7 +123,11 @@ def test_tune_end_to_end_on_the_embedded_model_and_resume(tmp_path):
             assert low <= check[side][mode]["recall"] <= high
         assert check[side]["general_perplexity"] > 1
     assert check["tuned"]["stored"]["questions"] == 4  # the adapter's own training questions, asked again
+    # chat drift: both models scored on the base model's own answers to general chat prompts
+    assert len(check["details"]["base"]["chat_texts"]) == 2 and check["base"]["chat_perplexity"] > 1
+    assert check["chat_perplexity_change"] == round(check["tuned"]["chat_perplexity"] / check["base"]["chat_perplexity"] - 1, 3)
     assert "## Knowledge check" in Path(result.paths["card"]).read_text()
+    assert "chat drift" in Path(result.paths["card"]).read_text()
     assert "knowledge check on 3 held-out questions" in result.summary()
     again: list[StageEvent] = []
     tune(config, progress=again.append)

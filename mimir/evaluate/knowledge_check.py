@@ -7,7 +7,9 @@ tuning cost elsewhere?
   comes with a bootstrap 95% interval.
 - **Forgetting**: perplexity of base and tuned model on general text that ships offline with
   Python itself (``pydoc_data.topics``: the language reference's topic pages), so the check needs
-  no download and reads the same on every machine.
+  no download and reads the same on every machine; and **chat drift**: perplexity of both on the
+  base model's own answers to general chat prompts (``check_chat_prompts``, never used for
+  training replay) — how far tuning moved everyday answers, not only prose.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class CheckConfig:
     seed: int = 0
     examples: int = 6
     trained_sample: int = 40  # training questions asked again: "stored" (learnt) vs "generalised" (held-out)
+    chat_prompts: int = 16  # general chat prompts for the chat-drift figure (0: skip it)
 
 
 def general_passages(n: int) -> list[str]:
@@ -63,6 +66,20 @@ def perplexity(model: Any, tokenizer: Any, passages: list[str], max_tokens: int 
             total_nll += float(out.loss) * n
             total_tokens += n
     return math.exp(total_nll / max(1, total_tokens))
+
+
+def chat_texts(model: Any, n: int, max_new_tokens: int = 64) -> list[str]:
+    """The base model's greedy answers to ``n`` general chat prompts, each as one chat-formatted text."""
+    from mimir.models.base import GenerationSettings
+    from mimir.prompts import load_prompts
+
+    prompts = [str(p) for p in load_prompts("evaluate")["check_chat_prompts"]][:n]
+    if not prompts:
+        return []
+    replies = model.generate([[{"role": "user", "content": p}] for p in prompts],
+                             GenerationSettings(max_new_tokens=max_new_tokens, temperature=0.0))
+    chats = [[{"role": "user", "content": p}, {"role": "assistant", "content": r.text.strip()}] for p, r in zip(prompts, replies)]
+    return [model.tokenizer.apply_chat_template(c, tokenize=False) for c in chats if c[1]["content"]]
 
 
 def recall(questions: list[EvalQuestion], answers: list[str], n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
@@ -115,6 +132,9 @@ def knowledge_check(
         base = LocalModel(None if base_model == "embedded" else base_model)
         try:
             base_result = check_model(base, questions, system, config)
+            if config.chat_prompts:
+                base_result["chat_texts"] = chat_texts(base, config.chat_prompts)
+                base_result["chat_perplexity"] = round(perplexity(base.model, base.tokenizer, base_result["chat_texts"]), 2)
         finally:
             base.close()
     results["base"] = base_result
@@ -122,6 +142,8 @@ def knowledge_check(
         tuned = LocalModel(None if base_model == "embedded" else base_model, adapter=adapter_dir)
         try:
             results["tuned"] = check_model(tuned, questions, system, config)
+            if base_result.get("chat_texts"):
+                results["tuned"]["chat_perplexity"] = round(perplexity(tuned.model, tuned.tokenizer, base_result["chat_texts"]), 2)
             if trained:
                 sample = trained[: config.trained_sample]
                 answers = _answers(tuned, sample, None, config.max_new_tokens)
@@ -140,9 +162,12 @@ def summarize(results: dict[str, Any], questions: list[EvalQuestion], examples: 
     out: dict[str, Any] = {"questions": len(questions)}
     for name, r in (("base", base), ("tuned", tuned)):
         if r:
-            out[name] = {k: r[k] for k in ("with_system_prompt", "without_system_prompt", "general_perplexity", "stored") if k in r}
+            out[name] = {k: r[k] for k in ("with_system_prompt", "without_system_prompt", "general_perplexity", "chat_perplexity",
+                                           "stored") if k in r}
     if tuned:
         out["perplexity_change"] = round(tuned["general_perplexity"] / base["general_perplexity"] - 1, 3)
+        if tuned.get("chat_perplexity") and base.get("chat_perplexity"):
+            out["chat_perplexity_change"] = round(tuned["chat_perplexity"] / base["chat_perplexity"] - 1, 3)
         rows = []
         for i, q in enumerate(questions[:examples]):
             rows.append({"question": q.question, "key_facts": q.key_facts,
@@ -167,4 +192,7 @@ def format_check(summary: dict[str, Any]) -> str:
                      f"of {stored['questions']} of its own training questions")
     if "perplexity_change" in summary:
         lines.append(f"  general perplexity change: {summary['perplexity_change']:+.1%}")
+    if "chat_perplexity_change" in summary:
+        lines.append(f"  chat drift: {summary['chat_perplexity_change']:+.1%} perplexity on the base model's own answers "
+                     "to general chat prompts")
     return "\n".join(lines)

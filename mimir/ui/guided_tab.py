@@ -148,6 +148,8 @@ def result_markdown(result: Any) -> str:
     text += md_table(["model", "recall with system prompt [95% CI]", "recall without", "general perplexity"], rows)
     if "perplexity_change" in check:
         text += f"\n\nGeneral perplexity change (forgetting): {check['perplexity_change']:+.1%}"
+    if "chat_perplexity_change" in check:
+        text += f"\n\nChat drift (perplexity on the base model's own general answers): {check['chat_perplexity_change']:+.1%}"
     stored = (check.get("tuned") or {}).get("stored")
     if stored:
         held_out = check["tuned"]["without_system_prompt"]["recall"]
