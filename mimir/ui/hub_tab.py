@@ -81,10 +81,6 @@ def _has_records(path: Path) -> bool:
 
 def push_dataset(session: Session, repo_id: str, private: bool, splits: list[str], include_knowledge: bool,
                  license_id: str, oauth_token: gr.OAuthToken | None = None) -> str:
-    from mimir.config import config_from_dict
-    from mimir.hub import DatasetPushConfig
-    from mimir.hub import push_dataset as push
-
     available = dataset_splits(session)
     chosen = {name: str(available[name]) for name in splits or [] if name in available}
     return push_dataset_files(session, chosen, splits, available, repo_id, private, include_knowledge, license_id, oauth_token)
@@ -130,10 +126,6 @@ def push_dataset_files(session: Session, chosen: dict[str, str], splits: list[st
 
 def push_adapter(session: Session, run: str, repo_id: str, private: bool, merged_repo: str, license_id: str,
                  oauth_token: gr.OAuthToken | None = None) -> str:
-    from mimir.config import config_from_dict
-    from mimir.hub import AdapterPushConfig
-    from mimir.hub import push_adapter as push
-
     adapter = _run_folder(session, run) / "adapter"
     if not adapter.is_dir():
         raise gr.Error("Pick a finished training run (its adapter/ folder) from the list.")
