@@ -308,3 +308,27 @@ def test_an_it_with_nothing_to_stand_for_is_rejected():
     escalates = "If a check is still open after 5 business days, Records escalates it to the Intake Partner automatically."
     assert question_problem("If a check is still open after how many business days, Records escalates it to the Intake "
                             "Partner automatically?", escalates, "5 business days") is None
+
+
+@pytest.mark.parametrize("question, sentence, target, reason", [
+    ("What number may crew offer a goodwill voucher worth up to £?", "Crew may offer a goodwill voucher worth up to £20 without approval.",
+     "20", "currency_split"),
+    ("How many is the Grey Heron licensed to carry?", "The Grey Heron is licensed to carry 148 passengers.", "148", "count_without_noun"),
+    ("Unless the noticeboard says otherwise, every sailing leaves from berth 2 at what?",
+     "Unless the noticeboard says otherwise, every sailing leaves from berth 2 at Pellow Quay.", "Pellow Quay", "bare_what"),
+    ("The Sea Pink may carry 96 and the Little Auk no more than what number?",
+     "The Sea Pink may carry 96 and the Little Auk no more than 42.", "42", "ellipsis"),
+])
+def test_fragments_found_on_the_blind_ferry_handbook_are_rejected(question, sentence, target, reason):
+    assert question_problem(question, sentence, target) == reason
+
+
+def test_italic_names_lose_their_marks_and_places_are_not_asked_with_who():
+    from mimir.facts.text import sentences, wh_phrase
+
+    assert sentences("Card payments are accepted on board the *Grey Heron* and the _Sea Pink_.\n\n* a bullet item") == [
+        "Card payments are accepted on board the Grey Heron and the Sea Pink.", "a bullet item"]
+    assert wh_phrase("Pellow Quay") != "who" and wh_phrase("Islander Card") != "who" and wh_phrase("Renata Solberg") == "who"
+    texts = [q.text for q in questions_for("Route: Pellow Quay to Carrick Enys; Vessel: Little Auk; Crossing time: 25 minutes",
+                                           "Little Auk")]
+    assert texts and not any(t.startswith("For route") and ", who " in t for t in texts)

@@ -51,6 +51,8 @@ def clean_text(text: str, table_header: list[str] | None = None) -> str:
         header = table_header
         for i, line in enumerate(lines):
             line = re.sub(r"\*\*(.+?)\*\*|`([^`]+)`", lambda m: m.group(1) or m.group(2), line)  # bold / code marks
+            # italics ("the *Sea Pink*"): a name in emphasis is still the name; "* item" bullets keep their space
+            line = re.sub(r"(?<![\w*])([*_])(?=\S)([^*_\n]+?)(?<=\S)\1(?![\w*])", r"\2", line)
             if line.startswith("|"):
                 cells = _cells(line)
                 if current:
@@ -306,7 +308,10 @@ _WH_RULES: list[tuple[re.Pattern[str], str]] = [
 ]
 # Capitalised words that make a name a title or a place, not a person.
 _NOT_PEOPLE = re.compile(r"\b(Director|Manager|Officer|Lead|Nurse|Room|Wing|Lot|Road|Clinic|Ledger|Reminder|Code|Health|"
-                         r"Control|Scale|Handbook|Hospital|Desk|Suite|Platform|Portal|Team|Unit|Office)\b")
+                         r"Control|Scale|Handbook|Hospital|Desk|Suite|Platform|Portal|Team|Unit|Office|"
+                         # places and things named like people ("Pellow Quay", "Islander Card")
+                         r"Quay|Harbour|Harbor|Point|Landing|Street|Square|Station|Building|Bank|Hall|Centre|Center|Park|"
+                         r"Bridge|Airport|Port|Pier|Island|Bay|Avenue|Lane|Card|Line|Service|School|College|Library|Court)\b")
 
 
 def phrase_in(clause: str, fact: str) -> str:

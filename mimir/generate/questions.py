@@ -30,6 +30,8 @@ _FUNCTION = set(
     "than as must should can may will which who whom what when where how that it its this there also only no not do does "
     "did i you we they he she me my our your their about any some".split())
 _BAD_PATTERNS = [
+    (re.compile(r"^how many (is|are|was|were)\b", re.I), "count_without_noun"),  # "How many is the ferry licensed to carry?"
+    (re.compile(r"\b(at|in|on|from|to|by|with)\s+what\s*\?$", re.I), "bare_what"),  # "... leaves from berth 2 at what?"
     (re.compile(r"\b(the|a|an|and)\s+(what|which|who|how many|how much)\b|\bof\s+(what|which|who)\b", re.I), "question_word_in_name"),
     (re.compile(r"^(about|for|regarding)\b[^?]*:\s", re.I), "template_fragment"),
     (re.compile(r"^(what|which [a-z]+|how many [a-z°]+|who),\s+for\b", re.I), "template_fragment"),
@@ -77,6 +79,7 @@ _BAD_PATTERNS = [
     (re.compile(r"^[^?]{2,80}:\s+(a|an|the)\s", re.I), "template_fragment"),
     # "In what do lunchtime clubs run?": a place asked with a bare "what" (the builders also ask "where")
     (re.compile(r"^(in|at|on) what (do|does|did|is|are|was|were)\b", re.I), "place_asked_with_what"),
+    (re.compile(r"[$€£¥](?!\s*\d)"), "currency_split"),  # "a goodwill voucher worth up to £?": the sign without its amount
 ]
 IN_PLACE_MAX_WORDS = 22
 MAX_WORDS = 32
@@ -555,8 +558,15 @@ def _record_question(sentence: str, target: str) -> str | None:
         return _tidy(f"For {row}, {key} {phrase}") if phrase != "what" else None
     if kind == "question":  # "For storage class Oxidisers, who may issue them?"
         return _tidy(f"For {row}, {key[0].lower() + key[1:]} them")
-    wh = "who" if phrase == "who" else "what"
+    # a name in a column asks "who" only when the column is a person's role ("backup physician"),
+    # not for a vessel, a system or a room that happens to be named like one
+    wh = "who" if phrase == "who" and _PERSON_COLUMN.search(key) else "what"
     return _tidy(f"For {row}, {wh} is the {key}")
+
+
+_PERSON_COLUMN = re.compile(r"\b(lead|owner|contact|manager|officer|supervisor|coordinator|director|head|chair|person|staff|"
+                            r"physician|doctor|nurse|teacher|engineer|lawyer|partner|master|captain|skipper|driver|on-call|"
+                            r"primary|secondary|backup|deputy|responsible|approver|who)\b", re.I)
 
 
 BUILDERS = (fronted_copular, subject_first, passive, do_support, labelled, keyed_value, appositive, fronted, in_place)
@@ -646,11 +656,15 @@ def _elliptical(question: str) -> bool:
     it pages the secondary, at 20 minutes the engineering manager?". Readable to some, but not a question
     a person asks; the source sentence carries the fact in the passages."""
     head, sep, tail = question.rstrip("?").rpartition(", ")  # not the comma of "11,400"
+    reach = 4  # words before the question word in a gapped tail ("traces for how many days")
+    if not sep and re.search(r"\s+and\s+the\s", question):  # "X may carry 96 and the Y no more than what number?"
+        head, sep, tail = question.rstrip("?").rpartition(" and ")
+        reach = 6
     tail = re.sub(r"^\s*(and|or|but)\s+", "", tail)
     if not sep or _has_finite_verb(tail) or re.match(r"\s*(with|including|except|excluding|plus)\b", tail):
         return False  # "..., with p99 latency under 250 ms?" modifies; it leaves no verb out
     if _QUESTION_WORD.search(tail):  # the question word opens the gapped clause: "traces for how many days"
-        return not _QUESTION_WORD.search(head) and bool(re.match(r"\s*(?:\S+\s+){0,4}(?:what|which|who|how)\b", tail, re.I))
+        return not _QUESTION_WORD.search(head) and bool(re.match(rf"\s*(?:\S+\s+){{0,{reach}}}(?:what|which|who|how)\b", tail, re.I))
     return bool(re.search(r"\d", tail)) and len(tail.split()) >= 4 and bool(_QUESTION_WORD.search(head))
 
 
