@@ -332,3 +332,10 @@ def test_italic_names_lose_their_marks_and_places_are_not_asked_with_who():
     texts = [q.text for q in questions_for("Route: Pellow Quay to Carrick Enys; Vessel: Little Auk; Crossing time: 25 minutes",
                                            "Little Auk")]
     assert texts and not any(t.startswith("For route") and ", who " in t for t in texts)
+
+
+def test_this_with_its_noun_is_asked_with_the():
+    texts = [q.text for q in questions_for("This policy is next due for review in September 2026.", "September 2026")]
+    assert texts and all("this policy" not in t.lower() for t in texts) and any("the policy" in t.lower() for t in texts)
+    assert question_problem("Is this for the clinic on weekdays at all?", "The clinic opens at 08:00 on weekdays.", "08:00") \
+        == "pronoun_subject"

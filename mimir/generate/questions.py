@@ -53,8 +53,8 @@ _BAD_PATTERNS = [
                 r"[A-Z][A-Za-z0-9.-]*\s+what(\s+number)?\b(?!\s+(is|are|was|were|do|does|did|must|should|can|will)\b)"),
      "question_word_in_name"),
     (re.compile(r"\*\*|`"), "markup"),
-    (re.compile(r"\bones\b|\b(is|are|was|were|do|does|did|must|can|should|will)\s+(it|they|this|these|those)\b", re.I),
-     "pronoun_subject"),
+    (re.compile(r"\bones\b|\b(is|are|was|were|do|does|did|must|can|should|will)\s+(it|they|(this|these|those)(?!\s+(?!(?:for|from|about|with|into|and|the)\b)[a-z]{3,}))\b", re.I),
+     "pronoun_subject"),  # "is this policy" names its noun; "is this" alone does not
     (re.compile(r"\b(extension|ext\.?|port|room|pager|version|cabinet|building|office|bay|locker|shelf|cupboard|lab|laboratory|"
                 r"point|gate|door|level|block|wing|bus)\s+(what|which)\b|\b(on|at|in)\s+(extension|port|room|pager)\?$", re.I),
      "question_word_in_name"),
@@ -804,6 +804,8 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     out: list[FactQuestion] = []
 
     def keep(text: str | None, form: str) -> None:
+        if text:  # "this policy" said inside the document is "the policy" to someone asking about it
+            text = re.sub(r"\b([Tt])(?:his|hese|hose) (?=[a-z]{3,})", lambda m: "The " if m.group(1) == "T" else "the ", text)
         if text and not question_problem(text, sentence, target) and text not in {q.text for q in out}:
             out.append(FactQuestion(text=text, sentence=sentence, target=target, form=form))
 
