@@ -339,3 +339,11 @@ def test_this_with_its_noun_is_asked_with_the():
     assert texts and all("this policy" not in t.lower() for t in texts) and any("the policy" in t.lower() for t in texts)
     assert question_problem("Is this for the clinic on weekdays at all?", "The clinic opens at 08:00 on weekdays.", "08:00") \
         == "pronoun_subject"
+
+
+def test_the_last_item_of_a_list_of_phrases_is_no_gapped_clause():
+    sentence = ("Enhanced due diligence applies to politically exposed persons, to clients paying from a third-party account, "
+                "and to any transaction above $250,000.")
+    question = ("Enhanced due diligence applies to politically exposed persons, to clients paying from a third-party account, "
+                "and to any transaction above how much?")
+    assert question_problem(question, sentence, "250,000") is None

@@ -661,6 +661,9 @@ def _elliptical(question: str) -> bool:
         head, sep, tail = question.rstrip("?").rpartition(" and ")
         reach = 6
     tail = re.sub(r"^\s*(and|or|but)\s+", "", tail)
+    first = tail.split(" ", 1)[0].lower() if tail.strip() else ""
+    if first in _PREPS and f", {first} " in head.lower():
+        return False  # the last item of a list of phrases: "applies to X, to Y, and to any transaction above how much?"
     if not sep or _has_finite_verb(tail) or re.match(r"\s*(with|including|except|excluding|plus)\b", tail):
         return False  # "..., with p99 latency under 250 ms?" modifies; it leaves no verb out
     if _QUESTION_WORD.search(tail):  # the question word opens the gapped clause: "traces for how many days"
