@@ -151,10 +151,11 @@ def repair_dialogue(dialogue: Dialogue) -> Dialogue:
             seen_expert.add(key)
         elif turn.speaker == asker and isinstance(turn.meta.get("focus"), int):
             k = min(turn.meta["focus"], len(s.focus) - 1)
-            problem = asker_problem(turn.content, s.focus[k], hints[k] if len(hints) == len(s.focus) else "")
+            hint = hints[k] if len(hints) == len(s.focus) else ""
+            problem = asker_problem(turn.content, s.focus[k], hint)
             if problem:
                 turn.meta["generated"], turn.meta["question_problem"] = turn.content, problem
-                built = rule_question(s.focus[k], hints[k] if len(hints) == len(s.focus) else "", int(stable_id(dialogue.id, i), 16))
+                built = rule_question(s.focus[k], hint, int(stable_id(dialogue.id, i), 16))
                 if built:
                     turn.content = built
                     counts["question_rule_built"] += 1

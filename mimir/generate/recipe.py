@@ -321,7 +321,7 @@ def _value_lead(target: str, sentence: str = "") -> str:
         target = before[-1] + target
     elif re.search(r"\b[Tt]he $", before) and target[:1].isupper():
         target = "the " + target
-    if joined and target[:1].isupper() or joined and target.startswith("the "):
+    if joined and (target[:1].isupper() or target.startswith("the ")):
         target = f"{target} {joined.group(1)} {joined.group(2)}"
     return (target[0].upper() + target[1:] if target[:1].islower() else target) + "."
 
