@@ -347,3 +347,58 @@ def test_the_last_item_of_a_list_of_phrases_is_no_gapped_clause():
     question = ("Enhanced due diligence applies to politically exposed persons, to clients paying from a third-party account, "
                 "and to any transaction above how much?")
     assert question_problem(question, sentence, "250,000") is None
+
+
+def test_a_key_contacts_line_is_asked_by_role_by_name_and_for_its_extension():
+    from mimir.generate.questions import contact_line
+
+    line = "Captain Tobias Penhallow, Senior Master of the Grey Heron, extension 231"
+    contact = contact_line(line)
+    assert contact.targets() == ["Captain Tobias Penhallow", "Senior Master of the Grey Heron", "extension 231"]
+    assert _texts(line, "Captain Tobias Penhallow")[0] == "Who is the Senior Master of the Grey Heron?"
+    assert _texts(line, "Senior Master of the Grey Heron")[0] == "What is the role of Captain Tobias Penhallow?"
+    assert _texts(line, "extension 231") == ["What is the extension of the Senior Master of the Grey Heron?",
+                                             "What is Captain Tobias Penhallow's extension?",
+                                             "Which extension reaches the Senior Master of the Grey Heron?"]
+    assert contact.sentence() == "Captain Tobias Penhallow is the Senior Master of the Grey Heron, on extension 231."
+    assert contact_line("Priya Castellane, Customer Care Lead, care@example.org").key == "email"
+    assert contact_line("Marta Silva, Head of Nursing").value == ""
+    # three capitalised parts that are no person, role and way to reach them
+    assert contact_line("Calder Building, 51 Wharf Lane, Port Ellery") is None
+    assert contact_line("Kestrel Sound Ferries, Pellow Quay, Cornwall") is None
+    assert contact_line("Marta Silva, Lisbon") is None
+
+
+def test_a_handbook_written_as_we_is_asked_as_you():
+    assert _texts("We keep lost property for 28 days.", "28 days")[0] == "How long do you keep lost property?"
+    assert _texts("We open the doors at 06:30 on weekdays.", "06:30")[0] == "What time do you open the doors on weekdays?"
+    # "you" stands for the writer only where the sentence speaks as "we"
+    assert question_problem("How long do you keep lost property?", "Lost property is kept for 28 days.", "28 days") \
+        == "pronoun_subject"
+
+
+@pytest.mark.parametrize("sentence, target, expected", [
+    ("Each crew must carry out a man-overboard drill once every 10 days and record it in the drill log.", "10 days",
+     "How often must each crew carry out a man-overboard drill?"),
+    ("The safety committee meets every 3 months in the boardroom.", "3 months", "How often does the safety committee meet?"),
+    ("Lifeguards have to complete a refresher course every 2 years.", "2 years",
+     "How often do lifeguards have to complete a refresher course?"),
+])
+def test_a_cycle_is_asked_how_often(sentence, target, expected):
+    assert expected in _texts(sentence, target)
+
+
+def test_how_often_leaves_two_joined_verbs_alone():
+    sentence = "Each service has a named owner, who keeps its page current and reviews it at least every 6 months."
+    assert not any(q.startswith("How often") for q in _texts(sentence, "6 months"))
+
+
+def test_a_concessive_clause_is_a_clause_of_its_own():
+    sentence = "After that point no refund is given, although the ticket may be moved free of charge to another sailing within 7 days."
+    assert _texts(sentence, "7 days")[0] == "Within how many days may the ticket be moved free of charge to another sailing?"
+
+
+def test_a_fronted_question_never_carries_another_value_of_the_sentence():
+    sentence = ("The Grey Heron is licensed to carry 148 passengers, while the Sea Pink may carry 96 and the Little Auk "
+                "no more than 42.")
+    assert not any("96" in q for q in _texts(sentence, "42"))

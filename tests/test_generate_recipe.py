@@ -188,3 +188,13 @@ def test_a_direct_answer_names_every_member_of_a_joined_name():
     assert _value_lead("Harbour Room", sentence) == "The Harbour Room or the Linden Room."
     assert _value_lead("Walter Ng", "Suspicions are reported to Walter Ng alone.") == "Walter Ng."
     assert _value_lead("2,500", "Family law matters require $2,500, or $1,000 on a payment plan.") == "$2,500."
+
+
+def test_a_key_contacts_line_is_answered_as_a_sentence():
+    line = "Delyth Arrowsmith, Operations Manager, extension 214"
+    plan = FactPlan(_chunk(), line, "extension 214")
+    assert answer_for(plan, 0) == "Delyth Arrowsmith is the Operations Manager, on extension 214."
+    assert answer_for(plan, 1) == "Extension 214. Delyth Arrowsmith is the Operations Manager, on extension 214."
+    for target in ("Delyth Arrowsmith", "Operations Manager", "extension 214"):
+        for form in range(2):
+            assert answer_problem(answer_for(FactPlan(_chunk(), line, target), form), target, line) is None

@@ -104,13 +104,16 @@ def clause_of(sentence: str, target: str) -> str:
         if target in piece:
             sentence = piece.strip()
             break
-    pieces = re.split(r",\s+(?=(?:whereas|while|but|so|where|which|who|after which)\s)", sentence)
+    pieces = re.split(r",\s+(?=(?:whereas|while|but|so|although|though|where|which|who|after which)\s)", sentence)
     holder = next((p for p in pieces if target in p), sentence)
     if holder != sentence:
         if re.match(r"(where|which|who|after which)\s", holder):
             holder = sentence  # a relative clause has no subject of its own
         else:
-            holder = re.sub(r"^(whereas|while|but|so)\s+", "", holder)
+            # "although the ticket may be moved ..." is a clause of its own, asked with a capital
+            concessive = re.match(r"(although|though)\s", holder)
+            holder = re.sub(r"^(whereas|while|but|so|although|though)\s+", "", holder)
+            holder = _cap(holder) if concessive else holder
     shared = _shared_subject(holder, target)
     if shared:
         return shared
@@ -281,6 +284,8 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
     """"Walk-in registration closes at 17:45 on weekdays" -> "What time does walk-in registration
     close on weekdays?"; "Standard appointments last 20 minutes" -> "How long do standard appointments last?"."""
     before, value, after = _span(clause, target)
+    if re.match(r"^you\s", before, re.I):
+        return _do_you(before, after, phrase)
     match = re.match(r"^(?P<subject>[^,;:()]+?)\s+(?P<verb>[a-z]{3,})\s+(?P<prep>(?:" + "|".join(_PREPS)
                      + r")\s+)?(?:(?:about|around|up to|at least|at most|no more than|more than|less than)\s+)?$", before)
     if not match or after.strip()[:1] in (")",) or after.strip().startswith("of "):
@@ -298,7 +303,7 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
         return None  # "The courier collects | specimens at 10:15": the subject ends in the verb, the "verb" is its object
     if verb.endswith("s") and not verb.endswith("ss"):
         singular, base = True, verb[:-2] if re.search(r"(ss|sh|ch|x|z|o)es$", verb) else verb[:-1]
-    elif verb in _BASE_VERBS and words[-1].lower().endswith("s"):
+    elif (verb in _BASE_VERBS and words[-1].lower().endswith("s")) or subject.lower() == "you":
         singular, base = False, verb
     else:
         return None
@@ -316,6 +321,25 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
     elif prep == "at" and phrase == "which room":
         lead = "in which room"
     return _tidy(f"{lead} {aux} {_subject(subject)} {base} {rest}")
+
+
+def _do_you(before: str, after: str, phrase: str) -> str | None:
+    """"you keep lost property for" (a "we" handbook, addressed) -> "How long do you keep lost property?"."""
+    match = re.match(r"^you\s+(?P<verb>[a-z]{3,})\s+(?P<obj>[^,;:()]*?)\s*(?:\b(?P<prep>" + "|".join(_PREPS)
+                     + rf")\s+)?(?:(?:{_MODIFIERS})\s+)?$", before, re.I)
+    if not match or match.group("verb").endswith(("ed", "s")) or match.group("verb") in _FUNCTION or after.strip().startswith("of "):
+        return None
+    prep = match.group("prep") or ""
+    lead = phrase
+    if re.fullmatch(r"how many (minutes?|hours?|days?|weeks?|months?|years?|nights?)", phrase) and prep in ("", "for"):
+        lead = "how long" if prep == "for" else phrase
+    elif prep == "every":
+        return None
+    elif prep and prep != "at" and not phrase.startswith("who"):
+        lead = f"{prep} {phrase}"
+    elif prep == "at" and phrase == "which room":
+        lead = "in which room"
+    return _tidy(f"{lead} do you {match.group('verb')} {match.group('obj')} {_tail(after)}")
 
 
 _BASE_VERBS = {"last", "run", "open", "close", "start", "end", "take", "need", "cost", "begin", "happen", "expire", "stay", "meet"}
@@ -421,9 +445,36 @@ def fronted(clause: str, target: str, phrase: str) -> str | None:
             return None
         lead.append(of.group(1))
         after = after[of.end():]
-    if not mid.strip():
-        return None
+    if not mid.strip() or re.search(r"\d", mid):
+        return None  # "may carry 96 and the Little Auk no more than 42": another value sits in between
     return _tidy(f"{' '.join(lead)} {aux} {_subject(subject)} {mid} {_tail(after)}")
+
+
+def how_often(clause: str, target: str, phrase: str) -> str | None:
+    """"Each crew must carry out a man-overboard drill once every 10 days" -> "How often must each crew
+    carry out a man-overboard drill?"; "The committee meets every 3 months" -> "How often does the committee meet?"."""
+    if not re.fullmatch(r"how many (minutes|hours|days|weeks|months|years)", phrase):
+        return None
+    before, _, after = _span(clause, target)
+    cycle = re.search(rf"\s+(?:(?:{_MODIFIERS})\s+)?(?:(?:once|twice|\w+ times)\s+)?every\s+$", before)
+    if not cycle or re.match(r"\s*of\b", after):
+        return None
+    head = before[: cycle.start()]
+    if re.search(r"\s(and|or)\s", head):
+        return None  # "keeps its page current and reviews it every 6 months": which verb is asked about?
+    match = re.match(r"^(?P<subject>[A-Z][^,;:()]*?)\s+(?P<aux>is|are|must|should|can|may|will|has to|have to)\s+(?P<mid>[^,;:()]+)$", head)
+    if match and not re.search(rf"\b({'|'.join(_AUX + _MODALS)}|who|which|that)\b", match.group("subject")):
+        aux, mid = match.group("aux"), match.group("mid")
+        if aux in ("has to", "have to"):
+            return _tidy(f"How often {'does' if aux == 'has to' else 'do'} {_subject(match.group('subject'))} have to {mid}")
+        return _tidy(f"How often {aux} {_subject(match.group('subject'))} {mid}")
+    match = re.match(r"^(?P<subject>[A-Z][^,;:()]*?)\s+(?P<verb>[a-z]{3,}s)(?P<obj>(?:\s+[^,;:()]+)?)$", head)
+    if not match or match.group("verb").endswith("ss") or re.search(rf"\b({'|'.join(_AUX + _MODALS)}|who|which|that)\b", match.group("subject")) \
+            or len(match.group("subject").split()) > 6:
+        return None
+    verb = match.group("verb")
+    base = verb[:-2] if re.search(r"(ss|sh|ch|x|z|o)es$", verb) else verb[:-1]
+    return _tidy(f"How often does {_subject(match.group('subject'))} {base}{match.group('obj')}")
 
 
 def in_place(clause: str, target: str, phrase: str) -> str | None:
@@ -569,7 +620,71 @@ _PERSON_COLUMN = re.compile(r"\b(lead|owner|contact|manager|officer|supervisor|c
                             r"primary|secondary|backup|deputy|responsible|approver|who)\b", re.I)
 
 
-BUILDERS = (fronted_copular, subject_first, passive, do_support, labelled, keyed_value, appositive, fronted, in_place)
+@dataclass(frozen=True)
+class Contact:
+    """A key-contacts line "Delyth Arrowsmith, Operations Manager, extension 214": a person, their
+    role and how to reach them (``key`` "extension" / "email" / "phone" / "room", ``value`` as written)."""
+
+    name: str
+    role: str
+    key: str = ""
+    value: str = ""
+
+    def targets(self) -> list[str]:
+        return [self.name, self.role] + ([self.value] if self.value else [])
+
+    def questions(self, target: str) -> list[str]:
+        role, name = f"the {self.role}", self.name
+        owner = name + ("'" if name.endswith("s") else "'s")
+        if target == self.name:
+            return [f"Who is {role}?", f"Who holds the role of {self.role}?"]
+        if target == self.role:
+            return [f"What is the role of {name}?", f"What job does {name} do?"]
+        if target != self.value:
+            return []
+        if self.key == "room":
+            return [f"Where is {owner} office?", f"Which room is {role} in?"]
+        noun = {"phone": "phone number", "email": "email address"}.get(self.key, self.key)
+        return [f"What is the {noun} of {role}?", f"What is {owner} {noun}?"]
+
+    def sentence(self) -> str:
+        """The line as one plain sentence: "Delyth Arrowsmith is the Operations Manager, on extension 214."."""
+        reach = {"email": f", at {self.value}", "room": f", in {self.value}"}.get(self.key, f", on {self.value}" if self.value else "")
+        return f"{self.name} is the {self.role}{reach}."
+
+
+_PERSON = r"(?:(?:Captain|Capt\.|Dr\.?|Mr\.?|Mrs\.?|Ms\.?|Prof\.?|Professor|Sister|Nurse)\s+)?[A-Z][a-z'’-]+(?:[ -][A-Z][a-z'’-]+){1,3}"
+_CONTACT = re.compile(rf"^(?P<name>{_PERSON}),\s+(?P<role>[A-Z][^,;:()]{{2,60}}?)(?:,\s+(?P<how>[^,;]{{3,60}}?))?\.?$")
+_REACH = re.compile(r"^(?P<key>extension|ext\.?|phone|tel\.?|telephone|mobile|room|email|e-mail)\s+\S", re.I)
+_TITLE_WORD = re.compile(r"\b(Manager|Officer|Lead|Supervisor|Director|Head|Coordinator|Co-ordinator|Master|Nurse|Partner|Chair|"
+                         r"Secretary|Administrator|Engineer|Technician|Clerk|Assistant|Adviser|Advisor|Counsellor|Instructor|"
+                         r"Teacher|Receptionist|Owner|President|Treasurer|Warden|Controller|Specialist|Consultant|Principal|"
+                         r"Chief|Superintendent|Inspector|Representative|Trainer|Coach|Lifeguard|Captain|Skipper|Steward)s?\b")
+_KEY_NAMES = {"ext": "extension", "ext.": "extension", "tel": "phone", "tel.": "phone", "telephone": "phone", "mobile": "phone",
+              "e-mail": "email"}
+
+
+def contact_line(sentence: str) -> Contact | None:
+    """The parts of a "Name, Role[, extension N | email | phone]" list line, or None for anything else
+    (a third part must be a way to reach them; without one the role must read as a job title)."""
+    match = _CONTACT.match(sentence.strip())
+    if not match or _has_finite_verb(match.group("role")):
+        return None
+    name, role, how = match.group("name"), match.group("role").strip(), (match.group("how") or "").strip()
+    if not how:
+        return Contact(name, role) if _TITLE_WORD.search(role) else None
+    reach = _REACH.match(how)
+    if reach:
+        key = reach.group("key").lower()
+        return Contact(name, role, _KEY_NAMES.get(key, key), how)
+    if re.fullmatch(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", how):
+        return Contact(name, role, "email", how)
+    if re.fullmatch(r"\+?[\d(][\d ()-]{5,}\d", how):
+        return Contact(name, role, "phone", how)
+    return None
+
+
+BUILDERS = (fronted_copular, subject_first, passive, do_support, labelled, keyed_value, appositive, fronted, how_often, in_place)
 
 
 def labelled_line(sentence: str) -> tuple[str, str] | None:
@@ -615,7 +730,8 @@ def question_problem(question: str, sentence: str, target: str, min_shared: int 
     if not _balanced(text):
         return "broken_brackets"
     for pattern, reason in _BAD_PATTERNS:
-        if pattern.search(text):
+        found = pattern.search(text)
+        if found and not (reason == "pronoun_subject" and _writes_as_we(sentence) and _only_you(found.group(0))):
             return reason
     if not _has_verb(text):
         return "no_verb"
@@ -635,6 +751,12 @@ def question_problem(question: str, sentence: str, target: str, min_shared: int 
     if len(re.findall(r"\b(what|which|who|whom|how)\b", text[:1] + re.sub(relative, "", text[1:]), re.I)) > 1:
         return "two_question_words"  # "From which office is each trip carries ..., which signed out?"
     return None
+
+
+def _only_you(span: str) -> bool:
+    """The pronouns in ``span`` are all "you": the asker addressing a handbook written as "we"."""
+    pronouns = re.findall(r"\b(they|it|this|these|those|he|she|we|its|their|his|her|him|our|your|you|ones)\b", span, re.I)
+    return bool(pronouns) and all(p.lower() == "you" for p in pronouns)
 
 
 _QUESTION_WORD = re.compile(r"\b(what|which|who|whom|how|when|where)\b", re.I)
@@ -778,7 +900,7 @@ _NAMED_KIND = re.compile(r"\s(Building|Room|Bank|Hall|Street|Lane|Road|Centre|Ce
 def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
     """(clause, the span asked about, its question phrase) for ``target``, or None when the fact
     has no one answer ("Which day?" for "Monday to Friday")."""
-    clause = clause_of(sentence, target)
+    clause = _addressed(clause_of(sentence, target))
     phrase = question_phrase(clause, target)
     if phrase == "who" and _NOT_PEOPLE.search(target):
         phrase = "what"
@@ -802,6 +924,21 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
     return clause, asked, phrase
 
 
+_WRITER = re.compile(r"\b(we|our|us|ours)\b", re.I)
+
+
+def _addressed(clause: str) -> str:
+    """A handbook that speaks as "we" is asked as "you": "We keep lost property for 28 days" ->
+    "you keep lost property for 28 days" (-> "How long do you keep lost property?")."""
+    if not _WRITER.search(clause):
+        return clause
+    return _WRITER.sub(lambda m: {"we": "you", "our": "your", "us": "you", "ours": "yours"}[m.group(1).lower()], clause)
+
+
+def _writes_as_we(sentence: str) -> bool:
+    return bool(_WRITER.search(sentence))
+
+
 def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     """Every distinct usable rule-built question about ``target`` in ``sentence``, best form first."""
     out: list[FactQuestion] = []
@@ -812,6 +949,14 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
         if text and not question_problem(text, sentence, target) and text not in {q.text for q in out}:
             out.append(FactQuestion(text=text, sentence=sentence, target=target, form=form))
 
+    contact = contact_line(sentence)
+    if contact:
+        for text in contact.questions(target):
+            keep(text, "contact")
+        for question in list(out):
+            for text in reworded(question.text, target):
+                keep(text, "reworded")
+        return out
     asking = _asking(sentence, target)
     if asking is None:
         return out

@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterator, Literal
 
 from mimir.config import option
 from mimir.facts.text import contains_fact, fact_sentences, fact_strings, sentences, subject_phrase, table_header
-from mimir.generate.questions import asks_for, line_questions, question_problem, questions_for, record_targets
+from mimir.generate.questions import asks_for, contact_line, line_questions, question_problem, questions_for, record_targets
 from mimir.types import Chunk, Dialogue, Scenario, Turn, stable_id
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,9 @@ def plan_facts(chunks: list[Chunk], config: RecipeConfig, report: RecipeReport) 
     for chunk, text, header in _with_table_headers(chunks):
         for sentence in fact_sentences(text, header):
             found = []
-            for target in record_targets(sentence)[:6] or fact_strings(sentence)[:6]:
+            contact = contact_line(sentence)
+            targets = contact.targets() if contact else record_targets(sentence)[:6] or fact_strings(sentence)[:6]
+            for target in targets:
                 if (sentence, target) in seen:
                     continue
                 seen.add((sentence, target))
@@ -279,6 +281,9 @@ def answer_for(plan: FactPlan, form: int) -> str:
     record = _record_answer(plan.sentence, plan.target)
     if record:
         return record
+    contact = contact_line(plan.sentence)
+    if contact:  # a list line answered as a sentence: "Extension 214. Delyth Arrowsmith is the Operations Manager, on ..."
+        return [contact.sentence(), f"{_value_lead(plan.target, plan.sentence)} {contact.sentence()}"][form % 2]
     sentence = _sentence(plan.sentence)
     if ":" in plan.sentence and plan.sentence.split(":", 1)[1].strip().rstrip(".") == plan.target:
         return sentence  # a whole labelled line ("Code Heron: medical emergency ..."): the line is the answer
