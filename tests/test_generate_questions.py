@@ -402,3 +402,21 @@ def test_a_fronted_question_never_carries_another_value_of_the_sentence():
     sentence = ("The Grey Heron is licensed to carry 148 passengers, while the Sea Pink may carry 96 and the Little Auk "
                 "no more than 42.")
     assert not any("96" in q for q in _texts(sentence, "42"))
+
+
+@pytest.mark.parametrize("question", [
+    "The crew call Pellow Harbour Control on which channel 12?",
+    "A book of ten who singles that costs £38.00 and stays valid for 12 months?",
+])
+def test_a_question_word_beside_a_number_it_does_not_replace_is_rejected(question):
+    assert question_problem(question, "The crew call Pellow Harbour Control on VHF channel 12.", "VHF") == "question_word_in_name"
+
+
+def test_passive_needs_a_plain_subject_and_no_condition_before_the_value():
+    assert not any(q.startswith("Where") for q in _texts(
+        "A sailing is cancelled when the forecast wind at Kestrel Head is above 30 knots.", "Kestrel Head"))
+    assert "To which police station are after that period, valuables passed?" not in _texts(
+        "After that period, valuables are passed to Pellow police station.", "Pellow")
+    # a parenthetical inside the subject is still a subject
+    assert "Within how many hours must every first contact, however brief, be logged in the intake register?" in _texts(
+        "Every first contact, however brief, must be logged in the intake register within 24 hours.", "24 hours")

@@ -79,7 +79,10 @@ _BAD_PATTERNS = [
     (re.compile(r"^[^?]{2,80}:\s+(a|an|the)\s", re.I), "template_fragment"),
     # "In what do lunchtime clubs run?": a place asked with a bare "what" (the builders also ask "where")
     (re.compile(r"^(in|at|on) what (do|does|did|is|are|was|were)\b", re.I), "place_asked_with_what"),
-    (re.compile(r"[$€£¥](?!\s*\d)"), "currency_split"),  # "a goodwill voucher worth up to £?": the sign without its amount
+    (re.compile(r"[$€£¥](?!\s*\d)"), "currency_split"),
+    # "on which channel 12?", "a book of ten who singles": the question word beside a number it does not replace
+    (re.compile(r"\b(which|what)\s+[a-z]+\s+\d|\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(who|what|which)\b",
+                re.I), "question_word_in_name"),  # "a goodwill voucher worth up to £?": the sign without its amount
 ]
 IN_PLACE_MAX_WORDS = 22
 MAX_WORDS = 32
@@ -379,7 +382,8 @@ def passive(clause: str, target: str, phrase: str) -> str | None:
                      r"(?P<mid>(?:\s+[a-z]+){0,4}?)\s+(?P<prep>" + "|".join(_PREPS) + r")\s+(?:(?:at least|at most|no more than|more than|the)\s+)?$",
                      before)
     if not match or _content_words(match.group("subject")) < 1 or after.strip().startswith("of ") \
-            or re.search(r"[:;()]", match.group("subject")) \
+            or re.search(r"[:;()]", match.group("subject")) or match.group("subject").count(",") == 1 \
+            or re.search(r"\b(when|if|unless|because|while|whenever|where|once)\b", match.group("mid")) \
             or re.search(r"\b(is|are|was|were|must|has|have)\b", match.group("subject")) \
             or re.search(r"\b[a-z]{3,}s\s+(up|to|for|about|at|in|on|within|\d)\b", match.group("subject")):
         return None
