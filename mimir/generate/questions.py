@@ -312,18 +312,23 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
         return None
     aux = "does" if singular else "do"
     rest = _tail(after)
-    lead = phrase
+    lead = _do_lead(phrase, prep)
+    return _tidy(f"{lead} {aux} {_subject(subject)} {base} {rest}") if lead else None
+
+
+def _do_lead(phrase: str, prep: str) -> str | None:
+    """The question phrase of a do-support question, with the preposition that stood before the value:
+    "last 20 minutes" -> "how long", "within 3 days" -> "within how many days", "every Monday" -> "on which
+    day of the week"; None for a cycle ("every 2 weeks": ``how_often`` asks it)."""
     if re.fullmatch(r"how many (minutes?|hours?|days?|weeks?|months?|years?|nights?)", phrase) and prep in ("", "for"):
-        lead = "how long"
-    elif prep == "every" and phrase == "which day":
-        lead = "on which day of the week"
-    elif prep == "every":
-        return None
-    elif prep and prep != "at" and not phrase.startswith("who"):
-        lead = f"{prep} {phrase}"
-    elif prep == "at" and phrase == "which room":
-        lead = "in which room"
-    return _tidy(f"{lead} {aux} {_subject(subject)} {base} {rest}")
+        return "how long"
+    if prep == "every":
+        return "on which day of the week" if phrase == "which day" else None
+    if prep and prep != "at" and not phrase.startswith("who"):
+        return f"{prep} {phrase}"
+    if prep == "at" and phrase == "which room":
+        return "in which room"
+    return phrase
 
 
 def _do_you(before: str, after: str, phrase: str) -> str | None:
@@ -332,17 +337,8 @@ def _do_you(before: str, after: str, phrase: str) -> str | None:
                      + rf")\s+)?(?:(?:{_MODIFIERS})\s+)?$", before, re.I)
     if not match or match.group("verb").endswith(("ed", "s")) or match.group("verb") in _FUNCTION or after.strip().startswith("of "):
         return None
-    prep = match.group("prep") or ""
-    lead = phrase
-    if re.fullmatch(r"how many (minutes?|hours?|days?|weeks?|months?|years?|nights?)", phrase) and prep in ("", "for"):
-        lead = "how long" if prep == "for" else phrase
-    elif prep == "every":
-        return None
-    elif prep and prep != "at" and not phrase.startswith("who"):
-        lead = f"{prep} {phrase}"
-    elif prep == "at" and phrase == "which room":
-        lead = "in which room"
-    return _tidy(f"{lead} do you {match.group('verb')} {match.group('obj')} {_tail(after)}")
+    lead = _do_lead(phrase, match.group("prep") or "")
+    return _tidy(f"{lead} do you {match.group('verb')} {match.group('obj')} {_tail(after)}") if lead else None
 
 
 _BASE_VERBS = {"last", "run", "open", "close", "start", "end", "take", "need", "cost", "begin", "happen", "expire", "stay", "meet"}
