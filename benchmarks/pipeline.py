@@ -15,6 +15,12 @@ that growth divided by the size ratio (1.0 = linear; above 1 grows faster than t
 
     python benchmarks/pipeline.py                       # 1x, 4x, 16x with the recipe's defaults (hours on 2 cores)
     python benchmarks/pipeline.py --sizes 1 --capped    # a quick shape check: 5 training steps, 2 questions per fact
+    python benchmarks/pipeline.py --sizes 1,4 --train-steps 10   # real data and check, training sampled
+
+``--train-steps N`` runs the recipe's data stage and knowledge check as they are but stops training
+after N steps, and projects the full training time from the measured seconds per step and the
+steps the full run would take (epochs x batches of the real training set); the projection is
+printed beside the measured stages, marked as such.
 
 ``--capped`` sets TuneConfig(train={"max_steps": 5}, recipe={"questions_per_fact": 2},
 check={"general_passages": 4}): stage times then show the fixed costs (model loads, imports)
@@ -100,7 +106,9 @@ def run_size(k: int, work: Path, args: argparse.Namespace) -> dict:
     from mimir.tune import TuneConfig, tune
 
     knowledge = build_knowledge(work / f"knowledge-{k}x", k)
-    overrides = CAPS if args.capped else {}
+    overrides = dict(CAPS) if args.capped else {}
+    if args.train_steps:
+        overrides["train"] = {**overrides.get("train", {}), "max_steps": args.train_steps}
     config = TuneConfig(knowledge=str(knowledge), run_dir=str(work / f"run-{k}x"), model=args.model, seed=0, **overrides)
     marks: list[tuple[float, str, int]] = []  # (time, stage, done) of every progress event
     t0 = time.perf_counter()
@@ -126,10 +134,33 @@ def run_size(k: int, work: Path, args: argparse.Namespace) -> dict:
         if a in data_marks and b in data_marks and data_marks[b] >= data_marks[a]:
             phases[name] = data_marks[b] - data_marks[a]
     words = len((knowledge / "handbook.md").read_text(encoding="utf-8").split())
-    return {"k": k, "words": words, "wall": wall, "seconds": dict(result.seconds), "phases": phases,
+    projected = _projected_train(result.train, args.train_steps) if args.train_steps else None
+    return {"k": k, "words": words, "wall": wall, "seconds": dict(result.seconds), "phases": phases, "projected_train": projected,
             "facts": result.data.get("facts"), "records": result.data.get("records"),
             "check_questions": result.data.get("check_questions"), "steps": result.train.get("steps"),
             "recall": {name: _recall(result.check, name) for name in ("base", "tuned")}}
+
+
+def _projected_train(train: dict, steps: int) -> float | None:
+    """Seconds the full training would take: the sampled run's seconds per step (model load included,
+    so a slight over-estimate) times epochs x batches of its training set."""
+    import math
+
+    settings = train.get("settings") or {}
+    done, seconds, examples = train.get("steps") or 0, train.get("seconds") or 0.0, train.get("examples") or 0
+    if not (done and seconds and examples and settings.get("batch_size") and settings.get("epochs")):
+        return None
+    full = math.ceil(examples / settings["batch_size"]) * settings["epochs"]
+    return seconds / done * full
+
+
+def _stage_seconds(row: dict, stage: str) -> float:
+    """A stage's seconds; training projected to the full run when it was sampled (total: the sum)."""
+    if stage == "total":
+        return sum(_stage_seconds(row, s) for s in STAGES)
+    if stage == "train" and row.get("projected_train"):
+        return row["projected_train"]
+    return row["seconds"].get(stage, 0.0)
 
 
 def _recall(check: dict, name: str) -> float | None:
@@ -152,6 +183,9 @@ def report(rows: list[dict]) -> None:
         recall = ", ".join(f"{n} {v:.2f}" for n, v in r["recall"].items() if v is not None)
         if recall:
             print(f"       recall on {r['check_questions']} held-out questions: {recall}")
+        if r.get("projected_train"):
+            print(f"       train projected to the full run: {r['projected_train']:.0f}s "
+                  f"(measured {r['seconds'].get('train', 0.0):.0f}s for {r['steps']} steps)")
         if r["phases"]:
             print("       data stage: " + ", ".join(f"{n} {v:.1f}s" for n, v in r["phases"].items()))
     base = rows[0]
@@ -163,8 +197,7 @@ def report(rows: list[dict]) -> None:
         size_ratio = r["words"] / base["words"]
         parts = []
         for s in (*STAGES, "total"):
-            a = base["wall"] if s == "total" else base["seconds"].get(s, 0.0)
-            b = r["wall"] if s == "total" else r["seconds"].get(s, 0.0)
+            a, b = (_stage_seconds(row, s) for row in (base, r))
             parts.append(f"{s} {b / a:.2f}x [{b / a / size_ratio:.2f}]" if a > 0 else f"{s} n/a")
         print(f"  {r['k']:>2}x ({size_ratio:.1f}x the words): " + ", ".join(parts))
 
@@ -173,6 +206,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,4,16", help="Handbook multiples, comma-separated (the first is the baseline).")
     parser.add_argument("--capped", action="store_true", help="5 training steps, 2 questions per fact, 4 general passages.")
+    parser.add_argument("--train-steps", type=int, default=0,
+                        help="Stop training after this many steps and project the full training time (0: train fully).")
     parser.add_argument("--model", default="local", help="Generator model spec (the tune default: local).")
     parser.add_argument("--work", default="", help="Folder for the runs (default: a new temporary folder).")
     parser.add_argument("--json", default="", help="Also write the measurements here.")

@@ -41,3 +41,13 @@ def test_sixteen_copies_rename_every_name_and_extension(tmp_path):
     folder = bench.build_knowledge(tmp_path / "kb", 4)
     doc = (folder / "handbook.md").read_text(encoding="utf-8")
     assert doc.count("Staff & Patient Handbook") == 4 and len(list(folder.iterdir())) == 1
+
+
+def test_sampled_training_is_projected_to_the_full_run():
+    bench = _pipeline()
+    train = {"steps": 10, "seconds": 120.0, "examples": 267, "settings": {"batch_size": 8, "epochs": 5.0}}
+    assert bench._projected_train(train, 10) == 12.0 * 34 * 5  # 34 batches of 8 per epoch
+    row = {"seconds": {"knowledge": 1.0, "data": 50.0, "train": 120.0, "check": 150.0}, "projected_train": 2040.0}
+    assert bench._stage_seconds(row, "train") == 2040.0
+    assert bench._stage_seconds(row, "total") == 1.0 + 50.0 + 2040.0 + 150.0
+    assert bench._projected_train({"steps": 0, "seconds": 0.0}, 10) is None
