@@ -420,3 +420,25 @@ def test_passive_needs_a_plain_subject_and_no_condition_before_the_value():
     # a parenthetical inside the subject is still a subject
     assert "Within how many hours must every first contact, however brief, be logged in the intake register?" in _texts(
         "Every first contact, however brief, must be logged in the intake register within 24 hours.", "24 hours")
+
+
+@pytest.mark.parametrize("question", [
+    "Members on which get a 12-hour head start?",
+    "On bank holidays the hours are during what hours?",
+    "On which road is the leisure centre run by the Borough Council and sits?",
+    "The assembly point for the whole building is which park B, beside the bottle bank?",
+    "During what hours are On bank holidays the hours?",
+])
+def test_fragments_found_on_the_blind_pool_handbook_are_rejected(question):
+    assert question_problem(question, "On bank holidays the hours are 09:00 to 16:00.", "09:00 to 16:00")
+
+
+def test_cycles_places_and_sessions_found_on_the_blind_pool_handbook():
+    assert "How often do lifeguards rotate positions?" in _texts(
+        "Lifeguards rotate positions every 20 minutes and take a 10-minute break after every hour.", "20 minutes")
+    assert _texts("The defibrillator is mounted on the wall outside Studio Birch.", "Studio Birch")[0] \
+        == "Which studio is the defibrillator mounted on the wall outside?"
+    assert _texts("Snorkels and large fins are allowed only in the Thursday 20:00 training session.", "Thursday") == []
+    # the addressed "you" form never carries the other value ("How long do you keep ordinary items for 28 days and valuables?")
+    assert not any(q.startswith(("How", "For")) and "28 days" in q
+                   for q in _texts("We keep ordinary items for 28 days and valuables for three months.", "three months"))

@@ -80,6 +80,18 @@ _BAD_PATTERNS = [
     # "In what do lunchtime clubs run?": a place asked with a bare "what" (the builders also ask "where")
     (re.compile(r"^(in|at|on) what (do|does|did|is|are|was|were)\b", re.I), "place_asked_with_what"),
     (re.compile(r"[$€£¥](?!\s*\d)"), "currency_split"),
+    # "Members on which get a head start?": a preposition, its question word and then a verb, no noun
+    (re.compile(r"\b(on|in|at|for|from|to|with|by)\s+(which|what)\s+(is|are|was|were|get|gets|have|has|must|can|may|will|"
+                r"pay|pays|do|does|run|runs)\b", re.I), "question_word_in_name"),
+    # "On bank holidays the hours are during what hours?": the noun asked about asked for again
+    (re.compile(r"\b(hours|times|days|dates)\s+(is|are)\s+(during|at|on)\s+what\s+\1\b", re.I), "repeated_word"),
+    # "... is run by the Council and sits?": a second verb left without its complement
+    (re.compile(r"\b(and|or)\s+(sits|is|are|has|have|runs|opens|closes|takes|costs|lasts|stays|gets|goes|holds|keeps|needs|"
+                r"pays|lies|stands)\?$"), "ellipsis"),
+    # "During what hours are On bank holidays the hours?": a sentence's opening phrase moved inside the question
+    (re.compile(r"(?<=\s)(On|In|At|During|If|When|Unless|After|Before)\s+[a-z]"), "fragment"),
+    # "which park B", "which room G11": the question word stands beside the code of the name it replaced
+    (re.compile(r"\b(?:[Ww]hich|[Ww]hat)\s+[a-z]+\s+(?:[A-Z]\b|[A-Z]?\d)"), "question_word_in_name"),
     # "on which channel 12?", "a book of ten who singles": the question word beside a number it does not replace
     (re.compile(r"\b(which|what)\s+[a-z]+\s+\d|\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(who|what|which)\b",
                 re.I), "question_word_in_name"),  # "a goodwill voucher worth up to £?": the sign without its amount
@@ -335,8 +347,9 @@ def _do_you(before: str, after: str, phrase: str) -> str | None:
     """"you keep lost property for" (a "we" handbook, addressed) -> "How long do you keep lost property?"."""
     match = re.match(r"^you\s+(?P<verb>[a-z]{3,})\s+(?P<obj>[^,;:()]*?)\s*(?:\b(?P<prep>" + "|".join(_PREPS)
                      + rf")\s+)?(?:(?:{_MODIFIERS})\s+)?$", before, re.I)
-    if not match or match.group("verb").endswith(("ed", "s")) or match.group("verb") in _FUNCTION or after.strip().startswith("of "):
-        return None
+    if not match or match.group("verb").endswith(("ed", "s")) or match.group("verb") in _FUNCTION or after.strip().startswith("of ") \
+            or re.search(r"\d|\s(and|or)\s", match.group("obj")):
+        return None  # "keep ordinary items for 28 days and valuables for ...": another value, a gapped clause
     lead = _do_lead(phrase, match.group("prep") or "")
     return _tidy(f"{lead} do you {match.group('verb')} {match.group('obj')} {_tail(after)}") if lead else None
 
@@ -468,7 +481,10 @@ def how_often(clause: str, target: str, phrase: str) -> str | None:
         if aux in ("has to", "have to"):
             return _tidy(f"How often {'does' if aux == 'has to' else 'do'} {_subject(match.group('subject'))} have to {mid}")
         return _tidy(f"How often {aux} {_subject(match.group('subject'))} {mid}")
-    match = re.match(r"^(?P<subject>[A-Z][^,;:()]*?)\s+(?P<verb>[a-z]{3,}s)(?P<obj>(?:\s+[^,;:()]+)?)$", head)
+    plural = re.match(r"^(?P<subject>[A-Z][a-z]+s)\s+(?P<verb>[a-z]{3,})(?P<obj>(?:\s+[^,;:()]+)?)$", head)
+    if plural and not plural.group("verb").endswith("s") and plural.group("verb") not in _FUNCTION:  # "Lifeguards rotate positions"
+        return _tidy(f"How often do {_subject(plural.group('subject'))} {plural.group('verb')}{plural.group('obj')}")
+    match = re.match(r"^(?P<subject>(?:The|A|An|Each|Every|Your)\s[^,;:()]*?)\s+(?P<verb>[a-z]{3,}s)(?P<obj>(?:\s+[^,;:()]+)?)$", head)
     if not match or match.group("verb").endswith("ss") or re.search(rf"\b({'|'.join(_AUX + _MODALS)}|who|which|that)\b", match.group("subject")) \
             or len(match.group("subject").split()) > 6:
         return None
@@ -917,6 +933,12 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
         asked, phrase = f"{target} {kind}", f"which {kind}"  # its article is dropped below, as for every "which" phrase
     if phrase == "which day" and re.search(re.escape(target) + r"\s*(to|–|-|through)\s+[A-Z]", clause):
         return None  # "staffed Monday to Friday": "Which day?" has no one answer
+    if phrase == "which day" and re.search(re.escape(target) + r"\s+\d", clause):
+        return None  # "the Thursday 20:00 training session": the day names a session, it is not the fact
+    place = re.match(r"(Studio|Room|Hall|Gate|Court|Block|Wing|Suite|Bay|Pool|Ward|Zone|Car Park)\s+[A-Z0-9]", target) \
+        if phrase in ("who", "what") else None
+    if place:  # "outside Studio Birch" is asked "outside which studio", never "who"
+        phrase = f"which {place.group(1).lower()}"
     if re.search(r"\b(?:and|or)\s+(?:the\s+)?" + re.escape(asked), clause):
         return None  # the second of "the Harbour Room or the Linden Room": the first one's question asks for both
     if phrase.startswith("which "):  # "of the Calder Building" -> "of which building", no article left behind
