@@ -442,3 +442,15 @@ def test_cycles_places_and_sessions_found_on_the_blind_pool_handbook():
     # the addressed "you" form never carries the other value ("How long do you keep ordinary items for 28 days and valuables?")
     assert not any(q.startswith(("How", "For")) and "28 days" in q
                    for q in _texts("We keep ordinary items for 28 days and valuables for three months.", "three months"))
+
+
+def test_a_noun_phrase_with_a_question_phrase_is_no_question():
+    sentence = "The building has a smaller teaching pool kept at 31 degrees."
+    assert question_problem("A smaller teaching pool kept at how many degrees?", sentence, "31") == "no_verb"
+    assert question_problem("The Sea Pink for £2.00 each way, up to a maximum of how many bicycles per sailing?",
+                            "Bicycles travel on the Sea Pink for £2.00 each way, up to a maximum of 8 bicycles per sailing.",
+                            "8") == "no_verb"
+    # the verb may open the clause after the question phrase, or be a past form
+    assert question_problem("Which extension reaches the Records team?", "The Records team (extension 630) runs checks.", "630") is None
+    assert question_problem("Which clinic opened on 14 March 2009 at 418 Millrace Road?",
+                            "Riverbend Clinic opened on 14 March 2009 at 418 Millrace Road.", "Riverbend Clinic") is None

@@ -749,7 +749,7 @@ def question_problem(question: str, sentence: str, target: str, min_shared: int 
         found = pattern.search(text)
         if found and not (reason == "pronoun_subject" and _writes_as_we(sentence) and _only_you(found.group(0))):
             return reason
-    if not _has_verb(text):
+    if not _has_verb(text) or not _has_clause(text):
         return "no_verb"
     asked = content_words(text) | _words(text)
     source = content_words(clause_of(sentence, target)) | content_words(sentence) | _words(sentence.replace(target, " "))
@@ -767,6 +767,14 @@ def question_problem(question: str, sentence: str, target: str, min_shared: int 
     if len(re.findall(r"\b(what|which|who|whom|how)\b", text[:1] + re.sub(relative, "", text[1:]), re.I)) > 1:
         return "two_question_words"  # "From which office is each trip carries ..., which signed out?"
     return None
+
+
+def _has_clause(question: str) -> bool:
+    """A finite verb outside the question phrase ("how many degrees" is no verb) or a past form:
+    "A smaller teaching pool kept at how many degrees?" is a noun phrase, "Which clinic opened ...?" a clause."""
+    rest = re.sub(r"\b(how many|how much|what|which)\s+(?!(?:is|are|was|were|do|does|did|must|can|should|will|may|has|have)\b)"
+                  r"[a-z]+\b", " ", question, flags=re.I)
+    return _has_finite_verb(f"Q {rest}") or bool(re.search(r"\b[a-z]{3,}ed\b", rest))  # "Q": the test skips a first word
 
 
 def _only_you(span: str) -> bool:
