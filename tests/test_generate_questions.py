@@ -454,3 +454,9 @@ def test_a_noun_phrase_with_a_question_phrase_is_no_question():
     assert question_problem("Which extension reaches the Records team?", "The Records team (extension 630) runs checks.", "630") is None
     assert question_problem("Which clinic opened on 14 March 2009 at 418 Millrace Road?",
                             "Riverbend Clinic opened on 14 March 2009 at 418 Millrace Road.", "Riverbend Clinic") is None
+
+
+def test_no_short_form_drops_what_the_value_is_measured_from():
+    texts = _texts("Boarding opens 15 minutes before the scheduled time.", "15 minutes")
+    assert texts and not any(q.rstrip("?").endswith("open") for q in texts)  # "How long does boarding open?" asks another thing
+    assert any("before the scheduled time" in q for q in texts)

@@ -997,7 +997,9 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     for builder in BUILDERS:
         keep(builder(clause, asked, phrase), builder.__name__)
     end = clause.find(asked)
-    if end >= 0:  # fronted forms without what follows the value: closer to how people ask ("How many days
+    # "20 minutes before departure", "£85 per room": what follows the value is part of what is asked
+    bound = re.match(r"\s*(before|ahead|prior|earlier|per)\b", clause[end + len(asked):]) if end >= 0 else None
+    if end >= 0 and not bound:  # fronted forms without what follows the value: closer to how people ask ("How many days
         head = clause[: end + len(asked)]  # are incident channels archived?")
         for builder in (passive, do_support, fronted):
             keep(builder(head, asked, phrase), "short")
