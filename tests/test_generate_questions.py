@@ -460,3 +460,8 @@ def test_no_short_form_drops_what_the_value_is_measured_from():
     texts = _texts("Boarding opens 15 minutes before the scheduled time.", "15 minutes")
     assert texts and not any(q.rstrip("?").endswith("open") for q in texts)  # "How long does boarding open?" asks another thing
     assert any("before the scheduled time" in q for q in texts)
+
+
+def test_a_name_with_the_article_is_no_person_but_a_role_is():
+    assert _texts("The Grey Heron has space for four wheelchairs.", "Grey Heron")[0] == "What has space for four wheelchairs?"
+    assert _texts("Any discrepancy is reported to the Nurse Manager.", "Nurse Manager")[0].startswith("To whom")

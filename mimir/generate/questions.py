@@ -926,8 +926,9 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
     has no one answer ("Which day?" for "Monday to Friday")."""
     clause = _addressed(clause_of(sentence, target))
     phrase = question_phrase(clause, target)
-    if phrase == "who" and _NOT_PEOPLE.search(target):
-        phrase = "what"
+    if phrase == "who" and (_NOT_PEOPLE.search(target) or (re.search(r"\b[Tt]he\s+" + re.escape(target), clause)
+                                                          and not _TITLE_WORD.search(target))):
+        phrase = "what"  # "the Grey Heron", "the Lantern Inn": a person's name takes no article; "the Nurse Manager" is a role
     asked = target
     named = _NAMED_KIND.search(target) if phrase in ("what", "who") else None
     if named and len(target.split()) > 1:  # "the Calder Building" is asked as "which building", not "who"
