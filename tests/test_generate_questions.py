@@ -465,3 +465,10 @@ def test_no_short_form_drops_what_the_value_is_measured_from():
 def test_a_name_with_the_article_is_no_person_but_a_role_is():
     assert _texts("The Grey Heron has space for four wheelchairs.", "Grey Heron")[0] == "What has space for four wheelchairs?"
     assert _texts("Any discrepancy is reported to the Nurse Manager.", "Nurse Manager")[0].startswith("To whom")
+
+
+def test_until_a_duration_is_how_long_and_by_who_is_by_whom():
+    assert _texts("We hold a booking until five minutes after the session begins.", "five minutes")[0] \
+        == "How long do you hold a booking after the session begins?"
+    assert "Any larger voucher must be signed off by whom?" in _texts(
+        "Any larger voucher must be signed off by Delyth Arrowsmith.", "Delyth Arrowsmith")

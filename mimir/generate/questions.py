@@ -332,8 +332,8 @@ def _do_lead(phrase: str, prep: str) -> str | None:
     """The question phrase of a do-support question, with the preposition that stood before the value:
     "last 20 minutes" -> "how long", "within 3 days" -> "within how many days", "every Monday" -> "on which
     day of the week"; None for a cycle ("every 2 weeks": ``how_often`` asks it)."""
-    if re.fullmatch(r"how many (minutes?|hours?|days?|weeks?|months?|years?|nights?)", phrase) and prep in ("", "for"):
-        return "how long"
+    if re.fullmatch(r"how many (minutes?|hours?|days?|weeks?|months?|years?|nights?)", phrase) and prep in ("", "for", "until"):
+        return "how long"  # "hold a booking until five minutes after ..." -> "How long do you hold a booking ...?"
     if prep == "every":
         return "on which day of the week" if phrase == "which day" else None
     if prep and prep != "at" and not phrase.startswith("who"):
@@ -513,7 +513,7 @@ def in_place(clause: str, target: str, phrase: str) -> str | None:
         text = f"{before[: every.start()]}{cycle}{after}"
     if len(text.split()) > IN_PLACE_MAX_WORDS or not _has_finite_verb(clause):
         return None  # a long echo of the sentence, or a verbless fragment ("Revision 3.1, maintained by ...")
-    return _tidy(text)
+    return _tidy(re.sub(r"\b(by|to|with|for|from) who\b", r"\1 whom", text))  # "published by whom every Wednesday"
 
 
 def _has_finite_verb(text: str) -> bool:
@@ -755,7 +755,7 @@ def question_problem(question: str, sentence: str, target: str, min_shared: int 
     source = content_words(clause_of(sentence, target)) | content_words(sentence) | _words(sentence.replace(target, " "))
     if len(asked & source) < min_shared:
         return "does_not_name_subject"
-    if not (_QUESTION_START.match(text) or re.search(r"\b(what|which|who|how many|how much|how long|when|where)\b", text, re.I)):
+    if not (_QUESTION_START.match(text) or re.search(r"\b(what|which|who|whom|how many|how much|how long|when|where)\b", text, re.I)):
         return "no_question_word"
     if target[:1].isupper() and " " in target and re.search(r"\b(what|which)\b\s+[A-Z]", text):
         return "question_word_in_name"
