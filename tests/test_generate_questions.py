@@ -472,3 +472,14 @@ def test_until_a_duration_is_how_long_and_by_who_is_by_whom():
         == "How long do you hold a booking after the session begins?"
     assert "Any larger voucher must be signed off by whom?" in _texts(
         "Any larger voucher must be signed off by Delyth Arrowsmith.", "Delyth Arrowsmith")
+
+
+@pytest.mark.parametrize("sentence, target, bad", [
+    ("On bank holidays the hours are 09:00 to 16:00.", "09:00 to 16:00", "During what hours are on bank holidays the hours?"),
+    ("If you have not used the gym for six months, we ask you to take a refresher session.", "six months", "you ask you"),
+    ("Bookings can be cancelled free of charge up to two hours before the start.", "two hours", "free of charge up before"),
+    ("The monthly team meeting is held on the first Monday of each month in the Rowan studio.", "Monday", "on the first?"),
+    ("We keep ordinary items for 28 days and valuables for three months.", "28 days", "and valuables for three months"),
+])
+def test_pool_handbook_forms_that_read_wrong_are_not_built(sentence, target, bad):
+    assert not any(bad in q for q in _texts(sentence, target))

@@ -242,6 +242,8 @@ def fronted_copular(clause: str, target: str, phrase: str) -> str | None:
     if not match or _content_words(match.group("subject")) < 1:
         return None
     subject = re.split(r",\s+(?:and\s+)?|:\s+", match.group("subject"))[-1].strip()
+    if re.match(r"(on|in|at|during|for|from|after|before|by|until|if|when|unless)\b", subject, re.I):
+        return None  # "On bank holidays the hours are ...": a fronted phrase is no subject
     rest = match.group("rest")
     if rest.strip() and not re.match(r"^\s*(and|,|;|\(|next to|near|beside|behind|opposite)\b", rest):
         return None  # "is 15 minutes late" — the value sits inside a longer phrase
@@ -393,6 +395,7 @@ def passive(clause: str, target: str, phrase: str) -> str | None:
     if not match or _content_words(match.group("subject")) < 1 or after.strip().startswith("of ") \
             or re.search(r"[:;()]", match.group("subject")) or match.group("subject").count(",") == 1 \
             or re.search(r"\b(when|if|unless|because|while|whenever|where|once)\b", match.group("mid")) \
+            or re.search(r"\bup$", match.group("mid")) \
             or re.search(r"\b(is|are|was|were|must|has|have)\b", match.group("subject")) \
             or re.search(r"\b[a-z]{3,}s\s+(up|to|for|about|at|in|on|within|\d)\b", match.group("subject")):
         return None
@@ -502,6 +505,8 @@ def in_place(clause: str, target: str, phrase: str) -> str | None:
         return None
     if after[:1].isalnum() or (re.match(r"\s*(and|to|or|-|–)\s", after) and fact_strings(after[:16])) or re.search(r"\b(and|to|or)\s*$", before) or before.rstrip().endswith(("(", "-")):
         return None  # one end of a range or list ("from ___ to 19:00") is no question by itself
+    if re.search(r"\b(and|or)\b", after) and re.search(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten)\b", after):
+        return None  # "for how many days and valuables for three months?": a gapped clause carrying another number
     if before.endswith(("$", "€", "£")):  # "a stipend of $275 per week" -> "a stipend of how much per week"
         before, phrase = before[:-1], "how much"
     text = f"{before}{phrase}{after}"
@@ -942,6 +947,8 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
         asked, phrase = f"{target} {kind}", f"which {kind}"  # its article is dropped below, as for every "which" phrase
     if phrase == "which day" and re.search(re.escape(target) + r"\s*(to|–|-|through)\s+[A-Z]", clause):
         return None  # "staffed Monday to Friday": "Which day?" has no one answer
+    if phrase == "which day" and re.search(r"\b(first|second|third|fourth|last|next)\s+" + re.escape(target), clause):
+        return None  # "the first Monday of each month": "which day" loses the "first"
     if phrase == "which day" and re.search(re.escape(target) + r"\s+\d", clause):
         return None  # "the Thursday 20:00 training session": the day names a session, it is not the fact
     place = re.match(r"(Studio|Room|Hall|Gate|Court|Block|Wing|Suite|Bay|Pool|Ward|Zone|Car Park)\s+[A-Z0-9]", target) \
@@ -961,8 +968,8 @@ _WRITER = re.compile(r"\b(we|our|us|ours)\b", re.I)
 def _addressed(clause: str) -> str:
     """A handbook that speaks as "we" is asked as "you": "We keep lost property for 28 days" ->
     "you keep lost property for 28 days" (-> "How long do you keep lost property?")."""
-    if not _WRITER.search(clause):
-        return clause
+    if not _WRITER.search(clause) or re.search(r"\byou(r)?\b", clause, re.I):
+        return clause  # "we ask you to ...": the reader is "you" already; the writer cannot be too
     return _WRITER.sub(lambda m: {"we": "you", "our": "your", "us": "you", "ours": "yours"}[m.group(1).lower()], clause)
 
 
