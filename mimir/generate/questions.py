@@ -505,7 +505,7 @@ def in_place(clause: str, target: str, phrase: str) -> str | None:
         return None
     if after[:1].isalnum() or (re.match(r"\s*(and|to|or|-|–)\s", after) and fact_strings(after[:16])) or re.search(r"\b(and|to|or)\s*$", before) or before.rstrip().endswith(("(", "-")):
         return None  # one end of a range or list ("from ___ to 19:00") is no question by itself
-    if re.search(r"\b(and|or)\b", after) and re.search(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten)\b", after):
+    if re.search(r"\band\b", after) and re.search(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten)\b", after):
         return None  # "for how many days and valuables for three months?": a gapped clause carrying another number
     if before.endswith(("$", "€", "£")):  # "a stipend of $275 per week" -> "a stipend of how much per week"
         before, phrase = before[:-1], "how much"
