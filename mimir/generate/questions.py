@@ -79,7 +79,7 @@ _BAD_PATTERNS = [
     (re.compile(r"^[^?]{2,80}:\s+(a|an|the)\s", re.I), "template_fragment"),
     # "In what do lunchtime clubs run?": a place asked with a bare "what" (the builders also ask "where")
     (re.compile(r"^(in|at|on) what (do|does|did|is|are|was|were)\b", re.I), "place_asked_with_what"),
-    (re.compile(r"[$€£¥](?!\s*\d)"), "currency_split"),
+    (re.compile(r"[$€£¥](?!\s*\d)"), "currency_split"),  # "a goodwill voucher worth up to £?": the sign without its amount
     # "Members on which get a head start?": a preposition, its question word and then a verb, no noun
     (re.compile(r"\b(on|in|at|for|from|to|with|by)\s+(which|what)\s+(is|are|was|were|get|gets|have|has|must|can|may|will|"
                 r"pay|pays|do|does|run|runs)\b", re.I), "question_word_in_name"),
@@ -94,7 +94,7 @@ _BAD_PATTERNS = [
     (re.compile(r"\b(?:[Ww]hich|[Ww]hat)\s+[a-z]+\s+(?:[A-Z]\b|[A-Z]?\d)"), "question_word_in_name"),
     # "on which channel 12?", "a book of ten who singles": the question word beside a number it does not replace
     (re.compile(r"\b(which|what)\s+[a-z]+\s+\d|\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(who|what|which)\b",
-                re.I), "question_word_in_name"),  # "a goodwill voucher worth up to £?": the sign without its amount
+                re.I), "question_word_in_name"),
 ]
 IN_PLACE_MAX_WORDS = 22
 MAX_WORDS = 32
@@ -320,7 +320,7 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
         return None  # "The courier collects | specimens at 10:15": the subject ends in the verb, the "verb" is its object
     if verb.endswith("s") and not verb.endswith("ss"):
         singular, base = True, verb[:-2] if re.search(r"(ss|sh|ch|x|z|o)es$", verb) else verb[:-1]
-    elif (verb in _BASE_VERBS and words[-1].lower().endswith("s")) or subject.lower() == "you":
+    elif verb in _BASE_VERBS and words[-1].lower().endswith("s"):
         singular, base = False, verb
     else:
         return None
