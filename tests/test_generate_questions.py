@@ -350,7 +350,7 @@ def test_the_last_item_of_a_list_of_phrases_is_no_gapped_clause():
 
 
 def test_a_key_contacts_line_is_asked_by_role_by_name_and_for_its_extension():
-    from mimir.generate.questions import contact_line
+    from mimir.generate.contacts import contact_line
 
     line = "Captain Tobias Penhallow, Senior Master of the Grey Heron, extension 231"
     contact = contact_line(line)

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from mimir.facts.text import _MONTHS, _NOT_PEOPLE, fact_strings, phrase_in, wh_phrase
+from mimir.generate.contacts import TITLE_WORD, contact_line
 
 _AUX = ("is", "are", "was", "were")
 _MODALS = ("must", "should", "can", "may", "will", "might", "could", "would", "shall")
@@ -641,70 +642,6 @@ _PERSON_COLUMN = re.compile(r"\b(lead|owner|contact|manager|officer|supervisor|c
                             r"primary|secondary|backup|deputy|responsible|approver|who)\b", re.I)
 
 
-@dataclass(frozen=True)
-class Contact:
-    """A key-contacts line "Delyth Arrowsmith, Operations Manager, extension 214": a person, their
-    role and how to reach them (``key`` "extension" / "email" / "phone" / "room", ``value`` as written)."""
-
-    name: str
-    role: str
-    key: str = ""
-    value: str = ""
-
-    def targets(self) -> list[str]:
-        return [self.name, self.role] + ([self.value] if self.value else [])
-
-    def questions(self, target: str) -> list[str]:
-        role, name = f"the {self.role}", self.name
-        owner = name + ("'" if name.endswith("s") else "'s")
-        if target == self.name:
-            return [f"Who is {role}?", f"Who holds the role of {self.role}?"]
-        if target == self.role:
-            return [f"What is the role of {name}?", f"What job does {name} do?"]
-        if target != self.value:
-            return []
-        if self.key == "room":
-            return [f"Where is {owner} office?", f"Which room is {role} in?"]
-        noun = {"phone": "phone number", "email": "email address"}.get(self.key, self.key)
-        return [f"What is the {noun} of {role}?", f"What is {owner} {noun}?"]
-
-    def sentence(self) -> str:
-        """The line as one plain sentence: "Delyth Arrowsmith is the Operations Manager, on extension 214."."""
-        reach = {"email": f", at {self.value}", "room": f", in {self.value}"}.get(self.key, f", on {self.value}" if self.value else "")
-        return f"{self.name} is the {self.role}{reach}."
-
-
-_PERSON = r"(?:(?:Captain|Capt\.|Dr\.?|Mr\.?|Mrs\.?|Ms\.?|Prof\.?|Professor|Sister|Nurse)\s+)?[A-Z][a-z'’-]+(?:[ -][A-Z][a-z'’-]+){1,3}"
-_CONTACT = re.compile(rf"^(?P<name>{_PERSON}),\s+(?P<role>[A-Z][^,;:()]{{2,60}}?)(?:,\s+(?P<how>[^,;]{{3,60}}?))?\.?$")
-_REACH = re.compile(r"^(?P<key>extension|ext\.?|phone|tel\.?|telephone|mobile|room|email|e-mail)\s+\S", re.I)
-_TITLE_WORD = re.compile(r"\b(Manager|Officer|Lead|Supervisor|Director|Head|Coordinator|Co-ordinator|Master|Nurse|Partner|Chair|"
-                         r"Secretary|Administrator|Engineer|Technician|Clerk|Assistant|Adviser|Advisor|Counsellor|Instructor|"
-                         r"Teacher|Receptionist|Owner|President|Treasurer|Warden|Controller|Specialist|Consultant|Principal|"
-                         r"Chief|Superintendent|Inspector|Representative|Trainer|Coach|Lifeguard|Captain|Skipper|Steward)s?\b")
-_KEY_NAMES = {"ext": "extension", "ext.": "extension", "tel": "phone", "tel.": "phone", "telephone": "phone", "mobile": "phone",
-              "e-mail": "email"}
-
-
-def contact_line(sentence: str) -> Contact | None:
-    """The parts of a "Name, Role[, extension N | email | phone]" list line, or None for anything else
-    (a third part must be a way to reach them; without one the role must read as a job title)."""
-    match = _CONTACT.match(sentence.strip())
-    if not match or _has_finite_verb(match.group("role")):
-        return None
-    name, role, how = match.group("name"), match.group("role").strip(), (match.group("how") or "").strip()
-    if not how:
-        return Contact(name, role) if _TITLE_WORD.search(role) else None
-    reach = _REACH.match(how)
-    if reach:
-        key = reach.group("key").lower()
-        return Contact(name, role, _KEY_NAMES.get(key, key), how)
-    if re.fullmatch(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", how):
-        return Contact(name, role, "email", how)
-    if re.fullmatch(r"\+?[\d(][\d ()-]{5,}\d", how):
-        return Contact(name, role, "phone", how)
-    return None
-
-
 BUILDERS = (fronted_copular, subject_first, passive, do_support, labelled, keyed_value, appositive, fronted, how_often, in_place)
 
 
@@ -932,7 +869,7 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
     clause = _addressed(clause_of(sentence, target))
     phrase = question_phrase(clause, target)
     if phrase == "who" and (_NOT_PEOPLE.search(target) or (re.search(r"\b[Tt]he\s+" + re.escape(target), clause)
-                                                          and not _TITLE_WORD.search(target))):
+                                                          and not TITLE_WORD.search(target))):
         phrase = "what"  # "the Grey Heron", "the Lantern Inn": a person's name takes no article; "the Nurse Manager" is a role
     asked = target
     named = _NAMED_KIND.search(target) if phrase in ("what", "who") else None

@@ -30,7 +30,8 @@ from typing import Any, Callable, Iterator, Literal
 
 from mimir.config import option
 from mimir.facts.text import contains_fact, fact_sentences, fact_strings, sentences, subject_phrase, table_header
-from mimir.generate.questions import asks_for, contact_line, line_questions, question_problem, questions_for, record_targets
+from mimir.generate.contacts import contact_line
+from mimir.generate.questions import asks_for, line_questions, question_problem, questions_for, record_targets
 from mimir.types import Chunk, Dialogue, Scenario, Turn, stable_id
 
 log = logging.getLogger(__name__)
