@@ -23,8 +23,8 @@ steps the full run would take (epochs x batches of the real training set); the p
 printed beside the measured stages, marked as such. The sampled steps draw batches at random
 (``group_by_length`` off): with it on, the first steps are the short records and the projection
 came out at about 0.6x a real run (1,086 s projected for the 1x handbook; full runs of ~1,000-word
-handbooks train 1,768-2,061 s); at random each batch pads to its longest record, so the projection
-is an upper bound instead.
+handbooks train 1,768-2,061 s); at random it came out at 1,596 s (each batch pads to its longest
+record, while the real run groups by length, so read it as the right order, not an exact figure).
 
 ``--capped`` sets TuneConfig(train={"max_steps": 5}, recipe={"questions_per_fact": 2},
 check={"general_passages": 4}): stage times then show the fixed costs (model loads, imports)
