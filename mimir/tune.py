@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from mimir.config import option
 from mimir.errors import ConfigError, InputFileError
+from mimir.types import is_replay_record
 
 log = logging.getLogger(__name__)
 KNOWLEDGE_SUFFIXES = {".md", ".txt", ".pdf", ".docx", ".html", ".htm", ".csv", ".json", ".jsonl"}
@@ -253,7 +254,7 @@ def build_data(config: TuneConfig, kb_info: dict[str, Any], out: Path, emit: Cal
     report.dropped_leaks = dropped
     report.records = len(rows)
     (out / "recipe_report.json").write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
-    if not any(r.get("metadata", {}).get("source") != "replay" for r in rows):
+    if all(is_replay_record(r) for r in rows):
         raise InputFileError(f"tune: no training dialogue could be made from {config.knowledge} ({report.facts} facts, "
                              f"{report.facts_with_questions} with a usable question); see {out / 'recipe_report.json'}")
     from mimir.generate.export import write_export

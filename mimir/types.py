@@ -24,6 +24,15 @@ def stable_id(*parts: Any, prefix: str = "", length: int = 16) -> str:
     return f"{prefix}{digest}"
 
 
+REPLAY_SOURCE = "replay"  # metadata.source of a training record that is the base model's own answer (tune's replay)
+
+
+def is_replay_record(record: Any) -> bool:
+    """A training record written by the recipe's replay step (the base model's words, not knowledge)."""
+    metadata = record.get("metadata") if isinstance(record, dict) else None
+    return isinstance(metadata, dict) and metadata.get("source") == REPLAY_SOURCE
+
+
 class Record:
     """Mixin: JSON round-trip for (nested) dataclasses."""
 

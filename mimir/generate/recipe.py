@@ -32,7 +32,7 @@ from mimir.config import option
 from mimir.facts.text import contains_fact, fact_sentences, fact_strings, sentences, subject_phrase, table_header
 from mimir.generate.contacts import contact_line
 from mimir.generate.questions import asks_for, line_questions, question_problem, questions_for, record_targets
-from mimir.types import Chunk, Dialogue, Scenario, Turn, stable_id
+from mimir.types import REPLAY_SOURCE, Chunk, Dialogue, Scenario, Turn, stable_id
 
 log = logging.getLogger(__name__)
 Preset = Literal["auto", "small", "roleplay"]
@@ -587,7 +587,7 @@ def replay_records(model: Any, n: int, seed: int = 0) -> list[dict[str, Any]]:
     replies = model.generate([[{"role": "user", "content": p}] for p in unique], GenerationSettings(max_new_tokens=96, temperature=0.0))
     answers = {p: r.text.strip() for p, r in zip(unique, replies)}
     return [{"id": stable_id("replay", i, p, prefix="rp-"), "messages": [{"role": "user", "content": p},
-             {"role": "assistant", "content": answers[p]}], "metadata": {"source": "replay"}}
+             {"role": "assistant", "content": answers[p]}], "metadata": {"source": REPLAY_SOURCE}}
             for i, p in enumerate(chosen) if answers[p]]
 
 

@@ -13,6 +13,7 @@ from mimir.hub.cards import dataset_card
 from mimir.hub.config import DatasetPushConfig
 from mimir.hub.records import read_split, write_parquet
 from mimir.hub.repo import HubSession, Progress, PushResult, Upload, redacted_text
+from mimir.types import is_replay_record
 
 CONFIG_FILE = "mimir_config.yaml"
 
@@ -47,7 +48,7 @@ def push_dataset(
         raise HubError("max_shard_rows must be at least 1")
     records = {name: read_split(path) for name, path in splits.items()}
     if not config.include_replay:
-        records = {name: [r for r in rs if not _is_replay(r)] for name, rs in records.items()}
+        records = {name: [r for r in rs if not is_replay_record(r)] for name, rs in records.items()}
         if not any(records.values()):
             raise InputFileError("every record is a replay record (the base model's own answers); nothing to push")
     all_records = [r for rs in records.values() for r in rs]
@@ -98,11 +99,6 @@ def push_dataset(
         return session.push(
             config.repo_id, "dataset", private=config.private, uploads=uploads, card=card, keep=keep, what="dataset"
         )
-
-
-def _is_replay(record: dict[str, Any]) -> bool:
-    metadata = record.get("metadata")
-    return isinstance(metadata, dict) and metadata.get("source") == "replay"
 
 
 def load_dataset_from_hub(

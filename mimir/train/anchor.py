@@ -54,16 +54,16 @@ def anchor_texts(n: int = 256, seed: int = 0) -> list[str]:
 
 
 def replay_chats(spec: str) -> list[list[dict[str, str]]]:
-    """The replay records of the training data (``metadata.source == "replay"``): the base model's own
-    answers to general prompts, as message lists. None when the data has no replay records."""
+    """The replay records of the training data (``mimir.types.is_replay_record``): the base model's own
+    answers to general prompts, as message lists; empty when the data has none."""
     from mimir.jsonl import read_records
     from mimir.train.data import resolve_data_files
+    from mimir.types import is_replay_record
 
     chats = []
     for path in resolve_data_files(spec):
         for record in read_records(path):
-            meta = record.get("metadata") if isinstance(record, dict) else None
-            if isinstance(meta, dict) and meta.get("source") == "replay" and isinstance(record.get("messages"), list):
+            if is_replay_record(record) and isinstance(record.get("messages"), list):
                 chats.append([{"role": m.get("role", ""), "content": m.get("content") or ""} for m in record["messages"]])
     return chats
 
