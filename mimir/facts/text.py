@@ -28,6 +28,7 @@ _PATTERNS = [
     re.compile(rf"\b(?:{_MONTHS}) \d{{1,2}}(?:, \d{{4}})?\b"),  # March 14, 2009
     re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),  # ISO dates
     re.compile(r"\b\d{1,2}:\d{2}\b"),  # times
+    re.compile(r"(?<![\w.])(?:\+\d{1,3}\s?)?0\d{2,4}[ -]\d{3,4}[ -]?\d{3,4}\b"),  # phone numbers: 01632 960 480
     re.compile(r"\b\d{3}-\d{4}\b"),  # phone numbers
     re.compile(r"\b[A-Z]\d{1,3}\b"),  # room / form codes (B7, C3)
     re.compile(rf"\b\d[\d,]*(?:\.\d+)?\s?(?:(?:{_UNIT_QUALIFIERS})\s)?(?:%|percent|seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|mg|ml|kg|km|ms|GB|MB|TB|GiB|MiB|°C)(?![A-Za-z])"),

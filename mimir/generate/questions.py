@@ -138,7 +138,8 @@ def clause_of(sentence: str, target: str) -> str:
         if re.match(rf"{_VERB_GROUP}\b", part.strip()):
             continue  # "must report back within 3 days": no subject of its own
         if target in part and _has_verb(part) and _content_words(part.replace(target, " ")) >= 2:
-            return part.strip().rstrip(",")
+            part = part.strip().rstrip(",")
+            return split_predicates(part, target) or part
     return holder if _has_verb(holder) and _content_words(holder.replace(target, " ")) >= 2 else sentence
 
 
@@ -165,6 +166,127 @@ def _shared_subject(clause: str, target: str) -> str | None:
         verb = "are" if np.split()[-1].endswith("s") and not np.endswith("ss") else "is"
         return f"{np[0].upper()}{np[1:]} {verb} {match.group('part')} {match.group('rest')}"
     return None
+
+
+_PRONOUN_SUBJECTS = {"we", "you", "they", "i"}
+_VERB_NEXT = re.compile(r"(?:at|on|in|within|for|after|before|by|until|from|to|every|up|out|a|an|the|no|all|each|\d|[£$€])")
+
+
+def split_predicates(clause: str, target: str) -> str | None:
+    """The simple clause of ``clause`` that holds ``target`` when one subject has two verb phrases
+    ("On weekdays the centre opens at 06:30 and closes at 22:00" -> "On weekdays the centre closes at
+    22:00"; "The formulary is kept by the pharmacist and reviewed every April" -> "The formulary is
+    reviewed every April") or the second verb is left out ("We keep ordinary items for 28 days and
+    valuables for three months" -> "We keep valuables for three months"): each value gets a clause of
+    its own, so its question carries no other value. None when ``clause`` is not such a sentence."""
+    words = clause.split()
+    verb_at = _first_verb(words)
+    if verb_at is None:
+        return None
+    subject, end = words[:verb_at], verb_at + 1
+    while end < len(words) and words[end] in ("be", "been", "not", "have") and words[verb_at] in _AUX + _MODALS:
+        end += 1  # "must be", "may not": the verb group a second verb phrase shares
+    group, tail = words[verb_at:end], words[end:]
+    for i, word in enumerate(tail):
+        if word != "and" or i == 0 or i + 1 >= len(tail) or tail[i - 1].endswith(","):
+            continue
+        if any(w.endswith(",") or w.lower() in _SUBORDINATORS for w in tail[:i]):
+            break  # "sets out how staff, support staff and students keep ...": the "and" is inside a list or a clause
+        left, right = " ".join([*subject, *group, *tail[:i]]), tail[i + 1:]
+        shared = _second_verb_phrase(group, right)
+        if shared is not None:
+            second = " ".join([*subject, *shared, *right])
+        elif (gapped := _gapped(tail[:i], right)) is not None:
+            second = " ".join([*subject, *group, gapped])
+        else:
+            continue
+        if target in second and target not in left:
+            return split_predicates(second, target) or second
+        if target in left and target not in second:
+            return left
+    return None
+
+
+def _first_verb(words: list[str]) -> int | None:
+    """Index of the finite verb after a subject of one to eight words, or None: an auxiliary or
+    modal, a third-person verb ("opens at"), or a base form after "we" or a plural ("lessons run on").
+    An -s word followed by such a base form is a plural noun: "Data protection requests from clients go
+    to ..." has "go" for its verb."""
+    found = _verb_candidates(words)
+    auxiliary = next((i for i in found[1:] if words[i] in _AUX + _MODALS), None)
+    if auxiliary is not None and words[found[0]] not in _AUX + _MODALS \
+            and not any(w.lower() in _SUBORDINATORS for w in words[found[0]:auxiliary]):
+        return auxiliary  # "Status page text is drafted": "page" was a noun ("The courier collects items that are ..." keeps "collects")
+    if len(found) > 1 and words[found[0]].endswith("s") and words[found[0]] not in _AUX + ("has",) \
+            and words[found[1]] not in _AUX + _MODALS and not words[found[1]].endswith("s") and found[1] > found[0] + 1:
+        return found[1]
+    return found[0] if found else None
+
+
+def _verb_candidates(words: list[str]) -> list[int]:
+    """Indices of the words that read as a finite verb, up to the first "and" or comma."""
+    found: list[int] = []
+    for i in range(1, min(len(words) - 1, 12)):
+        if words[i - 1].endswith(",") or words[i] == "and":
+            break
+        word, before, after = words[i], words[i - 1].lower().strip(","), words[i + 1].lower()
+        if not word.isalpha() or not word.islower() or before in _PREPS or before in _DETERMINERS:
+            continue  # a name, a value, or a noun after "on" / "the" ("On weekdays the centre opens")
+        if found and found[-1] == i - 1:
+            continue  # "rotate positions": no verb follows a verb
+        third_person = re.fullmatch(r"[a-z]{3,}(?<!s)s", word) and word not in _PLURAL_NOUN_HINT
+        plural_subject = before in _PRONOUN_SUBJECTS or (before.endswith("s") and not before.endswith("ss") and before not in _FUNCTION)
+        base = not word.endswith("s") and word not in _FUNCTION and plural_subject
+        # a base form right after a one-word plural subject is its verb ("Lifeguards rotate positions")
+        if word in _AUX + _MODALS + ("has", "have") or (third_person or base) and _VERB_NEXT.match(after) \
+                or (base and (word in _BASE_FORM_VERBS or i == 1)):
+            found.append(i)
+    return found
+
+
+_DETERMINERS = {"the", "a", "an", "each", "every", "all", "our", "your", "their", "its", "this", "these", "those", "any", "no"}
+
+
+def _second_verb_phrase(group: list[str], words: list[str]) -> list[str] | None:
+    """The words a second verb phrase ``words`` takes from the first one's verb ``group``: none when it
+    has its own auxiliary or a verb of the same form ("opens ... and closes at"), the auxiliary when it
+    goes on with a participle or a base form ("is kept ... and reviewed every", "may book ... and cancel
+    up to"); None when ``words`` open no verb phrase."""
+    if len(words) < 2 or not words[0].isalpha() or not words[0].islower():
+        return None
+    first, after = words[0], words[1].lower()
+    if first in _AUX + _MODALS + ("has", "have"):
+        return []
+    if first in _FUNCTION or first in _DETERMINERS or first in _PLURAL_NOUN_HINT or not _VERB_NEXT.match(after):
+        return None
+    verb = group[-1]
+    if verb in ("is", "are", "was", "were", "be", "been"):
+        return group if re.fullmatch(r"[a-z]{3,}ed", first) or first in _IRREGULAR_PARTICIPLES else None
+    if verb in _MODALS:
+        return group if not first.endswith(("s", "ed")) else None
+    if verb.endswith("s") and not verb.endswith("ss"):
+        return [] if re.fullmatch(r"[a-z]{3,}(?<!s)s", first) else None
+    return [] if not first.endswith("s") or first.endswith("ss") else None
+
+
+_SUBORDINATORS = {"how", "that", "which", "who", "whom", "whose", "where", "when", "whether", "if", "because", "while", "unless",
+                  "what", "why", "once", "although", "though"}
+_IRREGULAR_PARTICIPLES = {"held", "kept", "run", "led", "made", "sent", "given", "taken", "seen", "paid", "built", "set", "read",
+                          "written", "shown", "known", "done", "met", "sold", "told", "found", "left", "put", "shut", "cut"}
+
+
+def _gapped(left: list[str], right: list[str]) -> str | None:
+    """The right side of a gapped pair ("ordinary items for 28 days and valuables for three months"):
+    both a short noun phrase then the same preposition; None otherwise."""
+    left_match, right_match = _GAPPED.match(" ".join(left)), _GAPPED.match(" ".join(right))
+    if not left_match or not right_match or left_match.group(2) != right_match.group(2):
+        return None
+    if any(w in _PREPS or w in _AUX + _MODALS for w in right_match.group(1).split()):
+        return None
+    return " ".join(right)
+
+
+_GAPPED = re.compile(r"^((?:(?:the|a|an|any|all) )?[a-z][\w-]*(?: [a-z][\w-]*){0,2}) (for|within|after|at|until|in|on|by|to|every) (.+)$")
 
 
 def _has_verb(text: str) -> bool:
@@ -312,6 +434,9 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
     words = subject.split()
     if re.search(r"\b(who|which|that|whose)\b", subject, re.I):
         return None  # "a patient who arrive": the subject's own clause, not its verb
+    found = _first_verb([*words, verb, "at"])
+    if found is not None and found < len(words):
+        return None  # "the Intake Partner reports the | findings to": the verb is inside the "subject"
     if words[-1].lower() in _PREPS:
         return None  # "Requests for | practicals on a Monday": a noun after a preposition is no verb
     if words[0].lower() in _PREPS + ("after", "before", "if", "when", "once", "while") or len(words) > 7 or not _words(subject) or any(w.lower() in _AUX + _MODALS + ("has", "have", "needs", "takes") for w in words):
@@ -407,11 +532,11 @@ def passive(clause: str, target: str, phrase: str) -> str | None:
         lead = {"which day": "on which day of the week"}.get(phrase) or ("in which month" if target in _MONTH_NAMES else "")
         if not lead:
             return None
-        phrase, prep = lead, "at"
+        phrase, prep = lead, ""
     if phrase == "who" and prep in ("in", "at", "on", "into", "from", "under"):
         phrase = "what"  # "filed in the Incident Archive": a place or thing, not a person
     # "collected at 10:15" -> "What time ...", but "capped at 20" -> "At what number ..."
-    lead = phrase if (prep == "at" and phrase in ("what time", "when", "where")) or phrase.startswith("who") else f"{prep} {phrase}"
+    lead = phrase if (prep == "at" and phrase in ("what time", "when", "where")) or phrase.startswith("who") or not prep else f"{prep} {phrase}"
     if prep in ("to", "with", "by") and (phrase == "who" or (phrase == "what" and target[:1].isupper())):
         lead = f"{prep} whom"  # "reported to the Nurse Manager" -> "To whom is ... reported?"
     if phrase == "what" and prep in ("in", "at", "on") and target[:1].isupper():
@@ -611,6 +736,22 @@ def column_kind(key: str) -> str:
     if words[-1].lower() == "every" and len(words) > 1:
         return "every"
     return "preposition" if words[-1].lower() in _PREPS else "noun"
+
+
+def record_questions(sentence: str, target: str) -> list[str]:
+    """The questions about one cell of a table row: "For membership Swim Only, what is the monthly
+    price?" and, where the row is named by a name, as a person asks it: "What is the monthly price of
+    the Swim Only membership?"."""
+    first = _record_question(sentence, target)
+    if not first:
+        return []
+    keys, values, hit = record_field(sentence, target) or ([], [], 0)
+    key = record_key(keys[hit])
+    name = re.sub(r"\s*\([^)]*\)", "", values[0]).strip()
+    if column_kind(key) != "noun" or keys[0].isupper() or len(keys[0].split()) > 2 or re.search(r"\d", name) or not re.fullmatch(r"[A-Z][\w'’-]*(?: [A-Z][\w'’-]*){0,3}", name):
+        return [first]
+    wh = first[len("For ") + len(record_row(keys, values)) + 2:].split(" ", 1)[0]  # "what" / "who", as the first form asks
+    return [first, _tidy(f"{wh} is the {key} of the {name} {keys[0].lower()}")]
 
 
 def _record_question(sentence: str, target: str) -> str | None:
@@ -863,15 +1004,25 @@ _NAMED_KIND = re.compile(r"\s(Building|Room|Bank|Hall|Street|Lane|Road|Centre|Ce
                          r"Suite|Wing|Laboratory|Lab|Clinic|Court|Park|House|Tower|Ward|Unit|Library|Gym|Field|Gate|Station)$")
 
 
+_PLACE_WORDS = r"Lab|Laboratory|Room|Studio|Hall|Gate|Court|Block|Wing|Suite|Bay|Ward|Zone|Bed|Desk|Locker"
+
+
 def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
     """(clause, the span asked about, its question phrase) for ``target``, or None when the fact
     has no one answer ("Which day?" for "Monday to Friday")."""
-    clause = _addressed(clause_of(sentence, target))
+    clause = _adverbial_last(_addressed(clause_of(sentence, target)), target)
     phrase = question_phrase(clause, target)
     if phrase == "who" and (_NOT_PEOPLE.search(target) or (re.search(r"\b[Tt]he\s+" + re.escape(target), clause)
                                                           and not TITLE_WORD.search(target))):
         phrase = "what"  # "the Grey Heron", "the Lantern Inn": a person's name takes no article; "the Nurse Manager" is a role
     asked = target
+    meridiem = re.search(re.escape(target) + r"\s?[ap]\.m\.?", clause)
+    if meridiem:  # "12:40 p.m." is asked as a whole ("from what time to ..."), never "what time p.m."
+        asked = meridiem.group(0)
+    titled = re.search(r"\b(?:Pharmacist|Doctor|Dr\.?|Nurse|Sister|Matron|Professor|Prof\.?|Sergeant|Captain|Councillor|Coach|"
+                       r"Chef|Judge|Reverend|Officer|Inspector)\s+" + re.escape(target), clause) if phrase == "who" else None
+    if titled:  # "by Pharmacist Lena Vasquez" is asked "by whom", the title with the name
+        asked = titled.group(0)
     named = _NAMED_KIND.search(target) if phrase in ("what", "who") else None
     if named and len(target.split()) > 1:  # "the Calder Building" is asked as "which building", not "who"
         phrase = f"which {named.group(1).lower()}"
@@ -892,6 +1043,12 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
         if phrase in ("who", "what") else None
     if place:  # "outside Studio Birch" is asked "outside which studio", never "who"
         phrase = f"which {place.group(1).lower()}"
+    if re.fullmatch(_PLACE_WORDS, target) and re.search(re.escape(target) + r"\s+[A-Z]?\d", clause):
+        return None  # "Lab" of "Lab M212": the code's own question asks for the whole name
+    placed = re.search(rf"\b({_PLACE_WORDS})\s+"
+                       + re.escape(target) + r"\b", clause) if re.fullmatch(r"[A-Z]?\d+[A-Z]?|[A-Z]\d*", target) else None
+    if placed:  # "in Lab M212" is asked "in which lab", never "in what M212"
+        asked, phrase = placed.group(0), f"which {placed.group(1).lower()}"
     if re.search(r"\b(?:and|or)\s+(?:the\s+)?" + re.escape(asked), clause):
         return None  # the second of "the Harbour Room or the Linden Room": the first one's question asks for both
     if phrase.startswith("which "):  # "of the Calder Building" -> "of which building", no article left behind
@@ -900,6 +1057,23 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
 
 
 _WRITER = re.compile(r"\b(we|our|us|ours)\b", re.I)
+
+
+_OPENING_ADVERBIAL = re.compile(r"^((?:On|At|In|During|Outside|Throughout|Over)\s+(?:[a-z]+\s+){0,2}?[a-z]+|"
+                                r"(?:Each|Every)\s+(?:day|week|month|quarter|year|morning|afternoon|evening|night|term|season|"
+                                r"spring|summer|autumn|winter|weekday|weekend)),?\s+"
+                                r"(?=(?:the|a|an|we|you|they|all|each|every|[A-Z])\b)(.+)$")
+
+
+def _adverbial_last(clause: str, target: str) -> str:
+    """A short opening phrase of time or place moved to the end, where a question keeps it: "On weekdays
+    the centre opens at 06:30" -> "the centre opens at 06:30 on weekdays" (-> "What time does the centre
+    open on weekdays?"). Left where it holds a value or the target."""
+    match = _OPENING_ADVERBIAL.match(clause)
+    if not match or target in match.group(1) or fact_strings(match.group(1)) or target not in match.group(2):
+        return clause
+    lead, rest = match.groups()
+    return f"{rest.rstrip(' .')} {lead[0].lower()}{lead[1:]}"
 
 
 def _addressed(clause: str) -> str:
@@ -936,9 +1110,9 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     if asking is None:
         return out
     clause, asked, phrase = asking
-    record = _record_question(sentence, target)
-    if record:
-        return [FactQuestion(text=record, sentence=sentence, target=target, form="record_field")]
+    records = record_questions(sentence, target)
+    if records:
+        return [FactQuestion(text=text, sentence=sentence, target=target, form="record_field") for text in records]
     for builder in BUILDERS:
         keep(builder(clause, asked, phrase), builder.__name__)
     end = clause.find(asked)
@@ -946,6 +1120,9 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     bound = re.match(r"\s*(before|ahead|prior|earlier|per)\b", clause[end + len(asked):]) if end >= 0 else None
     if end >= 0 and not bound:  # fronted forms without what follows the value: closer to how people ask ("How many days
         head = clause[: end + len(asked)]  # are incident channels archived?")
+        moved = _OPENING_ADVERBIAL.match(_addressed(clause_of(sentence, target)))
+        if moved and clause.endswith(moved.group(1)[1:]):  # "on weekdays", moved from the front, qualifies the value
+            head += " " + clause[-len(moved.group(1)):]
         for builder in (passive, do_support, fronted):
             keep(builder(head, asked, phrase), "short")
     for question in [q for q in out if q.form != "in_place"]:  # other openings of the fronted forms
