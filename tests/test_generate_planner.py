@@ -135,3 +135,9 @@ def test_copular_facts_are_also_asked_question_word_first():
     # Other verbs keep the in-place form rather than a broken inversion.
     visits = "The courier collects specimens at 10:15."
     assert question_for(visits, 0, fronted) == question_for(visits, 0, 0)
+
+
+def test_a_phone_number_with_spaces_is_one_fact():
+    assert fact_strings("The main switchboard number is 01632 960 480, open every Wednesday.")[0] == "01632 960 480"
+    assert "020 7946 0958" in fact_strings("Call 020 7946 0958 before 10:00.")
+    assert fact_strings("Rooms 101 and 102 seat 40 people.") == ["101", "102", "40"]

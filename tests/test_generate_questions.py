@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mimir.generate.questions import asks_for, clause_of, question_problem, questions_for
+from mimir.generate.questions import asks_for, clause_of, question_problem, questions_for, split_predicates
 
 
 def _texts(sentence: str, target: str) -> list[str]:
@@ -483,3 +483,66 @@ def test_until_a_duration_is_how_long_and_by_who_is_by_whom():
 ])
 def test_pool_handbook_forms_that_read_wrong_are_not_built(sentence, target, bad):
     assert not any(bad in q for q in _texts(sentence, target))
+
+
+@pytest.mark.parametrize("sentence, target, clause", [
+    ("On weekdays the centre opens at 06:30 and closes at 22:00.", "06:30", "On weekdays the centre opens at 06:30"),
+    ("On weekdays the centre opens at 06:30 and closes at 22:00.", "22:00", "On weekdays the centre closes at 22:00"),
+    ("At weekends we open at 08:00 and close at 18:00.", "18:00", "At weekends we close at 18:00"),
+    ("We keep ordinary items for 28 days and valuables for three months.", "three months", "We keep valuables for three months"),
+    ("We keep ordinary items for 28 days and valuables for three months.", "28 days", "We keep ordinary items for 28 days"),
+    ("The clinic formulary is maintained by Pharmacist Lena Vasquez and reviewed every April.", "April",
+     "The clinic formulary is reviewed every April"),
+    ("Adult lessons run on Tuesday evenings at 19:15 and cost £52 for a block of six.", "52", "Adult lessons cost £52 for a block of six"),
+    ("Lifeguards rotate positions every 20 minutes and take a break after every hour.", "20 minutes",
+     "Lifeguards rotate positions every 20 minutes"),
+    # "requests" is a noun here: the verb is "go", and the second verb phrase takes "must" from itself
+    ("Data protection requests from clients go to the privacy desk and must be answered within 30 days.", "30 days",
+     "Data protection requests from clients must be answered within 30 days"),
+    # "page" is a noun: the verb group is "is drafted", shared by "published"
+    ("Status page text is drafted in the drafts channel and published by the Communications team.", "Communications team",
+     "Status page text is published by the Communications team"),
+])
+def test_one_subjects_two_verb_phrases_are_two_clauses(sentence, target, clause):
+    assert clause_of(sentence, target) == clause
+
+
+def test_an_and_inside_a_list_or_a_reported_clause_splits_nothing():
+    assert split_predicates("This handbook sets out how staff, support staff and students at Harrowgate Academy keep "
+                            "themselves safe", "Harrowgate Academy") is None
+    assert split_predicates("The building has a main pool, a gym on the first floor and two studios named Birch and Rowan",
+                            "Birch") is None
+
+
+def test_each_value_of_a_split_sentence_is_asked_without_the_other():
+    opening = _texts("On weekdays the centre opens at 06:30 and closes at 22:00.", "06:30")
+    assert opening[0] == "What time does the centre open on weekdays?"
+    assert not any("22:00" in q or "close" in q for q in opening)
+    assert all("weekdays" in q for q in opening)  # the moved phrase qualifies the value: no short form drops it
+    assert "How long do you keep valuables?" in _texts("We keep ordinary items for 28 days and valuables for three months.",
+                                                       "three months")
+    assert _texts("The clinic formulary is maintained by Pharmacist Lena Vasquez and reviewed every April.", "April")[0] \
+        == "In which month is the clinic formulary reviewed?"
+
+
+def test_a_subject_opening_with_every_stays_the_subject():
+    texts = _texts("Every new starter completes the intake module within their first 2 weeks.", "2 weeks")
+    assert not any(q.startswith("The intake module") for q in texts)
+    assert _texts("Each quarter the Intake Partner audits a random sample of 24 intake files.", "24") \
+        == ["The Intake Partner audits a random sample of how many intake files each quarter?"]
+
+
+def test_codes_titles_and_clock_suffixes_are_asked_as_a_whole():
+    lab = "Lunchtime science clubs run in Lab M212 from 12:40 p.m. to 1:20 p.m."
+    assert _texts(lab, "M212")[0] == "In which lab do lunchtime science clubs run?"
+    assert _texts(lab, "Lab") == []  # "Lab" is part of the code's name
+    assert not any("p.m" in q for q in _texts("The building opens at 7:45 a.m. on weekdays.", "7:45"))
+    assert _texts("The clinic formulary is maintained by Pharmacist Lena Vasquez.", "Lena Vasquez")[0] \
+        == "By whom is the clinic formulary maintained?"
+
+
+def test_a_table_row_named_by_a_name_is_also_asked_as_a_person_would():
+    row = "Membership: Swim Only; Monthly price: £24.50; Concession: £17.00"
+    assert _texts(row, "£24.50") == ["For membership Swim Only, what is the monthly price?",
+                                      "What is the monthly price of the Swim Only membership?"]
+    assert len(_texts("Severity: SEV1; Meaning: full outage", "full outage")) <= 1  # a code keeps the one form
