@@ -546,3 +546,26 @@ def test_a_table_row_named_by_a_name_is_also_asked_as_a_person_would():
     assert _texts(row, "£24.50") == ["For membership Swim Only, what is the monthly price?",
                                       "What is the monthly price of the Swim Only membership?"]
     assert len(_texts("Severity: SEV1; Meaning: full outage", "full outage")) <= 1  # a code keeps the one form
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("A single adult swim costs how much?", "How much does a single adult swim cost?"),
+    ("Adult improver lessons cost how much for a block of six?", "How much do adult improver lessons cost for a block of six?"),
+    ("By whom is the clinic formulary maintained?", "Who maintains the clinic formulary?"),
+    ("By whom are staff rotas published?", "Who publishes staff rotas?"),
+    ("By whom is the form signed off?", "Who signs off the form?"),
+    ("By whom are hand hygiene audits run?", "Who runs hand hygiene audits?"),
+    ("On which day is the weekly reliability review held?", "When is the weekly reliability review held?"),
+])
+def test_more_openings_a_person_uses(question, expected):
+    from mimir.generate.questions import reworded
+
+    assert expected in reworded(question, "x")
+
+
+def test_a_participle_whose_base_form_is_unsure_is_not_made_active():
+    from mimir.generate.questions import reworded
+
+    # "approved" could be "approvs" or "approves", "stored" "stors": no active form rather than a wrong one
+    assert reworded("By whom is the request approved?", "x") == []
+    assert reworded("By whom are the samples stored?", "x") == []

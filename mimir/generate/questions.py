@@ -748,7 +748,7 @@ def record_questions(sentence: str, target: str) -> list[str]:
     keys, values, hit = record_field(sentence, target) or ([], [], 0)
     key = record_key(keys[hit])
     name = re.sub(r"\s*\([^)]*\)", "", values[0]).strip()
-    if column_kind(key) != "noun" or keys[0].isupper() or len(keys[0].split()) > 2 or re.search(r"\d", name) or not re.fullmatch(r"[A-Z][\w'’-]*(?: [A-Z][\w'’-]*){0,3}", name):
+    if column_kind(key) != "noun" or keys[0].isupper() or len(keys[0].split()) > 2 or re.search(r"\d", name) or not re.fullmatch(r"[A-Z][\w'’-]*(?: (?:(?:to|and|of|on) )?[A-Z][\w'’-]*){0,4}", name):
         return [first]
     wh = first[len("For ") + len(record_row(keys, values)) + 2:].split(" ", 1)[0]  # "what" / "who", as the first form asks
     return [first, _tidy(f"{wh} is the {key} of the {name} {keys[0].lower()}")]
@@ -1125,7 +1125,7 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
             head += " " + clause[-len(moved.group(1)):]
         for builder in (passive, do_support, fronted):
             keep(builder(head, asked, phrase), "short")
-    for question in [q for q in out if q.form != "in_place"]:  # other openings of the fronted forms
+    for question in list(out):  # other openings ("How long" / "How many days"; "How much does X cost?" for "X costs how much?")
         for text in reworded(question.text, target):
             keep(text, "reworded")
     return out
@@ -1159,7 +1159,46 @@ def reworded(question: str, target: str) -> list[str]:
     match = re.match(r"^What is the (extension|phone number|number) of (.+)\?$", question)
     if match:  # "What is the extension of the Records team?" -> "Which extension reaches the Records team?"
         out.append(f"Which {match.group(1)} reaches {match.group(2)}?")
+    match = re.match(r"^(?P<subject>[A-Z][^,?]{3,60}?) (?P<verb>costs?) how much(?P<rest>(?: (?:for|per|each|a) [^,?]+)?)\?$", question)
+    if match and not re.search(r"\b(who|which|that|and|or)\b", match.group("subject")):
+        # "A single adult swim costs how much?" -> "How much does a single adult swim cost?"
+        aux = "does" if match.group("verb") == "costs" else "do"
+        out.append(f"How much {aux} {_subject(match.group('subject'))} cost{match.group('rest')}?")
+    match = re.match(r"^By whom (?P<aux>is|are) (?P<subject>[^,?]{3,60}?) (?P<part>[a-z]{3,})(?P<rest>(?: (?:up|out|off|in|on))?)\?$", question)
+    active = _active(match.group("part")) if match else None
+    if match and active and not re.search(r"\b(who|which|that|and|or|by)\b", match.group("subject")) \
+            and (match.group("subject")[:1].islower() or match.group("subject").split()[0] in ("The", "A", "An")):
+        # "By whom is the clinic formulary maintained?" -> "Who maintains the clinic formulary?"
+        out.append(f"Who {active}{match.group('rest')} {_lower_article(match.group('subject'))}?")
+    match = re.match(r"^(?:On which day|In which month)(?: of the week| each year)? (?P<rest>(?:is|are|does|do|must|will) .+)$", question)
+    if match:  # "On which day is the weekly review held?" -> "When is the weekly review held?"
+        out.append("When " + match.group("rest"))
     return [q for q in out if q != question]
+
+
+_IRREGULAR_ACTIVE = {"held": "holds", "kept": "keeps", "run": "runs", "led": "leads", "made": "makes", "sent": "sends", "given": "gives",
+                     "paid": "pays", "set": "sets", "read": "reads", "written": "writes", "chaired": "chairs", "taught": "teaches",
+                     "bought": "buys", "built": "builds", "done": "does", "shown": "shows", "told": "tells", "sold": "sells"}
+
+
+def _active(participle: str) -> str | None:
+    """The third-person present of a participle when it can be told without a dictionary: "maintained"
+    -> "maintains", "held" -> "holds"; None where the base form is unsure ("updated": "updat" or "update")."""
+    if participle in _IRREGULAR_ACTIVE:
+        return _IRREGULAR_ACTIVE[participle]
+    if not participle.endswith("ed"):
+        return None
+    stem = participle[:-2]
+    if re.search(r"([bdgmnprt])\1$", stem):
+        stem = stem[:-1]  # "stopped" -> "stop"
+        return stem + "s"
+    if re.search(r"(sh|ch|ss|x)$", stem):
+        return stem + "es"  # "published" -> "publishes"
+    if re.search(r"[^aeiou]er$", stem):
+        return stem + "s"  # "delivered", "registered"; "stored" ("stor") is left alone
+    if re.search(r"(?:[aeiou]{2}[nrlkm]|[aeiou]w|[^aeiou][^aeiou]|[aeiou]y)$", stem) and not re.search(r"(ss|sh|ch|x|z)$", stem):
+        return stem + "s"  # maintained, reviewed, checked, collected, signed; not "approv(e)d", "manag(e)d"
+    return None
 
 
 def best_question(sentence: str) -> str | None:
