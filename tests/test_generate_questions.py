@@ -569,3 +569,17 @@ def test_a_participle_whose_base_form_is_unsure_is_not_made_active():
     # "approved" could be "approvs" or "approves", "stored" "stors": no active form rather than a wrong one
     assert reworded("By whom is the request approved?", "x") == []
     assert reworded("By whom are the samples stored?", "x") == []
+
+
+def test_a_noun_phrase_with_its_value_in_a_relative_clause_is_no_question():
+    sentence = "Regular travellers can buy a book of ten singles that costs £38.00 and stays valid for 12 months."
+    assert question_problem("A book of ten singles that costs £38.00 and stays valid for how many months?", sentence,
+                            "12 months") == "no_verb"
+    clinic = "Every patient aged over 75 who is discharged from hospital receives a follow-up call within 72 hours."
+    assert question_problem("Every patient aged over what number who is discharged from hospital receives a follow-up call?",
+                            clinic, "75") is None  # the relative clause sits inside the subject; "receives" is the verb
+
+
+def test_a_channel_name_is_asked_with_its_kind():
+    texts = _texts("Handover happens every Tuesday at 10:30 UTC in the #oncall-handover channel.", "#oncall-handover")
+    assert texts and all("which channel" in q and "#oncall-handover" not in q for q in texts)

@@ -834,6 +834,10 @@ def question_problem(question: str, sentence: str, target: str, min_shared: int 
             return reason
     if not _has_verb(text) or not _has_clause(text):
         return "no_verb"
+    relative_head = re.split(r"(?<=[A-Za-z])\s(?:that|which|who)\s+(?=(?:[a-z]{3,}s|is|are|has|have|must|may|can|will)\b)", text, maxsplit=1)
+    if len(relative_head) > 1 and not _QUESTION_START.match(text) and not _has_finite_verb(f"Q {relative_head[0]}") \
+            and not _QUESTION_WORD.search(relative_head[0]):
+        return "no_verb"  # "A book of ten singles that costs £38.00 and stays valid for how many months?": a noun phrase
     asked = content_words(text) | _words(text)
     source = content_words(clause_of(sentence, target)) | content_words(sentence) | _words(sentence.replace(target, " "))
     if len(asked & source) < min_shared:
@@ -1026,7 +1030,7 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
     named = _NAMED_KIND.search(target) if phrase in ("what", "who") else None
     if named and len(target.split()) > 1:  # "the Calder Building" is asked as "which building", not "who"
         phrase = f"which {named.group(1).lower()}"
-    kind = _kind_noun(clause, target) if phrase in ("what", "who") and target[:1].isupper() else None
+    kind = _kind_noun(clause, target) if phrase in ("what", "who") and (target[:1].isupper() or target[:1] in "#@") else None
     lead_prep = re.match(r"(on|in|at|during) ", phrase)
     held = re.search(rf"\b{lead_prep.group(1)}\s+(?:the\s+)?" + re.escape(target), clause) if lead_prep else None
     if held:  # "on the 6th floor" is asked as a whole: "on which floor"
