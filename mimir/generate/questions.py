@@ -835,7 +835,7 @@ def question_problem(question: str, sentence: str, target: str, min_shared: int 
     if not _has_verb(text) or not _has_clause(text):
         return "no_verb"
     relative_head = re.split(r"(?<=[A-Za-z])\s(?:that|which|who)\s+(?=(?:[a-z]{3,}s|is|are|has|have|must|may|can|will)\b)", text, maxsplit=1)
-    if len(relative_head) > 1 and not _QUESTION_START.match(text) and not _has_finite_verb(f"Q {relative_head[0]}") \
+    if len(relative_head) > 1 and not _QUESTION_START.match(text) and _first_verb([*relative_head[0].split(), "that"]) is None \
             and not _QUESTION_WORD.search(relative_head[0]):
         return "no_verb"  # "A book of ten singles that costs £38.00 and stays valid for how many months?": a noun phrase
     asked = content_words(text) | _words(text)
