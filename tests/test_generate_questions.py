@@ -583,3 +583,13 @@ def test_a_noun_phrase_with_its_value_in_a_relative_clause_is_no_question():
 def test_a_channel_name_is_asked_with_its_kind():
     texts = _texts("Handover happens every Tuesday at 10:30 UTC in the #oncall-handover channel.", "#oncall-handover")
     assert texts and all("which channel" in q and "#oncall-handover" not in q for q in texts)
+
+
+def test_a_role_after_the_is_asked_to_whom_and_never_beside_a_name():
+    assert _texts('A "potential conflict" result goes to the Intake Partner.', "Intake Partner") \
+        == ['To whom does a "potential conflict" result go?']
+    assert not any("whom, " in q for q in _texts("Day-to-day intake is run by the Intake Coordinator, Jonah Mbeki.",
+                                                  "Intake Coordinator"))
+    assert question_problem("Science staff must leave by 5:30 p.m. unless who has agreed otherwise?",
+                            "Science staff must leave by 5:30 p.m. unless the Head of Science has agreed otherwise.",
+                            "Head of Science") == "question_word_in_subclause"

@@ -96,6 +96,8 @@ _BAD_PATTERNS = [
     # "on which channel 12?", "a book of ten who singles": the question word beside a number it does not replace
     (re.compile(r"\b(which|what)\s+[a-z]+\s+\d|\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(who|what|which)\b",
                 re.I), "question_word_in_name"),
+    (re.compile(r"\b(?:whom?|what|which [a-z]+),\s+(?:currently\s+)?[A-Z]"), "question_word_in_apposition"),  # "run by whom, Jonah Mbeki?"
+    (re.compile(r"\b(?:unless|if|when|because|while|until|although|whereas)\s+(?:who|what|which)\b", re.I), "question_word_in_subclause"),
 ]
 IN_PLACE_MAX_WORDS = 22
 MAX_WORDS = 32
@@ -466,6 +468,8 @@ def _do_lead(phrase: str, prep: str) -> str | None:
         return "on which day of the week" if phrase == "which day" else None
     if prep and prep != "at" and not phrase.startswith("who"):
         return f"{prep} {phrase}"
+    if prep in ("to", "by", "with", "from") and phrase == "who":
+        return f"{prep} whom"  # "goes to the Intake Partner" -> "To whom does ... go?"
     if prep == "at" and phrase == "which room":
         return "in which room"
     return phrase
@@ -1008,6 +1012,7 @@ _NAMED_KIND = re.compile(r"\s(Building|Room|Bank|Hall|Street|Lane|Road|Centre|Ce
                          r"Suite|Wing|Laboratory|Lab|Clinic|Court|Park|House|Tower|Ward|Unit|Library|Gym|Field|Gate|Station)$")
 
 
+_NOT_PEOPLE_ONLY = re.compile(r"\b(Room|Wing|Road|Clinic|Ledger|Code|Unit|Office|Team|Desk|Suite|Building|Hall|Centre|Center)\b")
 _PLACE_WORDS = r"Lab|Laboratory|Room|Studio|Hall|Gate|Court|Block|Wing|Suite|Bay|Ward|Zone|Bed|Desk|Locker"
 
 
@@ -1027,6 +1032,10 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
                        r"Chef|Judge|Reverend|Officer|Inspector)\s+" + re.escape(target), clause) if phrase == "who" else None
     if titled:  # "by Pharmacist Lena Vasquez" is asked "by whom", the title with the name
         asked = titled.group(0)
+    role = re.search(r"\bthe\s+" + re.escape(target), clause) if phrase in ("who", "what") and TITLE_WORD.search(target) \
+        and not _NOT_PEOPLE_ONLY.search(target) else None
+    if role:  # "goes to the Intake Partner": the article goes with the role ("To whom does ... go?", never "to the who")
+        asked, phrase = role.group(0), "who"
     named = _NAMED_KIND.search(target) if phrase in ("what", "who") else None
     if named and len(target.split()) > 1:  # "the Calder Building" is asked as "which building", not "who"
         phrase = f"which {named.group(1).lower()}"
