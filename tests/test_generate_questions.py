@@ -359,7 +359,8 @@ def test_a_key_contacts_line_is_asked_by_role_by_name_and_for_its_extension():
     assert _texts(line, "Senior Master of the Grey Heron")[0] == "What is the role of Captain Tobias Penhallow?"
     assert _texts(line, "extension 231") == ["What is the extension of the Senior Master of the Grey Heron?",
                                              "What is Captain Tobias Penhallow's extension?",
-                                             "Which extension reaches the Senior Master of the Grey Heron?"]
+                                             "Which extension reaches the Senior Master of the Grey Heron?",
+                                             "Which extension reaches Captain Tobias Penhallow?"]
     assert contact.sentence() == "Captain Tobias Penhallow is the Senior Master of the Grey Heron, on extension 231."
     assert contact_line("Priya Castellane, Customer Care Lead, care@example.org").key == "email"
     assert contact_line("Marta Silva, Head of Nursing").value == ""
@@ -593,3 +594,11 @@ def test_a_role_after_the_is_asked_to_whom_and_never_beside_a_name():
     assert question_problem("Science staff must leave by 5:30 p.m. unless who has agreed otherwise?",
                             "Science staff must leave by 5:30 p.m. unless the Head of Science has agreed otherwise.",
                             "Head of Science") == "question_word_in_subclause"
+
+
+def test_prices_and_extensions_are_asked_the_ways_people_ask():
+    assert "How much do non-members pay for the induction?" in _texts("Non-members pay £12 for the induction.", "12")
+    from mimir.generate.questions import reworded
+
+    assert reworded("What is Walter Ng's extension?", "655") == ["Which extension reaches Walter Ng?"]
+    assert "Who runs Ashcombe Vale Leisure Centre?" in reworded("By whom is Ashcombe Vale Leisure Centre run?", "x")

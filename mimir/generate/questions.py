@@ -426,6 +426,8 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
     """"Walk-in registration closes at 17:45 on weekdays" -> "What time does walk-in registration
     close on weekdays?"; "Standard appointments last 20 minutes" -> "How long do standard appointments last?"."""
     before, value, after = _span(clause, target)
+    if before.endswith(("£", "$", "€")):  # "Non-members pay £12 for ..." -> "How much do non-members pay for ...?"
+        before, phrase = before[:-1], "how much"
     if re.match(r"^you\s", before, re.I):
         return _do_you(before, after, phrase)
     match = re.match(r"^(?P<subject>[^,;:()]+?)\s+(?P<verb>[a-z]{3,})\s+(?P<prep>(?:" + "|".join(_PREPS)
@@ -486,7 +488,8 @@ def _do_you(before: str, after: str, phrase: str) -> str | None:
     return _tidy(f"{lead} do you {match.group('verb')} {match.group('obj')} {_tail(after)}") if lead else None
 
 
-_BASE_VERBS = {"last", "run", "open", "close", "start", "end", "take", "need", "cost", "begin", "happen", "expire", "stay", "meet"}
+_BASE_VERBS = {"last", "run", "open", "close", "start", "end", "take", "need", "cost", "begin", "happen", "expire", "stay", "meet",
+               "pay", "receive", "get", "keep", "charge"}
 
 
 def _tail(after: str) -> str:
@@ -1169,9 +1172,11 @@ def reworded(question: str, target: str) -> list[str]:
     match = re.match(rf"^After how many (?:business |working )?(?:{_TIME_UNITS})\s+(?=(must|should|does|do|is|are|will)\b)", question)
     if match:  # "After how many days does an unsigned letter lapse?" -> "After how long does ...?"
         out.append("After how long " + question[match.end():])
-    match = re.match(r"^What is the (extension|phone number|number) of (.+)\?$", question)
-    if match:  # "What is the extension of the Records team?" -> "Which extension reaches the Records team?"
-        out.append(f"Which {match.group(1)} reaches {match.group(2)}?")
+    match = re.match(r"^What is the (extension|phone number|number) of (.+)\?$", question) \
+        or re.match(r"^What is (?P<who>[A-Z][\w.'’ -]+?)'s (?P<what>extension|phone number|number)\?$", question)
+    if match:  # "What is the extension of the Records team?" / "What is Walter Ng's extension?" -> "Which extension reaches ...?"
+        what, who = (match.group(1), match.group(2)) if question.startswith("What is the ") else (match.group("what"), match.group("who"))
+        out.append(f"Which {what} reaches {who}?")
     match = re.match(r"^(?P<subject>[A-Z][^,?]{3,60}?) (?P<verb>costs?) how much(?P<rest>(?: (?:for|per|each|a) [^,?]+)?)\?$", question)
     if match and not re.search(r"\b(who|which|that|and|or)\b", match.group("subject")):
         # "A single adult swim costs how much?" -> "How much does a single adult swim cost?"
@@ -1180,7 +1185,8 @@ def reworded(question: str, target: str) -> list[str]:
     match = re.match(r"^By whom (?P<aux>is|are) (?P<subject>[^,?]{3,60}?) (?P<part>[a-z]{3,})(?P<rest>(?: (?:up|out|off|in|on))?)\?$", question)
     active = _active(match.group("part")) if match else None
     if match and active and not re.search(r"\b(who|which|that|and|or|by)\b", match.group("subject")) \
-            and (match.group("subject")[:1].islower() or match.group("subject").split()[0] in ("The", "A", "An")):
+            and (match.group("subject")[:1].islower() or match.group("subject").split()[0] in ("The", "A", "An")
+                 or all(w[:1].isupper() for w in match.group("subject").split())):
         # "By whom is the clinic formulary maintained?" -> "Who maintains the clinic formulary?"
         out.append(f"Who {active}{match.group('rest')} {_lower_article(match.group('subject'))}?")
     match = re.match(r"^(?:On which day|In which month)(?: of the week| each year)? (?P<rest>(?:is|are|does|do|must|will) .+)$", question)
