@@ -120,7 +120,7 @@ def test_labelled_lines_are_asked_about_as_a_whole():
      "What is Jonah Mbeki's extension?"),
     ("A \"potential conflict\" result goes to the Intake Partner, who decides within 2 business days whether the firm may act.",
      "2 business days", "Within how many business days does the Intake Partner decide?"),
-    ("Prospective clients walk in to reception on the 6th floor.", "6th floor", "Prospective clients walk in to reception on which floor?"),
+    ("Prospective clients walk in to reception on the 6th floor.", "6th floor", "On which floor do prospective clients walk in to reception?"),
 ])
 def test_fronted_and_contextual_forms(sentence, target, expected):
     assert _texts(sentence, target)[0] == expected
@@ -602,3 +602,22 @@ def test_prices_and_extensions_are_asked_the_ways_people_ask():
 
     assert reworded("What is Walter Ng's extension?", "655") == ["Which extension reaches Walter Ng?"]
     assert "Who runs Ashcombe Vale Leisure Centre?" in reworded("By whom is Ashcombe Vale Leisure Centre run?", "x")
+
+
+def test_do_support_over_a_verb_and_its_object():
+    assert "Within how many business days does the responsible lawyer send an engagement letter?" in _texts(
+        "The responsible lawyer sends an engagement letter within 3 business days.", "3 business days")
+    assert "To which committee does the Intake Partner report the findings each quarter?" in _texts(
+        "Each quarter the Intake Partner reports the findings to the Management Committee.", "Management Committee")
+
+
+@pytest.mark.parametrize("sentence, target, bad", [
+    ("Name searches cover the past 10 years of the matter database.", "10 years", "cover the past?"),
+    ("All lifeguards hold a current National Pool Lifeguard Qualification.", "National Pool Lifeguard Qualification", "a current"),
+    ("The next booking needs a phone confirmation 24 hours ahead.", "24 hours", "confirmation?"),
+    ("Our head office sits above the ticket hall at 3 Ropewalk Lane, Pellow.", "3", "sit above the ticket hall?"),
+    ("Island residents holding a green Islander Card pay a flat £1.20 for any crossing.", "Islander Card", "a green"),
+    ("Alerts reach the primary through the Beacon paging app.", "Beacon", "through?"),
+])
+def test_do_support_never_cuts_a_value_out_of_its_phrase(sentence, target, bad):
+    assert not any(bad in q for q in _texts(sentence, target))

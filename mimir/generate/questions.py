@@ -98,6 +98,7 @@ _BAD_PATTERNS = [
                 re.I), "question_word_in_name"),
     (re.compile(r"\b(?:whom?|what|which [a-z]+),\s+(?:currently\s+)?[A-Z]"), "question_word_in_apposition"),  # "run by whom, Jonah Mbeki?"
     (re.compile(r"\b(?:unless|if|when|because|while|until|although|whereas)\s+(?:who|what|which)\b", re.I), "question_word_in_subclause"),
+    (re.compile(r"\b(?:a|an)\s+(?:[a-z]+\s+)?(?:what|which|who)\b"), "question_word_in_name"),  # "holding a green what pay"
 ]
 IN_PLACE_MAX_WORDS = 22
 MAX_WORDS = 32
@@ -171,7 +172,9 @@ def _shared_subject(clause: str, target: str) -> str | None:
 
 
 _PRONOUN_SUBJECTS = {"we", "you", "they", "i"}
-_VERB_NEXT = re.compile(r"(?:at|on|in|within|for|after|before|by|until|from|to|every|up|out|a|an|the|no|all|each|\d|[£$€])")
+_VERB_NEXT = re.compile(r"(?:(?:at|on|in|within|for|after|before|by|until|from|to|every|up|out|a|an|the|no|all|each|about|around|"
+                        r"over|under|above|below|beside|near|through|across|into|off|only|one|two|three|four|five|six|seven|"
+                        r"eight|nine|ten|twelve)\b|\d|[£$€])")
 
 
 def split_predicates(clause: str, target: str) -> str | None:
@@ -438,9 +441,12 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
     words = subject.split()
     if re.search(r"\b(who|which|that|whose)\b", subject, re.I):
         return None  # "a patient who arrive": the subject's own clause, not its verb
+    if any(re.fullmatch(r"[a-z]{3,}ing", w) for w in words) or (phrase == "what number" and re.match(r"\s+[A-Z]", after)):
+        return None  # "residents holding a green Islander Card pay": a participle in the subject; "at 3 Ropewalk Lane": an address
     found = _first_verb([*words, verb, "at"])
     if found is not None and found < len(words):
-        return None  # "the Intake Partner reports the | findings to": the verb is inside the "subject"
+        # "The Intake Coordinator posts the duty rota | on": the verb is inside the "subject", with its object after it
+        return _do_with_object(before, after, phrase)
     if words[-1].lower() in _PREPS:
         return None  # "Requests for | practicals on a Monday": a noun after a preposition is no verb
     if words[0].lower() in _PREPS + ("after", "before", "if", "when", "once", "while") or len(words) > 7 or not _words(subject) or any(w.lower() in _AUX + _MODALS + ("has", "have", "needs", "takes") for w in words):
@@ -458,6 +464,39 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
     rest = _tail(after)
     lead = _do_lead(phrase, prep)
     return _tidy(f"{lead} {aux} {_subject(subject)} {base} {rest}") if lead else None
+
+
+def _do_with_object(before: str, after: str, phrase: str) -> str | None:
+    """Do-support over a verb and its object: "The Intake Coordinator posts the duty rota on Friday each
+    week" -> "On which day does the Intake Coordinator post the duty rota each week?"."""
+    words = before.split()
+    prep = words[-1].lower() if words and words[-1].lower() in _PREPS else ""
+    core = words[:-1] if prep else words
+    at = _first_verb([*core, "at"])
+    if not at:
+        return None
+    subject, verb, obj = core[:at], core[at], core[at + 1:]
+    if verb in _AUX + _MODALS + ("has", "have") or not obj or len(obj) > 6 or len(subject) > 7 or subject[0].lower() in _PREPS \
+            or prep == "between" or fact_strings(" ".join(obj)) \
+            or any(w.endswith(",") or w.lower() in _SUBORDINATORS | {"and", "or"} for w in obj) \
+            or any(re.fullmatch(r"[a-z]{3,}ing", w) for w in subject + obj[-1:]) \
+            or obj[-1].lower() in _DETERMINERS | _FUNCTION | _OPEN_ENDS \
+            or re.match(r"\s*(of|before|ahead|prior|earlier|later|after|per)\b", after):
+        # the value inside the object ("cover the past 10 years", "hold a current ..."), a participle ("owner
+        # holding"), a preposition left hanging ("reach the primary through"), a value measured from what follows
+        return None
+    if verb.endswith("s") and not verb.endswith("ss"):
+        aux, base = "does", verb[:-2] if re.search(r"(ss|sh|ch|x|z|o)es$", verb) else verb[:-1]
+    elif subject[-1].lower() in _PRONOUN_SUBJECTS or (subject[-1].lower().endswith("s") and not subject[-1].endswith("ss")):
+        aux, base = "do", verb
+    else:
+        return None
+    lead = _do_lead(phrase, prep)
+    return _tidy(f"{lead} {aux} {_subject(' '.join(subject))} {base} {' '.join(obj)} {_tail(after)}") if lead else None
+
+
+_OPEN_ENDS = {"past", "last", "next", "first", "current", "single", "flat", "through", "via", "into", "onto", "across", "beside",
+              "behind", "near", "above", "below", "inside", "outside", "of", "with", "without", "online", "than"}
 
 
 def _do_lead(phrase: str, prep: str) -> str | None:
@@ -1002,7 +1041,7 @@ def _kind_noun(clause: str, target: str) -> str | None:
     words = [w for w in match.groups() if w]
     kept = []
     for w in words:
-        if w in _KIND_STOP or (re.search(r"(s|ed|ing|ly)$", w) and w not in _KIND_NOUNS):
+        if w in _KIND_STOP or w in _BASE_VERBS or w in _BASE_FORM_VERBS or (re.search(r"(s|ed|ing|ly)$", w) and w not in _KIND_NOUNS):
             break
         kept.append(w)
     return " ".join(kept) or None
@@ -1133,7 +1172,8 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
         keep(builder(clause, asked, phrase), builder.__name__)
     end = clause.find(asked)
     # "20 minutes before departure", "£85 per room": what follows the value is part of what is asked
-    bound = re.match(r"\s*(before|ahead|prior|earlier|per)\b", clause[end + len(asked):]) if end >= 0 else None
+    # ... and "at 3 Ropewalk Lane": a value that runs into a name is part of it
+    bound = re.match(r"\s*(before|ahead|prior|earlier|per)\b|\s+[A-Z]", clause[end + len(asked):]) if end >= 0 else None
     if end >= 0 and not bound:  # fronted forms without what follows the value: closer to how people ask ("How many days
         head = clause[: end + len(asked)]  # are incident channels archived?")
         moved = _OPENING_ADVERBIAL.match(_addressed(clause_of(sentence, target)))
