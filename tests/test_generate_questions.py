@@ -621,3 +621,23 @@ def test_do_support_over_a_verb_and_its_object():
 ])
 def test_do_support_never_cuts_a_value_out_of_its_phrase(sentence, target, bad):
     assert not any(bad in q for q in _texts(sentence, target))
+
+
+def test_a_column_of_prices_named_by_what_they_are_for_asks_how_much():
+    from mimir.generate.recipe import FactPlan, answer_for
+    from mimir.types import Chunk
+
+    row = "Service: Standard consultation; Dog: £46.00; Cat: £44.00"
+    assert _texts(row, "£44.00") == ["For service Standard consultation, how much is it for a cat?",
+                                     "How much does the Standard consultation cost for a cat?"]
+    assert answer_for(FactPlan(Chunk(id="c", text=row, source="a.md"), row, "£44.00"), 0) \
+        == "For service Standard consultation, the price for a cat is £44.00."
+
+
+@pytest.mark.parametrize("sentence, target, bad", [
+    ("Staff are entitled to a 35 per cent discount on treatment.", "35", "to a?"),
+    ("Outside opening hours, all calls are diverted to Fenwick Night Vets in Carrow.", "Carrow", "which outside"),
+    ("All prices include VAT and were last updated on 1 April.", "1 April", "include VAT and"),
+])
+def test_vet_handbook_forms_that_read_wrong_are_not_built(sentence, target, bad):
+    assert not any(bad in q for q in _texts(sentence, target))

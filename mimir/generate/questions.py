@@ -99,6 +99,8 @@ _BAD_PATTERNS = [
     (re.compile(r"\b(?:whom?|what|which [a-z]+),\s+(?:currently\s+)?[A-Z]"), "question_word_in_apposition"),  # "run by whom, Jonah Mbeki?"
     (re.compile(r"\b(?:unless|if|when|because|while|until|although|whereas)\s+(?:who|what|which)\b", re.I), "question_word_in_subclause"),
     (re.compile(r"\b(?:a|an)\s+(?:[a-z]+\s+)?(?:what|which|who)\b"), "question_word_in_name"),  # "holding a green what pay"
+    (re.compile(r"\b(?:a|an|the)\?$"), "dangling_article"),  # "What number are staff entitled to a?"
+    (re.compile(r"\bwhich\s+(?:outside|inside|during|before|after|on|in|at|from|to|for|when|if|and|or)\b"), "bare_which"),
 ]
 IN_PLACE_MAX_WORDS = 22
 MAX_WORDS = 32
@@ -241,10 +243,12 @@ def _verb_candidates(words: list[str]) -> list[int]:
             continue  # "rotate positions": no verb follows a verb
         third_person = re.fullmatch(r"[a-z]{3,}(?<!s)s", word) and word not in _PLURAL_NOUN_HINT
         plural_subject = before in _PRONOUN_SUBJECTS or (before.endswith("s") and not before.endswith("ss") and before not in _FUNCTION)
-        base = not word.endswith("s") and word not in _FUNCTION and plural_subject
-        # a base form right after a one-word plural subject is its verb ("Lifeguards rotate positions")
+        base = not word.endswith("s") and word not in _FUNCTION and plural_subject and not re.search(r"(ing|ed)$", word)
+        # a base form right after a short plural subject is its verb ("Lifeguards rotate positions", "All prices include VAT")
+        noun_subject = not found and (i == 1 or (i <= 3 and words[i - 1].islower() and all(
+            w.lower() in _DETERMINERS or (w.isalpha() and w.islower() and w not in _FUNCTION) for w in words[1:i])))
         if word in _AUX + _MODALS + ("has", "have") or (third_person or base) and _VERB_NEXT.match(after) \
-                or (base and (word in _BASE_FORM_VERBS or i == 1)):
+                or (base and (word in _BASE_FORM_VERBS or noun_subject)):
             found.append(i)
     return found
 
@@ -794,10 +798,25 @@ def record_questions(sentence: str, target: str) -> list[str]:
     keys, values, hit = record_field(sentence, target) or ([], [], 0)
     key = record_key(keys[hit])
     name = re.sub(r"\s*\([^)]*\)", "", values[0]).strip()
+    if priced_column(key, values[hit]) and not keys[0].isupper():  # "How much does the Standard consultation cost for a cat?"
+        return [first, _tidy(f"How much does the {name} cost for {a_or_an(key.lower())}")]
     if column_kind(key) != "noun" or keys[0].isupper() or len(keys[0].split()) > 2 or re.search(r"\d", name) or not re.fullmatch(r"[A-Z][\w'’-]*(?: (?:(?:to|and|of|on) )?[A-Z][\w'’-]*){0,4}", name):
         return [first]
     wh = first[len("For ") + len(record_row(keys, values)) + 2:].split(" ", 1)[0]  # "what" / "who", as the first form asks
     return [first, _tidy(f"{wh} is the {key} of the {name} {keys[0].lower()}")]
+
+
+def priced_column(key: str, value: str) -> bool:
+    """A column of prices named by what they are for ("Dog", "Cat", "Adult"), not by the price itself ("Fee")."""
+    return bool(re.match(r"[£$€]\s?\d", value)) and not _PRICE_WORD.search(key) and len(key.split()) <= 2
+
+
+_PRICE_WORD = re.compile(r"\b(price|fee|cost|rate|charge|concession|fare|single|return|amount|deposit|total|discount|retainer|"
+                         r"fine|levy|tariff|pay|salary|budget)s?\b", re.I)
+
+
+def a_or_an(noun: str) -> str:
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def _record_question(sentence: str, target: str) -> str | None:
@@ -818,6 +837,8 @@ def _record_question(sentence: str, target: str) -> str | None:
         return _tidy(f"For {row}, {key} {phrase}") if phrase != "what" else None
     if kind == "question":  # "For storage class Oxidisers, who may issue them?"
         return _tidy(f"For {row}, {key[0].lower() + key[1:]} them")
+    if priced_column(key, values[hit]):  # a "Cat" column of prices: "For service X, how much is it for a cat?", never "what is the cat?"
+        return _tidy(f"For {row}, how much is it for {a_or_an(key.lower())}")
     # a name in a column asks "who" only when the column is a person's role ("backup physician"),
     # not for a vessel, a system or a room that happens to be named like one
     wh = "who" if phrase == "who" and _PERSON_COLUMN.search(key) else "what"

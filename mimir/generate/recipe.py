@@ -299,7 +299,7 @@ def answer_for(plan: FactPlan, form: int) -> str:
 def _record_answer(sentence: str, target: str) -> str | None:
     """A table row "Severity: SEV1; ...; Acknowledge within: 5 minutes" answered as a sentence that
     names its row and column: "For severity SEV1, acknowledge within 5 minutes."."""
-    from mimir.generate.questions import column_kind, record_field, record_key, record_row
+    from mimir.generate.questions import a_or_an, column_kind, priced_column, record_field, record_key, record_row
 
     found = record_field(sentence, target)
     if not found:
@@ -313,6 +313,8 @@ def _record_answer(sentence: str, target: str) -> str | None:
         return _sentence(f"For {row}, {key} {value}")
     if kind == "question":  # "Who may issue": "For storage class Oxidisers, who may issue them: technicians or teachers."
         return _sentence(f"For {row}, {key[0].lower() + key[1:]} them: {value}")
+    if priced_column(key, value):  # "For service Standard consultation, the price for a cat is £44.00."
+        return _sentence(f"For {row}, the price for {a_or_an(key.lower())} is {value}")
     return _sentence(f"For {row}, the {key} is {value}")
 
 
