@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mimir.generate.questions import asks_for, clause_of, question_problem, questions_for, split_predicates
+from mimir.generate.predicates import split_predicates
+from mimir.generate.questions import asks_for, clause_of, question_problem, questions_for
 
 
 def _texts(sentence: str, target: str) -> list[str]:

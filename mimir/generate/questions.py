@@ -19,17 +19,13 @@ from dataclasses import dataclass
 
 from mimir.facts.text import _MONTHS, _NOT_PEOPLE, fact_strings, phrase_in, wh_phrase
 from mimir.generate.contacts import TITLE_WORD, contact_line
+from mimir.generate.predicates import first_verb, split_predicates
+from mimir.generate.words import (AUX, BASE_FORM_VERBS, DETERMINERS, FUNCTION_WORDS, MODALS, PLURAL_NOUN_HINT, PREPS,
+                                  PRONOUN_SUBJECTS, SUBORDINATORS)
 
-_AUX = ("is", "are", "was", "were")
-_MODALS = ("must", "should", "can", "may", "will", "might", "could", "would", "shall")
-_PREPS = ("at", "on", "in", "within", "for", "after", "before", "by", "until", "from", "to", "every", "between", "under", "over")
 _QUESTION_START = re.compile(
     r"^(what|which|who|whom|whose|when|where|how|why|at what|on what|in what|within how|for how|after how|by what|by whom|to whom|with whom|"
     r"from what|until what|before what|to what|is|are|was|were|do|does|did|can|must|should|may|will|has|have)\b", re.I)
-_FUNCTION = set(
-    "a an the is are was were be been being has have had of to in on at for by with and or from within into every each per "
-    "than as must should can may will which who whom what when where how that it its this there also only no not do does "
-    "did i you we they he she me my our your their about any some".split())
 _BAD_PATTERNS = [
     (re.compile(r"^how many (is|are|was|were)\b", re.I), "count_without_noun"),  # "How many is the ferry licensed to carry?"
     (re.compile(r"\b(at|in|on|from|to|by|with)\s+what\s*\?$", re.I), "bare_what"),  # "... leaves from berth 2 at what?"
@@ -173,148 +169,14 @@ def _shared_subject(clause: str, target: str) -> str | None:
     return None
 
 
-_PRONOUN_SUBJECTS = {"we", "you", "they", "i"}
-_VERB_NEXT = re.compile(r"(?:(?:at|on|in|within|for|after|before|by|until|from|to|every|up|out|a|an|the|no|all|each|about|around|"
-                        r"over|under|above|below|beside|near|through|across|into|off|only|one|two|three|four|five|six|seven|"
-                        r"eight|nine|ten|twelve)\b|\d|[£$€])")
-
-
-def split_predicates(clause: str, target: str) -> str | None:
-    """The simple clause of ``clause`` that holds ``target`` when one subject has two verb phrases
-    ("On weekdays the centre opens at 06:30 and closes at 22:00" -> "On weekdays the centre closes at
-    22:00"; "The formulary is kept by the pharmacist and reviewed every April" -> "The formulary is
-    reviewed every April") or the second verb is left out ("We keep ordinary items for 28 days and
-    valuables for three months" -> "We keep valuables for three months"): each value gets a clause of
-    its own, so its question carries no other value. None when ``clause`` is not such a sentence."""
-    words = clause.split()
-    verb_at = _first_verb(words)
-    if verb_at is None:
-        return None
-    subject, end = words[:verb_at], verb_at + 1
-    while end < len(words) and words[end] in ("be", "been", "not", "have") and words[verb_at] in _AUX + _MODALS:
-        end += 1  # "must be", "may not": the verb group a second verb phrase shares
-    group, tail = words[verb_at:end], words[end:]
-    for i, word in enumerate(tail):
-        if word != "and" or i == 0 or i + 1 >= len(tail) or tail[i - 1].endswith(","):
-            continue
-        if any(w.endswith(",") or w.lower() in _SUBORDINATORS for w in tail[:i]):
-            break  # "sets out how staff, support staff and students keep ...": the "and" is inside a list or a clause
-        left, right = " ".join([*subject, *group, *tail[:i]]), tail[i + 1:]
-        shared = _second_verb_phrase(group, right)
-        if shared is not None:
-            second = " ".join([*subject, *shared, *right])
-        elif (gapped := _gapped(tail[:i], right)) is not None:
-            second = " ".join([*subject, *group, gapped])
-        else:
-            continue
-        if target in second and target not in left:
-            return split_predicates(second, target) or second
-        if target in left and target not in second:
-            return left
-    return None
-
-
-def _first_verb(words: list[str]) -> int | None:
-    """Index of the finite verb after a subject of one to eight words, or None: an auxiliary or
-    modal, a third-person verb ("opens at"), or a base form after "we" or a plural ("lessons run on").
-    An -s word followed by such a base form is a plural noun: "Data protection requests from clients go
-    to ..." has "go" for its verb."""
-    found = _verb_candidates(words)
-    auxiliary = next((i for i in found[1:] if words[i] in _AUX + _MODALS), None)
-    if auxiliary is not None and words[found[0]] not in _AUX + _MODALS \
-            and not any(w.lower() in _SUBORDINATORS for w in words[found[0]:auxiliary]):
-        return auxiliary  # "Status page text is drafted": "page" was a noun ("The courier collects items that are ..." keeps "collects")
-    if len(found) > 1 and words[found[0]].endswith("s") and words[found[0]] not in _AUX + ("has",) \
-            and words[found[1]] not in _AUX + _MODALS and not words[found[1]].endswith("s") and found[1] > found[0] + 1:
-        return found[1]
-    return found[0] if found else None
-
-
-def _verb_candidates(words: list[str]) -> list[int]:
-    """Indices of the words that read as a finite verb, up to the first "and" or comma."""
-    found: list[int] = []
-    for i in range(1, min(len(words) - 1, 12)):
-        if words[i - 1].endswith(",") or words[i] == "and":
-            break
-        word, before, after = words[i], words[i - 1].lower().strip(","), words[i + 1].lower()
-        if not word.isalpha() or not word.islower() or before in _PREPS or before in _DETERMINERS:
-            continue  # a name, a value, or a noun after "on" / "the" ("On weekdays the centre opens")
-        if found and found[-1] == i - 1:
-            continue  # "rotate positions": no verb follows a verb
-        third_person = re.fullmatch(r"[a-z]{3,}(?<!s)s", word) and word not in _PLURAL_NOUN_HINT
-        plural_subject = before in _PRONOUN_SUBJECTS or (before.endswith("s") and not before.endswith("ss") and before not in _FUNCTION)
-        base = not word.endswith("s") and word not in _FUNCTION and plural_subject and not re.search(r"(ing|ed)$", word)
-        # a base form right after a short plural subject is its verb ("Lifeguards rotate positions", "All prices include VAT")
-        noun_subject = not found and (i == 1 or (i <= 3 and words[i - 1].islower() and all(
-            w.lower() in _DETERMINERS or (w.isalpha() and w.islower() and w not in _FUNCTION) for w in words[1:i])))
-        if word in _AUX + _MODALS + ("has", "have") or (third_person or base) and _VERB_NEXT.match(after) \
-                or (base and (word in _BASE_FORM_VERBS or noun_subject)):
-            found.append(i)
-    return found
-
-
-_DETERMINERS = {"the", "a", "an", "each", "every", "all", "our", "your", "their", "its", "this", "these", "those", "any", "no"}
-
-
-def _second_verb_phrase(group: list[str], words: list[str]) -> list[str] | None:
-    """The words a second verb phrase ``words`` takes from the first one's verb ``group``: none when it
-    has its own auxiliary or a verb of the same form ("opens ... and closes at"), the auxiliary when it
-    goes on with a participle or a base form ("is kept ... and reviewed every", "may book ... and cancel
-    up to"); None when ``words`` open no verb phrase."""
-    if len(words) < 2 or not words[0].isalpha() or not words[0].islower():
-        return None
-    first, after = words[0], words[1].lower()
-    if first in _AUX + _MODALS + ("has", "have"):
-        return []
-    if first in _FUNCTION or first in _DETERMINERS or first in _PLURAL_NOUN_HINT or not _VERB_NEXT.match(after):
-        return None
-    verb = group[-1]
-    if verb in ("is", "are", "was", "were", "be", "been"):
-        return group if re.fullmatch(r"[a-z]{3,}ed", first) or first in _IRREGULAR_PARTICIPLES else None
-    if verb in _MODALS:
-        return group if not first.endswith(("s", "ed")) else None
-    if verb.endswith("s") and not verb.endswith("ss"):
-        return [] if re.fullmatch(r"[a-z]{3,}(?<!s)s", first) else None
-    return [] if not first.endswith("s") or first.endswith("ss") else None
-
-
-_SUBORDINATORS = {"how", "that", "which", "who", "whom", "whose", "where", "when", "whether", "if", "because", "while", "unless",
-                  "what", "why", "once", "although", "though"}
-_IRREGULAR_PARTICIPLES = {"held", "kept", "run", "led", "made", "sent", "given", "taken", "seen", "paid", "built", "set", "read",
-                          "written", "shown", "known", "done", "met", "sold", "told", "found", "left", "put", "shut", "cut"}
-
-
-def _gapped(left: list[str], right: list[str]) -> str | None:
-    """The right side of a gapped pair ("ordinary items for 28 days and valuables for three months"):
-    both a short noun phrase then the same preposition; None otherwise."""
-    left_match, right_match = _GAPPED.match(" ".join(left)), _GAPPED.match(" ".join(right))
-    if not left_match or not right_match or left_match.group(2) != right_match.group(2):
-        return None
-    if any(w in _PREPS or w in _AUX + _MODALS for w in right_match.group(1).split()):
-        return None
-    return " ".join(right)
-
-
-_GAPPED = re.compile(r"^((?:(?:the|a|an|any|all) )?[a-z][\w-]*(?: [a-z][\w-]*){0,2}) (for|within|after|at|until|in|on|by|to|every) (.+)$")
-
-
 def _has_verb(text: str) -> bool:
     words = re.findall(r"[A-Za-z'-]+", text.lower())
-    if any(w in _AUX + _MODALS + ("has", "have", "had", "do", "does", "did") for w in words):
+    if any(w in AUX + MODALS + ("has", "have", "had", "do", "does", "did") for w in words):
         return True
     # a present or past tense verb after the first word ("closes", "opened", "last")
-    if any(w in _BASE_FORM_VERBS for w in words[1:]):
+    if any(w in BASE_FORM_VERBS for w in words[1:]):
         return True
-    return any(re.fullmatch(r"[a-z]{3,}(ed|es|s)", w) and w not in _PLURAL_NOUN_HINT for w in words[1:])
-
-
-# common verbs in their base form, as after a plural subject ("employers pay $200")
-_BASE_FORM_VERBS = {"pay", "need", "take", "get", "go", "come", "keep", "make", "use", "give", "send", "receive", "reach",
-                    "arrive", "require", "provide", "cover", "sign", "book", "call", "decide", "report", "answer", "approve"}
-
-
-_PLURAL_NOUN_HINT = {"patients", "minutes", "hours", "days", "weeks", "months", "years", "nights", "extensions", "rooms",
-                     "nurses", "doses", "results", "specimens", "vaccines", "appointments", "is", "has", "was", "this", "its"}
+    return any(re.fullmatch(r"[a-z]{3,}(ed|es|s)", w) and w not in PLURAL_NOUN_HINT for w in words[1:])
 
 
 def _content_words(text: str) -> int:
@@ -331,7 +193,7 @@ def content_words(text: str) -> set[str]:
 
 def _words(text: str) -> set[str]:
     """Stems of every word that is not a function word, names included ("Intake Coordinator")."""
-    return {_stem(w.lower()) for w in re.findall(r"[A-Za-z][A-Za-z'’-]{2,}", text) if w.lower() not in _FUNCTION}
+    return {_stem(w.lower()) for w in re.findall(r"[A-Za-z][A-Za-z'’-]{2,}", text) if w.lower() not in FUNCTION_WORDS}
 
 
 def _stem(word: str) -> str:
@@ -391,7 +253,7 @@ def subject_first(clause: str, target: str, phrase: str) -> str | None:
         return None
     words = after.split()
     if len(words) > 1 and re.fullmatch(r"[a-z]{3,}s", words[0]) and re.fullmatch(r"[a-z]{3,}", words[1]) \
-            and words[1] not in _FUNCTION and words[0] not in _AUX:
+            and words[1] not in FUNCTION_WORDS and words[0] not in AUX:
         return None  # "Customer Support escalations arrive ...": the value names the subject's kind
     if phrase == "what" and re.match(r"\s*(is|are)\s+(Dr\.|Mr\.|Ms\.|Mrs\.|[A-Z])", after):
         return None  # "What is Dr. Okafor?" asks for a title in a way nobody asks
@@ -437,7 +299,7 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
         before, phrase = before[:-1], "how much"
     if re.match(r"^you\s", before, re.I):
         return _do_you(before, after, phrase)
-    match = re.match(r"^(?P<subject>[^,;:()]+?)\s+(?P<verb>[a-z]{3,})\s+(?P<prep>(?:" + "|".join(_PREPS)
+    match = re.match(r"^(?P<subject>[^,;:()]+?)\s+(?P<verb>[a-z]{3,})\s+(?P<prep>(?:" + "|".join(PREPS)
                      + r")\s+)?(?:(?:about|around|up to|at least|at most|no more than|more than|less than)\s+)?$", before)
     if not match or after.strip()[:1] in (")",) or after.strip().startswith("of "):
         return None
@@ -447,13 +309,13 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
         return None  # "a patient who arrive": the subject's own clause, not its verb
     if any(re.fullmatch(r"[a-z]{3,}ing", w) for w in words) or (phrase == "what number" and re.match(r"\s+[A-Z]", after)):
         return None  # "residents holding a green Islander Card pay": a participle in the subject; "at 3 Ropewalk Lane": an address
-    found = _first_verb([*words, verb, "at"])
+    found = first_verb([*words, verb, "at"])
     if found is not None and found < len(words):
         # "The Intake Coordinator posts the duty rota | on": the verb is inside the "subject", with its object after it
         return _do_with_object(before, after, phrase)
-    if words[-1].lower() in _PREPS:
+    if words[-1].lower() in PREPS:
         return None  # "Requests for | practicals on a Monday": a noun after a preposition is no verb
-    if words[0].lower() in _PREPS + ("after", "before", "if", "when", "once", "while") or len(words) > 7 or not _words(subject) or any(w.lower() in _AUX + _MODALS + ("has", "have", "needs", "takes") for w in words):
+    if words[0].lower() in PREPS + ("after", "before", "if", "when", "once", "while") or len(words) > 7 or not _words(subject) or any(w.lower() in AUX + MODALS + ("has", "have", "needs", "takes") for w in words):
         return None
     last = words[-1].lower()
     if verb.endswith("s") and last.endswith("s") and not last.endswith(("ss", "us", "is")) and len(words) > 1:
@@ -474,24 +336,24 @@ def _do_with_object(before: str, after: str, phrase: str) -> str | None:
     """Do-support over a verb and its object: "The Intake Coordinator posts the duty rota on Friday each
     week" -> "On which day does the Intake Coordinator post the duty rota each week?"."""
     words = before.split()
-    prep = words[-1].lower() if words and words[-1].lower() in _PREPS else ""
+    prep = words[-1].lower() if words and words[-1].lower() in PREPS else ""
     core = words[:-1] if prep else words
-    at = _first_verb([*core, "at"])
+    at = first_verb([*core, "at"])
     if not at:
         return None
     subject, verb, obj = core[:at], core[at], core[at + 1:]
-    if verb in _AUX + _MODALS + ("has", "have") or not obj or len(obj) > 6 or len(subject) > 7 or subject[0].lower() in _PREPS \
+    if verb in AUX + MODALS + ("has", "have") or not obj or len(obj) > 6 or len(subject) > 7 or subject[0].lower() in PREPS \
             or prep == "between" or fact_strings(" ".join(obj)) \
-            or any(w.endswith(",") or w.lower() in _SUBORDINATORS | {"and", "or"} for w in obj) \
+            or any(w.endswith(",") or w.lower() in SUBORDINATORS | {"and", "or"} for w in obj) \
             or any(re.fullmatch(r"[a-z]{3,}ing", w) for w in subject + obj[-1:]) \
-            or obj[-1].lower() in _DETERMINERS | _FUNCTION | _OPEN_ENDS \
+            or obj[-1].lower() in DETERMINERS | FUNCTION_WORDS | _OPEN_ENDS \
             or re.match(r"\s*(of|before|ahead|prior|earlier|later|after|per)\b", after):
         # the value inside the object ("cover the past 10 years", "hold a current ..."), a participle ("owner
         # holding"), a preposition left hanging ("reach the primary through"), a value measured from what follows
         return None
     if verb.endswith("s") and not verb.endswith("ss"):
         aux, base = "does", verb[:-2] if re.search(r"(ss|sh|ch|x|z|o)es$", verb) else verb[:-1]
-    elif subject[-1].lower() in _PRONOUN_SUBJECTS or (subject[-1].lower().endswith("s") and not subject[-1].endswith("ss")):
+    elif subject[-1].lower() in PRONOUN_SUBJECTS or (subject[-1].lower().endswith("s") and not subject[-1].endswith("ss")):
         aux, base = "do", verb
     else:
         return None
@@ -522,9 +384,9 @@ def _do_lead(phrase: str, prep: str) -> str | None:
 
 def _do_you(before: str, after: str, phrase: str) -> str | None:
     """"you keep lost property for" (a "we" handbook, addressed) -> "How long do you keep lost property?"."""
-    match = re.match(r"^you\s+(?P<verb>[a-z]{3,})\s+(?P<obj>[^,;:()]*?)\s*(?:\b(?P<prep>" + "|".join(_PREPS)
+    match = re.match(r"^you\s+(?P<verb>[a-z]{3,})\s+(?P<obj>[^,;:()]*?)\s*(?:\b(?P<prep>" + "|".join(PREPS)
                      + rf")\s+)?(?:(?:{_MODIFIERS})\s+)?$", before, re.I)
-    if not match or match.group("verb").endswith(("ed", "s")) or match.group("verb") in _FUNCTION or after.strip().startswith("of ") \
+    if not match or match.group("verb").endswith(("ed", "s")) or match.group("verb") in FUNCTION_WORDS or after.strip().startswith("of ") \
             or re.search(r"\d|\s(and|or)\s", match.group("obj")):
         return None  # "keep ordinary items for 28 days and valuables for ...": another value, a gapped clause
     lead = _do_lead(phrase, match.group("prep") or "")
@@ -541,8 +403,8 @@ def _tail(after: str) -> str:
     rest = re.split(r",|;|(?:^|\s)(?:and|or|but|whereas|while)\s", after.strip(" ,."))[0].strip()
     rest = re.sub(r"^(UTC|GMT|CET|ET|PT)\b\s*", "", rest)  # a time zone belongs to the value
     first = rest.split(" ", 1)[0] if rest else ""
-    if fact_strings(rest) or len(rest.split()) > 8 or (first.isalpha() and first.islower() and first not in _FUNCTION
-                                                        and first not in _PREPS):
+    if fact_strings(rest) or len(rest.split()) > 8 or (first.isalpha() and first.islower() and first not in FUNCTION_WORDS
+                                                        and first not in PREPS):
         return ""
     return rest
 
@@ -566,7 +428,7 @@ def passive(clause: str, target: str, phrase: str) -> str | None:
     if _RANGE_END.search(before):
         return None  # "staffed Monday to Friday": one end of a range is no question by itself
     match = re.match(r"^(?P<subject>.+?)\s+(?P<aux>is|are|must be|should be|can be|will be)\s+(?P<part>[a-z]+(?:ed|en|wn|un|lt|pt|ld|nt|ght))"
-                     r"(?P<mid>(?:\s+[a-z]+){0,4}?)\s+(?P<prep>" + "|".join(_PREPS) + r")\s+(?:(?:at least|at most|no more than|more than|the)\s+)?$",
+                     r"(?P<mid>(?:\s+[a-z]+){0,4}?)\s+(?P<prep>" + "|".join(PREPS) + r")\s+(?:(?:at least|at most|no more than|more than|the)\s+)?$",
                      before)
     if not match or _content_words(match.group("subject")) < 1 or after.strip().startswith("of ") \
             or re.search(r"[:;()]", match.group("subject")) or match.group("subject").count(",") == 1 \
@@ -617,14 +479,14 @@ def fronted(clause: str, target: str, phrase: str) -> str | None:
     if re.match(r"(a|an|the)\s", mid):
         return None  # "is a 38-lawyer firm founded in 1994": the predicate is a noun phrase
     if subject.split()[0].lower() in ("no", "never", "if", "when", "there", "it", "this", "that", "these", "those") \
-            or re.search(rf"\b(who|which|that|{'|'.join(_AUX + _MODALS)}|has|have)\b", subject) or len(mid.split()) > 10:
+            or re.search(rf"\b(who|which|that|{'|'.join(AUX + MODALS)}|has|have)\b", subject) or len(mid.split()) > 10:
         return None
     lead = [phrase]
     modifier = re.search(rf"\s*\b({_MODIFIERS})\s*$", mid)
     if modifier:
         lead.insert(0, modifier.group(1))
         mid = mid[: modifier.start()]
-    prep = re.search(r"\s*\b(" + "|".join(_PREPS) + r")\s*$", mid)
+    prep = re.search(r"\s*\b(" + "|".join(PREPS) + r")\s*$", mid)
     if prep:
         if prep.group(1) == "every":
             return None
@@ -655,16 +517,16 @@ def how_often(clause: str, target: str, phrase: str) -> str | None:
     if re.search(r"\s(and|or)\s", head):
         return None  # "keeps its page current and reviews it every 6 months": which verb is asked about?
     match = re.match(r"^(?P<subject>[A-Z][^,;:()]*?)\s+(?P<aux>is|are|must|should|can|may|will|has to|have to)\s+(?P<mid>[^,;:()]+)$", head)
-    if match and not re.search(rf"\b({'|'.join(_AUX + _MODALS)}|who|which|that)\b", match.group("subject")):
+    if match and not re.search(rf"\b({'|'.join(AUX + MODALS)}|who|which|that)\b", match.group("subject")):
         aux, mid = match.group("aux"), match.group("mid")
         if aux in ("has to", "have to"):
             return _tidy(f"How often {'does' if aux == 'has to' else 'do'} {_subject(match.group('subject'))} have to {mid}")
         return _tidy(f"How often {aux} {_subject(match.group('subject'))} {mid}")
     plural = re.match(r"^(?P<subject>[A-Z][a-z]+s)\s+(?P<verb>[a-z]{3,})(?P<obj>(?:\s+[^,;:()]+)?)$", head)
-    if plural and not plural.group("verb").endswith("s") and plural.group("verb") not in _FUNCTION:  # "Lifeguards rotate positions"
+    if plural and not plural.group("verb").endswith("s") and plural.group("verb") not in FUNCTION_WORDS:  # "Lifeguards rotate positions"
         return _tidy(f"How often do {_subject(plural.group('subject'))} {plural.group('verb')}{plural.group('obj')}")
     match = re.match(r"^(?P<subject>(?:The|A|An|Each|Every|Your)\s[^,;:()]*?)\s+(?P<verb>[a-z]{3,}s)(?P<obj>(?:\s+[^,;:()]+)?)$", head)
-    if not match or match.group("verb").endswith("ss") or re.search(rf"\b({'|'.join(_AUX + _MODALS)}|who|which|that)\b", match.group("subject")) \
+    if not match or match.group("verb").endswith("ss") or re.search(rf"\b({'|'.join(AUX + MODALS)}|who|which|that)\b", match.group("subject")) \
             or len(match.group("subject").split()) > 6:
         return None
     verb = match.group("verb")
@@ -700,9 +562,9 @@ def in_place(clause: str, target: str, phrase: str) -> str | None:
 def _has_finite_verb(text: str) -> bool:
     """An auxiliary, a modal or a present-tense verb: participles after a comma make no clause."""
     words = re.findall(r"[A-Za-z'-]+", text)
-    if any(w.lower() in _AUX + _MODALS + ("has", "have", "had", "do", "does", "did") or w in _BASE_FORM_VERBS for w in words):
+    if any(w.lower() in AUX + MODALS + ("has", "have", "had", "do", "does", "did") or w in BASE_FORM_VERBS for w in words):
         return True
-    return any(re.fullmatch(r"[a-z]{3,}(?<!s)s", w) and w not in _PLURAL_NOUN_HINT for w in words[1:])
+    return any(re.fullmatch(r"[a-z]{3,}(?<!s)s", w) and w not in PLURAL_NOUN_HINT for w in words[1:])
 
 
 _KEY_NOUNS = r"port|extension|room|pager|channel|code|version|floor|desk|line"
@@ -785,7 +647,7 @@ def column_kind(key: str) -> str:
         return "question"  # "Who may issue": the column's name is itself the question
     if words[-1].lower() == "every" and len(words) > 1:
         return "every"
-    return "preposition" if words[-1].lower() in _PREPS else "noun"
+    return "preposition" if words[-1].lower() in PREPS else "noun"
 
 
 def record_questions(sentence: str, target: str) -> list[str]:
@@ -902,7 +764,7 @@ def question_problem(question: str, sentence: str, target: str, min_shared: int 
     if not _has_verb(text) or not _has_clause(text):
         return "no_verb"
     relative_head = re.split(r"(?<=[A-Za-z])\s(?:that|which|who)\s+(?=(?:[a-z]{3,}s|is|are|has|have|must|may|can|will)\b)", text, maxsplit=1)
-    if len(relative_head) > 1 and not _QUESTION_START.match(text) and _first_verb([*relative_head[0].split(), "that"]) is None \
+    if len(relative_head) > 1 and not _QUESTION_START.match(text) and first_verb([*relative_head[0].split(), "that"]) is None \
             and not _QUESTION_WORD.search(relative_head[0]):
         return "no_verb"  # "A book of ten singles that costs £38.00 and stays valid for how many months?": a noun phrase
     asked = content_words(text) | _words(text)
@@ -962,7 +824,7 @@ def _elliptical(question: str) -> bool:
         reach = 6
     tail = re.sub(r"^\s*(and|or|but)\s+", "", tail)
     first = tail.split(" ", 1)[0].lower() if tail.strip() else ""
-    if first in _PREPS and f", {first} " in head.lower():
+    if first in PREPS and f", {first} " in head.lower():
         return False  # the last item of a list of phrases: "applies to X, to Y, and to any transaction above how much?"
     if not sep or _has_finite_verb(tail) or re.match(r"\s*(with|including|except|excluding|plus)\b", tail):
         return False  # "..., with p99 latency under 250 ms?" modifies; it leaves no verb out
@@ -1048,7 +910,7 @@ def question_phrase(clause: str, target: str) -> str:
     return phrase
 
 
-_KIND_STOP = set(_PREPS) | _FUNCTION | {"and", "or", "but", "where", "which", "who", "that", "never", "always", "next", "near",
+_KIND_STOP = set(PREPS) | FUNCTION_WORDS | {"and", "or", "but", "where", "which", "who", "that", "never", "always", "next", "near",
                                         "beside", "behind", "opposite", "only", "also", "then", "now", "here", "there", "once",
                                         "alone", "too", "first", "instead", "again", "today", "tomorrow"}
 
@@ -1062,7 +924,7 @@ def _kind_noun(clause: str, target: str) -> str | None:
     words = [w for w in match.groups() if w]
     kept = []
     for w in words:
-        if w in _KIND_STOP or w in _BASE_VERBS or w in _BASE_FORM_VERBS or (re.search(r"(s|ed|ing|ly)$", w) and w not in _KIND_NOUNS):
+        if w in _KIND_STOP or w in _BASE_VERBS or w in BASE_FORM_VERBS or (re.search(r"(s|ed|ing|ly)$", w) and w not in _KIND_NOUNS):
             break
         kept.append(w)
     return " ".join(kept) or None
