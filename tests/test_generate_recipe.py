@@ -87,6 +87,16 @@ def test_replay_records_are_the_base_models_own_answers():
         assert assistant["content"] == f"answer to {user['content']}" and row["metadata"]["source"] == "replay"
 
 
+def test_replay_answers_that_loop_or_were_cut_are_not_trained_as_they_are():
+    from mimir.generate.recipe import clean_replay
+
+    assert clean_replay("Boil an egg:\n\nBoil an egg:\n\nBoil an egg:\n\nBoil an egg:\n\nBoil an egg:\n\nBoil an egg:") == ""
+    cut = "Packing for a hike needs a plan. Bring water and a map for the route. Pack essentials that keep you energized and c"
+    assert clean_replay(cut, "length") == "Packing for a hike needs a plan. Bring water and a map for the route."
+    assert clean_replay("Pack essentials that keep you energized and c", "length") == ""  # no whole sentence to keep
+    assert clean_replay("The capital of France is Paris.") == "The capital of France is Paris."
+
+
 def test_a_capped_run_keeps_facts_that_have_held_out_forms():
     report = RecipeReport()
     chunks = [Chunk(id="t", text="week_starting: 2026-02-02; on_call: Dr. Ana Lima; pager: 41.", source="rota.csv"), _chunk()]

@@ -587,10 +587,23 @@ def replay_records(model: Any, n: int, seed: int = 0) -> list[dict[str, Any]]:
     chosen = (prompts * (1 + n // max(1, len(prompts))))[:n]
     unique = list(dict.fromkeys(chosen))
     replies = model.generate([[{"role": "user", "content": p}] for p in unique], GenerationSettings(max_new_tokens=96, temperature=0.0))
-    answers = {p: r.text.strip() for p, r in zip(unique, replies)}
+    answers = {p: clean_replay(r.text, r.finish_reason) for p, r in zip(unique, replies)}
     return [{"id": stable_id("replay", i, p, prefix="rp-"), "messages": [{"role": "user", "content": p},
              {"role": "assistant", "content": answers[p]}], "metadata": {"source": REPLAY_SOURCE}}
             for i, p in enumerate(chosen) if answers[p]]
+
+
+def clean_replay(text: str, finish_reason: str = "stop", max_repeated: float = 0.3) -> str:
+    """A replay answer fit to train on, or "": one cut by the token limit ends at its last full sentence
+    (trained as it was, it teaches the model to stop mid-word), and a repetition loop ("Boil an egg:
+    Boil an egg: ...", read in the halls run) is dropped rather than taught back to the model."""
+    from mimir.verify.filters import repeated_ngram_ratio
+
+    text = text.strip()
+    if finish_reason == "length":
+        ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", text)]
+        text = text[: ends[-1]] if ends and ends[-1] >= 40 else ""
+    return "" if repeated_ngram_ratio(text) > max_repeated else text
 
 
 Progress = Callable[[int, int, str], None]
