@@ -642,3 +642,18 @@ def test_a_column_of_prices_named_by_what_they_are_for_asks_how_much():
 ])
 def test_vet_handbook_forms_that_read_wrong_are_not_built(sentence, target, bad):
     assert not any(bad in q for q in _texts(sentence, target))
+
+
+@pytest.mark.parametrize("sentence, target, bad", [
+    ("Bicycles are kept in the covered shelter beside the Quarry Lane car park.", "Quarry Lane", "which lane car park"),
+    ("Residents are not given car parking permits, except for Blue Badge holders.", "Blue Badge", "whom holders"),
+    ("If an instalment is more than 21 days late, a late-payment fee of £25 is added to your account.", "21 days", "late?"),
+    ("Room type: Premium en-suite; Weekly rent: £171.25; Contract length: 40 weeks", "£171.25", "for a weekly rent"),
+])
+def test_halls_handbook_forms_that_read_wrong_are_not_built(sentence, target, bad):
+    assert not any(bad in q for q in _texts(sentence, target))
+
+
+def test_a_kind_after_a_name_is_asked_and_where_for_a_place():
+    texts = _texts("Students meet in the Merriden Building foyer 15 minutes before the coach is due to leave.", "Merriden Building")
+    assert "In which foyer do students meet?" in texts and "Where do students meet?" in texts

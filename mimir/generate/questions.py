@@ -97,6 +97,8 @@ _BAD_PATTERNS = [
     (re.compile(r"\b(?:a|an)\s+(?:[a-z]+\s+)?(?:what|which|who)\b"), "question_word_in_name"),  # "holding a green what pay"
     (re.compile(r"\b(?:a|an|the)\?$"), "dangling_article"),  # "What number are staff entitled to a?"
     (re.compile(r"\bwhich\s+(?:outside|inside|during|before|after|on|in|at|from|to|for|when|if|and|or)\b"), "bare_which"),
+    (re.compile(r"\bwhom\s+[a-z]+\?$"), "question_word_in_name"),  # "except for whom holders?"
+    (re.compile(r"^If\b[^,]*\?$"), "conditional_fragment"),  # "If an instalment is more than how many days late?": no main clause
 ]
 IN_PLACE_MAX_WORDS = 22
 MAX_WORDS = 32
@@ -674,7 +676,7 @@ def priced_column(key: str, value: str) -> bool:
 
 
 _PRICE_WORD = re.compile(r"\b(price|fee|cost|rate|charge|concession|fare|single|return|amount|deposit|total|discount|retainer|"
-                         r"fine|levy|tariff|pay|salary|budget)s?\b", re.I)
+                         r"fine|levy|tariff|pay|salary|budget|rent|payment|subscription|surcharge|bill|wage|premium)s?\b", re.I)
 
 
 def a_or_an(noun: str) -> str:
@@ -961,10 +963,11 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
         and not _NOT_PEOPLE_ONLY.search(target) else None
     if role:  # "goes to the Intake Partner": the article goes with the role ("To whom does ... go?", never "to the who")
         asked, phrase = role.group(0), "who"
-    named = _NAMED_KIND.search(target) if phrase in ("what", "who") else None
+    # "the Quarry Lane car park" is asked "which car park": the kind after a name wins over the kind inside it
+    kind = _kind_noun(clause, target) if phrase in ("what", "who") and (target[:1].isupper() or target[:1] in "#@") else None
+    named = _NAMED_KIND.search(target) if phrase in ("what", "who") and not kind else None
     if named and len(target.split()) > 1:  # "the Calder Building" is asked as "which building", not "who"
         phrase = f"which {named.group(1).lower()}"
-    kind = _kind_noun(clause, target) if phrase in ("what", "who") and (target[:1].isupper() or target[:1] in "#@") else None
     lead_prep = re.match(r"(on|in|at|during) ", phrase)
     held = re.search(rf"\b{lead_prep.group(1)}\s+(?:the\s+)?" + re.escape(target), clause) if lead_prep else None
     if held:  # "on the 6th floor" is asked as a whole: "on which floor"
@@ -1086,7 +1089,8 @@ def reworded(question: str, target: str) -> list[str]:
         out.append(f"How many {unit.group(1)}s" + question[len("How long"):])
     if re.match(r"^(What|At what) time\b", question):
         out.append("When" + re.sub(r"^(What|At what) time", "", question))
-    match = re.match(r"^(In|At) which (room|building|office|folder|console|channel|suite|wing|floor)\b", question)
+    match = re.match(r"^(In|At) which (room|building|office|folder|console|channel|suite|wing|floor|foyer|hall|lobby|studio|lab|"
+                     r"laboratory|ward|block|yard|car park)\b", question)
     if match:
         out.append("Where" + question[match.end():])
     match = re.match(rf"^Within how many (?:business |working )?(?:{_TIME_UNITS})\s+(?=(must|should|does|do|is|are|will)\b)", question)
