@@ -656,18 +656,21 @@ def record_questions(sentence: str, target: str) -> list[str]:
     """The questions about one cell of a table row: "For membership Swim Only, what is the monthly
     price?" and, where the row is named by a name, as a person asks it: "What is the monthly price of
     the Swim Only membership?"."""
-    first = _record_question(sentence, target)
+    found = record_field(sentence, target)
+    if not found or found[1][found[2]] != target:
+        return []  # not a table row, or the value is part of a longer cell: the column does not ask for it alone
+    keys, values, hit = found
+    phrase = question_phrase(values[hit], target)
+    key = record_key(keys[hit])
+    first = _record_question(record_row(keys, values), key, values[hit], phrase)
     if not first:
         return []
-    keys, values, hit = record_field(sentence, target) or ([], [], 0)
-    key = record_key(keys[hit])
     name = re.sub(r"\s*\([^)]*\)", "", values[0]).strip()
     if priced_column(key, values[hit]) and not keys[0].isupper():  # "How much does the Standard consultation cost for a cat?"
         return [first, _tidy(f"How much does the {name} cost for {a_or_an(key.lower())}")]
     if column_kind(key) != "noun" or keys[0].isupper() or len(keys[0].split()) > 2 or re.search(r"\d", name) or not re.fullmatch(r"[A-Z][\w'’-]*(?: (?:(?:to|and|of|on) )?[A-Z][\w'’-]*){0,4}", name):
         return [first]
-    wh = first[len("For ") + len(record_row(keys, values)) + 2:].split(" ", 1)[0]  # "what" / "who", as the first form asks
-    return [first, _tidy(f"{wh} is the {key} of the {name} {keys[0].lower()}")]
+    return [first, _tidy(f"{_record_wh(key, phrase)} is the {key} of the {name} {keys[0].lower()}")]
 
 
 def priced_column(key: str, value: str) -> bool:
@@ -683,17 +686,9 @@ def a_or_an(noun: str) -> str:
     return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
-def _record_question(sentence: str, target: str) -> str | None:
+def _record_question(row: str, key: str, value: str, phrase: str) -> str | None:
     """"For the week starting 2026-02-02, who is the backup physician?"; a column named by a
     preposition asks with it: "For severity SEV1, acknowledge within how many minutes?"."""
-    found = record_field(sentence, target)
-    if not found:
-        return None
-    keys, values, hit = found
-    if values[hit] != target:
-        return None  # the value is part of a longer cell: the column does not ask for it alone
-    phrase = question_phrase(values[hit], target)
-    row, key = record_row(keys, values), record_key(keys[hit])
     kind = column_kind(key)
     if kind == "every":
         return _tidy(f"For {row}, how often is the {key.rsplit(' ', 1)[0]}")
@@ -701,12 +696,15 @@ def _record_question(sentence: str, target: str) -> str | None:
         return _tidy(f"For {row}, {key} {phrase}") if phrase != "what" else None
     if kind == "question":  # "For storage class Oxidisers, who may issue them?"
         return _tidy(f"For {row}, {key[0].lower() + key[1:]} them")
-    if priced_column(key, values[hit]):  # a "Cat" column of prices: "For service X, how much is it for a cat?", never "what is the cat?"
+    if priced_column(key, value):  # a "Cat" column of prices: "For service X, how much is it for a cat?", never "what is the cat?"
         return _tidy(f"For {row}, how much is it for {a_or_an(key.lower())}")
-    # a name in a column asks "who" only when the column is a person's role ("backup physician"),
-    # not for a vessel, a system or a room that happens to be named like one
-    wh = "who" if phrase == "who" and _PERSON_COLUMN.search(key) else "what"
-    return _tidy(f"For {row}, {wh} is the {key}")
+    return _tidy(f"For {row}, {_record_wh(key, phrase)} is the {key}")
+
+
+def _record_wh(key: str, phrase: str) -> str:
+    """A name in a column asks "who" only when the column is a person's role ("backup physician"),
+    not for a vessel, a system or a room that happens to be named like one."""
+    return "who" if phrase == "who" and _PERSON_COLUMN.search(key) else "what"
 
 
 _PERSON_COLUMN = re.compile(r"\b(lead|owner|contact|manager|officer|supervisor|coordinator|director|head|chair|person|staff|"
