@@ -323,7 +323,7 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
     if verb.endswith("s") and last.endswith("s") and not last.endswith(("ss", "us", "is")) and len(words) > 1:
         return None  # "The courier collects | specimens at 10:15": the subject ends in the verb, the "verb" is its object
     if verb.endswith("s") and not verb.endswith("ss"):
-        singular, base = True, verb[:-2] if re.search(r"(ss|sh|ch|x|z|o)es$", verb) else verb[:-1]
+        singular, base = True, _base_form(verb)
     elif verb in _BASE_VERBS and words[-1].lower().endswith("s"):
         singular, base = False, verb
     else:
@@ -332,6 +332,11 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
     rest = _tail(after)
     lead = _do_lead(phrase, prep)
     return _tidy(f"{lead} {aux} {_subject(subject)} {base} {rest}") if lead else None
+
+
+def _base_form(verb: str) -> str:
+    """The base form of a third-person verb, as do-support needs it: "closes" -> "close", "reaches" -> "reach"."""
+    return verb[:-2] if re.search(r"(ss|sh|ch|x|z|o)es$", verb) else verb[:-1]
 
 
 def _do_with_object(before: str, after: str, phrase: str) -> str | None:
@@ -354,7 +359,7 @@ def _do_with_object(before: str, after: str, phrase: str) -> str | None:
         # holding"), a preposition left hanging ("reach the primary through"), a value measured from what follows
         return None
     if verb.endswith("s") and not verb.endswith("ss"):
-        aux, base = "does", verb[:-2] if re.search(r"(ss|sh|ch|x|z|o)es$", verb) else verb[:-1]
+        aux, base = "does", _base_form(verb)
     elif subject[-1].lower() in PRONOUN_SUBJECTS or (subject[-1].lower().endswith("s") and not subject[-1].endswith("ss")):
         aux, base = "do", verb
     else:
@@ -531,9 +536,7 @@ def how_often(clause: str, target: str, phrase: str) -> str | None:
     if not match or match.group("verb").endswith("ss") or re.search(rf"\b({'|'.join(AUX + MODALS)}|who|which|that)\b", match.group("subject")) \
             or len(match.group("subject").split()) > 6:
         return None
-    verb = match.group("verb")
-    base = verb[:-2] if re.search(r"(ss|sh|ch|x|z|o)es$", verb) else verb[:-1]
-    return _tidy(f"How often does {_subject(match.group('subject'))} {base}{match.group('obj')}")
+    return _tidy(f"How often does {_subject(match.group('subject'))} {_base_form(match.group('verb'))}{match.group('obj')}")
 
 
 def in_place(clause: str, target: str, phrase: str) -> str | None:
