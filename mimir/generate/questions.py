@@ -944,10 +944,10 @@ _NOT_PEOPLE_ONLY = re.compile(r"\b(Room|Wing|Road|Clinic|Ledger|Code|Unit|Office
 _PLACE_WORDS = r"Lab|Laboratory|Room|Studio|Hall|Gate|Court|Block|Wing|Suite|Bay|Ward|Zone|Bed|Desk|Locker"
 
 
-def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
-    """(clause, the span asked about, its question phrase) for ``target``, or None when the fact
-    has no one answer ("Which day?" for "Monday to Friday")."""
-    clause = _adverbial_last(_addressed(clause_of(sentence, target)), target)
+def _asking(sentence: str, target: str) -> tuple[str, str, str, str] | None:
+    """(clause, the span asked about, its question phrase, the opening phrase moved to the clause's end
+    or "") for ``target``, or None when the fact has no one answer ("Which day?" for "Monday to Friday")."""
+    clause, moved = _adverbial_last(_addressed(clause_of(sentence, target)), target)
     phrase = question_phrase(clause, target)
     if phrase == "who" and (_NOT_PEOPLE.search(target) or (re.search(r"\b[Tt]he\s+" + re.escape(target), clause)
                                                           and not TITLE_WORD.search(target))):
@@ -995,7 +995,7 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str] | None:
         return None  # the second of "the Harbour Room or the Linden Room": the first one's question asks for both
     if phrase.startswith("which "):  # "of the Calder Building" -> "of which building", no article left behind
         clause = re.sub(r"\b(the|a|an)\s+(?=" + re.escape(asked) + ")", "", clause, count=1, flags=re.I)
-    return clause, asked, phrase
+    return clause, asked, phrase, moved
 
 
 _WRITER = re.compile(r"\b(we|our|us|ours)\b", re.I)
@@ -1007,15 +1007,16 @@ _OPENING_ADVERBIAL = re.compile(r"^((?:On|At|In|During|Outside|Throughout|Over)\
                                 r"(?=(?:the|a|an|we|you|they|all|each|every|[A-Z])\b)(.+)$")
 
 
-def _adverbial_last(clause: str, target: str) -> str:
-    """A short opening phrase of time or place moved to the end, where a question keeps it: "On weekdays
-    the centre opens at 06:30" -> "the centre opens at 06:30 on weekdays" (-> "What time does the centre
-    open on weekdays?"). Left where it holds a value or the target."""
+def _adverbial_last(clause: str, target: str) -> tuple[str, str]:
+    """(the clause, the phrase moved): a short opening phrase of time or place moved to the end, where a
+    question keeps it: "On weekdays the centre opens at 06:30" -> "the centre opens at 06:30 on weekdays"
+    (-> "What time does the centre open on weekdays?"). Left where it holds a value or the target."""
     match = _OPENING_ADVERBIAL.match(clause)
     if not match or target in match.group(1) or fact_strings(match.group(1)) or target not in match.group(2):
-        return clause
+        return clause, ""
     lead, rest = match.groups()
-    return f"{rest.rstrip(' .')} {lead[0].lower()}{lead[1:]}"
+    moved = f"{lead[0].lower()}{lead[1:]}"
+    return f"{rest.rstrip(' .')} {moved}", moved
 
 
 def _addressed(clause: str) -> str:
@@ -1051,7 +1052,7 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     asking = _asking(sentence, target)
     if asking is None:
         return out
-    clause, asked, phrase = asking
+    clause, asked, phrase, moved = asking
     records = record_questions(sentence, target)
     if records:
         return [FactQuestion(text=text, sentence=sentence, target=target, form="record_field") for text in records]
@@ -1063,9 +1064,8 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     bound = re.match(r"\s*(before|ahead|prior|earlier|per)\b|\s+[A-Z]", clause[end + len(asked):]) if end >= 0 else None
     if end >= 0 and not bound:  # fronted forms without what follows the value: closer to how people ask ("How many days
         head = clause[: end + len(asked)]  # are incident channels archived?")
-        moved = _OPENING_ADVERBIAL.match(_addressed(clause_of(sentence, target)))
-        if moved and clause.endswith(moved.group(1)[1:]):  # "on weekdays", moved from the front, qualifies the value
-            head += " " + clause[-len(moved.group(1)):]
+        if moved:  # "on weekdays", moved from the front, qualifies the value
+            head += " " + moved
         for builder in (passive, do_support, fronted):
             keep(builder(head, asked, phrase), "short")
     for question in list(out):  # other openings ("How long" / "How many days"; "How much does X cost?" for "X costs how much?")
@@ -1162,7 +1162,7 @@ def rejected_forms(sentence: str, target: str) -> dict[str, str]:
     asking = _asking(sentence, target)
     if asking is None:
         return {}
-    clause, asked, phrase = asking
+    clause, asked, phrase, _ = asking
     out = {}
     for builder in BUILDERS:
         text = builder(clause, asked, phrase)
