@@ -34,7 +34,7 @@ def split_predicates(clause: str, target: str) -> str | None:
         end += 1  # "must be", "may not": the verb group a second verb phrase shares
     group, tail = words[verb_at:end], words[end:]
     for i, word in enumerate(tail):
-        if word != "and" or i == 0 or i + 1 >= len(tail) or tail[i - 1].endswith(","):
+        if word != "and" or i == 0 or i + 1 >= len(tail):
             continue
         if any(w.endswith(",") or w.lower() in SUBORDINATORS for w in tail[:i]):
             break  # "sets out how staff, support staff and students keep ...": the "and" is inside a list or a clause
