@@ -80,7 +80,7 @@ def _verb_candidates(words: list[str]) -> list[int]:
             continue  # a name, a value, or a noun after "on" / "the" ("On weekdays the centre opens")
         if found and found[-1] == i - 1:
             continue  # "rotate positions": no verb follows a verb
-        third_person = re.fullmatch(r"[a-z]{3,}(?<!s)s", word) and word not in PLURAL_NOUN_HINT
+        third_person = reads_as_third_person(word)
         plural_subject = before in PRONOUN_SUBJECTS or (before.endswith("s") and not before.endswith("ss") and before not in FUNCTION_WORDS)
         base = not word.endswith("s") and word not in FUNCTION_WORDS and plural_subject and not re.search(r"(ing|ed)$", word)
         # a base form right after a short plural subject is its verb ("Lifeguards rotate positions", "All prices include VAT")
@@ -130,3 +130,9 @@ def _gapped(left: list[str], right: list[str]) -> str | None:
 
 
 _GAPPED = re.compile(r"^((?:(?:the|a|an|any|all) )?[a-z][\w-]*(?: [a-z][\w-]*){0,2}) (for|within|after|at|until|in|on|by|to|every) (.+)$")
+
+
+def reads_as_third_person(word: str) -> bool:
+    """A lower-case word that reads as a third-person present verb ("opens", "covers"), not a plural
+    the word lists know ("minutes", "patients")."""
+    return bool(re.fullmatch(r"[a-z]{3,}(?<!s)s", word)) and word not in PLURAL_NOUN_HINT

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from mimir.facts.text import _MONTHS, _NOT_PEOPLE, fact_strings, phrase_in, wh_phrase
 from mimir.generate.contacts import TITLE_WORD, contact_line
-from mimir.generate.predicates import first_verb, split_predicates
+from mimir.generate.predicates import first_verb, reads_as_third_person, split_predicates
 from mimir.generate.words import (AUX, BASE_FORM_VERBS, DETERMINERS, FUNCTION_WORDS, MODALS, PLURAL_NOUN_HINT, PREPS,
                                   PRONOUN_SUBJECTS, SUBORDINATORS)
 
@@ -569,7 +569,7 @@ def _has_finite_verb(text: str) -> bool:
     words = re.findall(r"[A-Za-z'-]+", text)
     if any(w.lower() in AUX + MODALS + ("has", "have", "had", "do", "does", "did") or w in BASE_FORM_VERBS for w in words):
         return True
-    return any(re.fullmatch(r"[a-z]{3,}(?<!s)s", w) and w not in PLURAL_NOUN_HINT for w in words[1:])
+    return any(reads_as_third_person(w) for w in words[1:])
 
 
 _KEY_NOUNS = r"port|extension|room|pager|channel|code|version|floor|desk|line"
