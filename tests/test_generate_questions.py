@@ -477,13 +477,29 @@ def test_until_a_duration_is_how_long_and_by_who_is_by_whom():
 
 
 @pytest.mark.parametrize("sentence, target, bad", [
+    # read in the pool run's training data
     ("On bank holidays the hours are 09:00 to 16:00.", "09:00 to 16:00", "During what hours are on bank holidays the hours?"),
     ("If you have not used the gym for six months, we ask you to take a refresher session.", "six months", "you ask you"),
     ("Bookings can be cancelled free of charge up to two hours before the start.", "two hours", "free of charge up before"),
     ("The monthly team meeting is held on the first Monday of each month in the Rowan studio.", "Monday", "on the first?"),
     ("We keep ordinary items for 28 days and valuables for three months.", "28 days", "and valuables for three months"),
+    # do-support never cuts a value out of its phrase
+    ("Name searches cover the past 10 years of the matter database.", "10 years", "cover the past?"),
+    ("All lifeguards hold a current National Pool Lifeguard Qualification.", "National Pool Lifeguard Qualification", "a current"),
+    ("The next booking needs a phone confirmation 24 hours ahead.", "24 hours", "confirmation?"),
+    ("Our head office sits above the ticket hall at 3 Ropewalk Lane, Pellow.", "3", "sit above the ticket hall?"),
+    ("Island residents holding a green Islander Card pay a flat £1.20 for any crossing.", "Islander Card", "a green"),
+    ("Alerts reach the primary through the Beacon paging app.", "Beacon", "through?"),
+    # read in the vet and halls runs' training data
+    ("Staff are entitled to a 35 per cent discount on treatment.", "35", "to a?"),
+    ("Outside opening hours, all calls are diverted to Fenwick Night Vets in Carrow.", "Carrow", "which outside"),
+    ("All prices include VAT and were last updated on 1 April.", "1 April", "include VAT and"),
+    ("Bicycles are kept in the covered shelter beside the Quarry Lane car park.", "Quarry Lane", "which lane car park"),
+    ("Residents are not given car parking permits, except for Blue Badge holders.", "Blue Badge", "whom holders"),
+    ("If an instalment is more than 21 days late, a late-payment fee of £25 is added to your account.", "21 days", "late?"),
+    ("Room type: Premium en-suite; Weekly rent: £171.25; Contract length: 40 weeks", "£171.25", "for a weekly rent"),
 ])
-def test_pool_handbook_forms_that_read_wrong_are_not_built(sentence, target, bad):
+def test_forms_that_read_wrong_are_not_built(sentence, target, bad):
     assert not any(bad in q for q in _texts(sentence, target))
 
 
@@ -612,18 +628,6 @@ def test_do_support_over_a_verb_and_its_object():
         "Each quarter the Intake Partner reports the findings to the Management Committee.", "Management Committee")
 
 
-@pytest.mark.parametrize("sentence, target, bad", [
-    ("Name searches cover the past 10 years of the matter database.", "10 years", "cover the past?"),
-    ("All lifeguards hold a current National Pool Lifeguard Qualification.", "National Pool Lifeguard Qualification", "a current"),
-    ("The next booking needs a phone confirmation 24 hours ahead.", "24 hours", "confirmation?"),
-    ("Our head office sits above the ticket hall at 3 Ropewalk Lane, Pellow.", "3", "sit above the ticket hall?"),
-    ("Island residents holding a green Islander Card pay a flat £1.20 for any crossing.", "Islander Card", "a green"),
-    ("Alerts reach the primary through the Beacon paging app.", "Beacon", "through?"),
-])
-def test_do_support_never_cuts_a_value_out_of_its_phrase(sentence, target, bad):
-    assert not any(bad in q for q in _texts(sentence, target))
-
-
 def test_a_column_of_prices_named_by_what_they_are_for_asks_how_much():
     from mimir.generate.recipe import FactPlan, answer_for
     from mimir.types import Chunk
@@ -633,25 +637,6 @@ def test_a_column_of_prices_named_by_what_they_are_for_asks_how_much():
                                      "How much does the Standard consultation cost for a cat?"]
     assert answer_for(FactPlan(Chunk(id="c", text=row, source="a.md"), row, "£44.00"), 0) \
         == "For service Standard consultation, the price for a cat is £44.00."
-
-
-@pytest.mark.parametrize("sentence, target, bad", [
-    ("Staff are entitled to a 35 per cent discount on treatment.", "35", "to a?"),
-    ("Outside opening hours, all calls are diverted to Fenwick Night Vets in Carrow.", "Carrow", "which outside"),
-    ("All prices include VAT and were last updated on 1 April.", "1 April", "include VAT and"),
-])
-def test_vet_handbook_forms_that_read_wrong_are_not_built(sentence, target, bad):
-    assert not any(bad in q for q in _texts(sentence, target))
-
-
-@pytest.mark.parametrize("sentence, target, bad", [
-    ("Bicycles are kept in the covered shelter beside the Quarry Lane car park.", "Quarry Lane", "which lane car park"),
-    ("Residents are not given car parking permits, except for Blue Badge holders.", "Blue Badge", "whom holders"),
-    ("If an instalment is more than 21 days late, a late-payment fee of £25 is added to your account.", "21 days", "late?"),
-    ("Room type: Premium en-suite; Weekly rent: £171.25; Contract length: 40 weeks", "£171.25", "for a weekly rent"),
-])
-def test_halls_handbook_forms_that_read_wrong_are_not_built(sentence, target, bad):
-    assert not any(bad in q for q in _texts(sentence, target))
 
 
 def test_a_kind_after_a_name_is_asked_and_where_for_a_place():
