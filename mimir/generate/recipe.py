@@ -593,12 +593,15 @@ def replay_records(model: Any, n: int, seed: int = 0) -> list[dict[str, Any]]:
             for i, p in enumerate(chosen) if answers[p]]
 
 
-def clean_replay(text: str, finish_reason: str = "stop", max_repeated: float = 0.3) -> str:
+def clean_replay(text: str, finish_reason: str = "stop") -> str:
     """A replay answer fit to train on, or "": one cut by the token limit ends at its last full sentence
     (trained as it was, it teaches the model to stop mid-word), and a repetition loop ("Boil an egg:
-    Boil an egg: ...", read in the halls run) is dropped rather than taught back to the model."""
+    Boil an egg: ...", read in the halls run) is dropped rather than taught back to the model, by the
+    verifier's own loop test and bound."""
+    from mimir.verify.config import VerifyConfig
     from mimir.verify.filters import repeated_ngram_ratio
 
+    max_repeated = VerifyConfig().max_repeated_ngram_ratio
     text = text.strip()
     if finish_reason == "length":
         ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", text)]
