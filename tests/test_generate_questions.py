@@ -498,6 +498,10 @@ def test_until_a_duration_is_how_long_and_by_who_is_by_whom():
     ("Residents are not given car parking permits, except for Blue Badge holders.", "Blue Badge", "whom holders"),
     ("If an instalment is more than 21 days late, a late-payment fee of £25 is added to your account.", "21 days", "late?"),
     ("Room type: Premium en-suite; Weekly rent: £171.25; Contract length: 40 weeks", "£171.25", "for a weekly rent"),
+    # read in the second vet run's training data
+    ("Each nurse works one Saturday in four.", "Saturday", "work one"),
+    ("Emergency consultations at Fenwick cost £165.00 before 23:00.", "Fenwick", "What does emergency consultation?"),
+    ("Operations are carried out on Tuesdays, Wednesdays and Fridays.", "Tuesdays", "Wednesdays"),
 ])
 def test_forms_that_read_wrong_are_not_built(sentence, target, bad):
     assert not any(bad in q for q in _texts(sentence, target))
@@ -642,3 +646,14 @@ def test_a_column_of_prices_named_by_what_they_are_for_asks_how_much():
 def test_a_kind_after_a_name_is_asked_and_where_for_a_place():
     texts = _texts("Students meet in the Merriden Building foyer 15 minutes before the coach is due to leave.", "Merriden Building")
     assert "In which foyer do students meet?" in texts and "Where do students meet?" in texts
+
+
+def test_a_list_of_days_is_asked_and_answered_as_a_whole():
+    from mimir.generate.recipe import _value_lead
+
+    sentence = "Routine operations such as neutering and dental work are carried out on Tuesdays, Wednesdays and Fridays."
+    assert "On which days are routine operations such as neutering and dental work carried out?" in _texts(sentence, "Tuesdays")
+    assert _value_lead("Tuesdays", sentence) == "Tuesdays, Wednesdays and Fridays."
+    assert "On which days is the surgery closed?" in _texts("The surgery is closed on Sundays and bank holidays.", "Sundays")
+    # two clauses joined by "and" are no list of days
+    assert _value_lead("Mondays", "The desk opens on Mondays and closes at 18:00.") == "Mondays."

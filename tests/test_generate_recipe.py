@@ -69,6 +69,13 @@ def test_expert_answers_state_the_asked_value_first():
     assert answer_problem("It opens at 07:30. It closes at 19:00.", "19:00", plan.sentence) == "states_other_value_first"
 
 
+def test_value_first_off_answers_every_exchange_with_the_source_clause():
+    plan = FactPlan(_chunk(), "Walk-in registration closes at 17:45 on weekdays.", "17:45")
+    assert {answer_for(plan, form) for form in range(4)} == {"17:45. Walk-in registration closes at 17:45 on weekdays.",
+                                                            "Walk-in registration closes at 17:45 on weekdays."}
+    assert {answer_for(plan, form, value_first=False) for form in range(4)} == {"Walk-in registration closes at 17:45 on weekdays."}
+
+
 def test_dialogue_share_without_system_prompt_follows_the_config():
     report = RecipeReport()
     plans = plan_facts([_chunk()], RecipeConfig(), report)

@@ -305,6 +305,9 @@ def do_support(clause: str, target: str, phrase: str) -> str | None:
                      + r")\s+)?(?:(?:about|around|up to|at least|at most|no more than|more than|less than)\s+)?$", before)
     if not match or after.strip()[:1] in (")",) or after.strip().startswith("of "):
         return None
+    follows = re.match(r"\s*([a-z]+)\b", after)
+    if follows and follows.group(1) in _BASE_VERBS | BASE_FORM_VERBS:
+        return None  # "Emergency consultations at Fenwick cost ...": the verb comes after the value, "consultations" is a noun
     subject, verb, prep = match.group("subject").strip(), match.group("verb"), (match.group("prep") or "").strip()
     words = subject.split()
     if re.search(r"\b(who|which|that|whose)\b", subject, re.I):
@@ -766,7 +769,8 @@ def question_problem(question: str, sentence: str, target: str, min_shared: int 
             return reason
     if not _has_verb(text) or not _has_clause(text):
         return "no_verb"
-    relative_head = re.split(r"(?<=[A-Za-z])\s(?:that|which|who)\s+(?=(?:[a-z]{3,}s|is|are|has|have|must|may|can|will)\b)", text, maxsplit=1)
+    relative_head = re.split(r"(?<=[A-Za-z])\s(?:that|which|who)\s+(?!(?:" + "|".join(PLURAL_NOUN_HINT) + r")\b)"
+                             r"(?=(?:[a-z]{3,}s|is|are|has|have|must|may|can|will)\b)", text, maxsplit=1)
     if len(relative_head) > 1 and not _QUESTION_START.match(text) and first_verb([*relative_head[0].split(), "that"]) is None \
             and not _QUESTION_WORD.search(relative_head[0]):
         return "no_verb"  # "A book of ten singles that costs £38.00 and stays valid for how many months?": a noun phrase
@@ -991,11 +995,27 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str, str] | None:
                        + re.escape(target) + r"\b", clause) if re.fullmatch(r"[A-Z]?\d+[A-Z]?|[A-Z]\d*", target) else None
     if placed:  # "in Lab M212" is asked "in which lab", never "in what M212"
         asked, phrase = placed.group(0), f"which {placed.group(1).lower()}"
+    if phrase.startswith("which") and re.search(r"\b(one|two|three|four|five|six|\d+)\s+" + re.escape(asked), clause):
+        return None  # "works one Saturday in four": "which day" would leave the count behind ("work one in four")
+    listed = listed_after(clause, asked) if phrase == "which day" else ""
+    if listed:  # "on Tuesdays, Wednesdays and Fridays": the days are asked together ("On which days ...?"), never one with the rest left in
+        asked, phrase = asked + listed, "which days"
     if re.search(r"\b(?:and|or)\s+(?:the\s+)?" + re.escape(asked), clause):
         return None  # the second of "the Harbour Room or the Linden Room": the first one's question asks for both
     if phrase.startswith("which "):  # "of the Calder Building" -> "of which building", no article left behind
         clause = re.sub(r"\b(the|a|an)\s+(?=" + re.escape(asked) + ")", "", clause, count=1, flags=re.I)
     return clause, asked, phrase, moved
+
+
+def listed_after(text: str, item: str) -> str:
+    """The rest of a short list that ``item`` opens in ``text`` (", Wednesdays and Fridays" after
+    "Tuesdays"; " and bank holidays" after "Sundays"), or "" when no such list follows it."""
+    at = text.find(item)
+    found = re.match(r"(?:,\s+[\w'-]+(?:\s+[\w'-]+){0,2}?)*,?\s+(?:and|or)\s+[\w'-]+(?:\s+[\w'-]+){0,2}?(?=\s*(?:$|[.,;]))",
+                     text[at + len(item):]) if at >= 0 else None
+    if not found or any(w.lower() in PREPS or w.lower() in AUX + MODALS or re.search(r"\d", w) for w in found.group(0).split()):
+        return ""  # "opens at 06:30 and closes at 22:00" is two clauses, no list
+    return found.group(0)
 
 
 _WRITER = re.compile(r"\b(we|our|us|ours)\b", re.I)
@@ -1061,7 +1081,10 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     end = clause.find(asked)
     # "20 minutes before departure", "£85 per room": what follows the value is part of what is asked
     # ... and "at 3 Ropewalk Lane": a value that runs into a name is part of it
-    bound = re.match(r"\s*(before|ahead|prior|earlier|per)\b|\s+[A-Z]", clause[end + len(asked):]) if end >= 0 else None
+    follows = clause[end + len(asked):] if end >= 0 else ""
+    bound = re.match(r"\s*(before|ahead|prior|earlier|per)\b|\s+[A-Z]", follows) or (
+        # "consultations at Fenwick | cost £165.00": the sentence's verb follows the value, so the head has none
+        (verb := re.match(r"\s*([a-z]+)\b", follows)) and verb.group(1) in _BASE_VERBS | BASE_FORM_VERBS)
     if end >= 0 and not bound:  # fronted forms without what follows the value: closer to how people ask ("How many days
         head = clause[: end + len(asked)]  # are incident channels archived?")
         if moved:  # "on weekdays", moved from the front, qualifies the value
@@ -1117,7 +1140,7 @@ def reworded(question: str, target: str) -> list[str]:
                  or all(w[:1].isupper() for w in match.group("subject").split())):
         # "By whom is the clinic formulary maintained?" -> "Who maintains the clinic formulary?"
         out.append(f"Who {active}{match.group('rest')} {_lower_article(match.group('subject'))}?")
-    match = re.match(r"^(?:On which day|In which month)(?: of the week| each year)? (?P<rest>(?:is|are|does|do|must|will) .+)$", question)
+    match = re.match(r"^(?:On which days?|In which month)(?: of the week| each year)? (?P<rest>(?:is|are|does|do|must|will) .+)$", question)
     if match:  # "On which day is the weekly review held?" -> "When is the weekly review held?"
         out.append("When " + match.group("rest"))
     return [q for q in out if q != question]

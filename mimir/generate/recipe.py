@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator, Literal
 from mimir.config import option
 from mimir.facts.text import contains_fact, fact_sentences, fact_strings, sentences, subject_phrase, table_header
 from mimir.generate.contacts import contact_line
-from mimir.generate.questions import asks_for, line_questions, question_problem, questions_for, record_targets
+from mimir.generate.questions import asks_for, line_questions, listed_after, question_problem, questions_for, record_targets
 from mimir.types import REPLAY_SOURCE, Chunk, Dialogue, Scenario, Turn, stable_id
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,9 @@ class RecipeConfig:
     agent_trajectories: bool = option(
         True, help="Dialogues whose expert called a tool are also trained as the agent's trajectory (reasoning, tool call, "
         "observation, answer), beside their closed-book copy (role-play preset; the small preset makes no tool calls).")
+    value_first: bool = option(
+        True, help="Every other extractive answer opens with the value itself ('72 hours. Repeat prescriptions must be "
+        "requested ...'); off: every answer is the source clause, so the value comes after the subject the question names.")
     max_facts: int = option(0, help="Cap on askable facts (0: all); a small cap makes quick trial runs.")
     seed: int = option(0, help="Seed of question order and dialogue grouping.")
 
@@ -274,7 +277,7 @@ def split_held_out(plans: list[FactPlan], config: RecipeConfig, report: RecipeRe
 
 
 # -- answers -----------------------------------------------------------------------------------
-def answer_for(plan: FactPlan, form: int) -> str:
+def answer_for(plan: FactPlan, form: int, value_first: bool = True) -> str:
     """An extractive expert answer that states ``plan.target`` first: the clause that holds it,
     or the value then its clause. Never another value of the sentence alone."""
     from mimir.generate.questions import clause_of
@@ -284,14 +287,14 @@ def answer_for(plan: FactPlan, form: int) -> str:
         return record
     contact = contact_line(plan.sentence)
     if contact:  # a list line answered as a sentence: "Extension 214. Delyth Arrowsmith is the Operations Manager, on ..."
-        return [contact.sentence(), f"{_value_lead(plan.target, plan.sentence)} {contact.sentence()}"][form % 2]
+        return [contact.sentence(), f"{_value_lead(plan.target, plan.sentence)} {contact.sentence()}"][form % 2 if value_first else 0]
     sentence = _sentence(plan.sentence)
     if ":" in plan.sentence and plan.sentence.split(":", 1)[1].strip().rstrip(".") == plan.target:
         return sentence  # a whole labelled line ("Code Heron: medical emergency ..."): the line is the answer
     clause = _sentence(clause_of(plan.sentence, plan.target))
     # the clause only, not the whole sentence: fewer tokens per exposure, and no neighbouring
     # values for the model to blend into the one that was asked for
-    forms = [clause, f"{_value_lead(plan.target, plan.sentence)} {clause}"]
+    forms = [clause, f"{_value_lead(plan.target, plan.sentence)} {clause}"][: 2 if value_first else 1]
     text = forms[form % len(forms)]
     return text if text.count(plan.target) else f"{_value_lead(plan.target, plan.sentence)} {sentence}"
 
@@ -325,6 +328,9 @@ def _value_lead(target: str, sentence: str = "") -> str:
     before = sentence[:at] if at >= 0 else ""
     # a name joined to another ("the Harbour Room or the Linden Room"): the lead names both, not one
     joined = re.match(r"\s+(or|and)\s+((?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)", sentence[at + len(target):]) if at >= 0 else None
+    days = listed_after(sentence, target) if target in _DAY_NAMES else ""
+    if days:  # "Tuesdays, Wednesdays and Fridays": the question asked for all of them
+        return _sentence(target + days)
     if before.endswith(("$", "€", "£")):
         target = before[-1] + target
     elif re.search(r"\b[Tt]he $", before) and target[:1].isupper():
@@ -332,6 +338,9 @@ def _value_lead(target: str, sentence: str = "") -> str:
     if joined and (target[:1].isupper() or target.startswith("the ")):
         target = f"{target} {joined.group(1)} {joined.group(2)}"
     return (target[0].upper() + target[1:] if target[:1].islower() else target) + "."
+
+
+_DAY_NAMES = {f"{day}{s}" for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday") for s in ("", "s")}
 
 
 def _sentence(text: str) -> str:
@@ -368,7 +377,7 @@ def small_dialogues(plans: list[FactPlan], config: RecipeConfig, asker: str, exp
             question = plan.train[k % len(plan.train)]
             if k >= config.questions_per_fact - config.topic_framing:
                 question = framed(question, plan)
-            answer = answer_for(plan, k + len(question))
+            answer = answer_for(plan, k + len(question), config.value_first)
             problem = answer_problem(answer, plan.target, plan.sentence)
             if problem:
                 answer = f"{_value_lead(plan.target, plan.sentence)} {_sentence(plan.sentence)}"
