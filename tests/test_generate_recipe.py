@@ -130,6 +130,19 @@ def test_passages_are_recited_in_the_documents_words_under_their_topic():
     assert passage_dialogues([chunk], RecipeConfig(passage_exposures=0), "client", "lawyer", RecipeReport()) == []
 
 
+def test_a_lists_items_are_recited_with_their_lead_in():
+    chunk = Chunk(id="c3", text="## Emergencies\n\nCall straight away if you notice any of these signs:\n\n"
+                  "- difficulty breathing\n- a seizure lasting more than 2 minutes\n- bleeding that has not stopped after "
+                  "5 minutes of firm pressure\n\n" + "Filler words here. " * 20,
+                  source="handbook.md", heading="Vet Handbook > Emergencies")
+    answers = [d.turns[1].content for d in passage_dialogues([chunk], RecipeConfig(passage_exposures=2, passage_words=20),
+                                                             "client", "vet", RecipeReport())]
+    assert all(len(a.split()) <= 20 or a.startswith("Call") for a in answers)
+    bleeding = [a for a in answers if "bleeding that has not stopped" in a]
+    assert len(bleeding) == 2 and all(a.startswith("Call straight away if you notice any of these signs: ") for a in bleeding)
+    assert not any(a.startswith(("Bleeding", "Difficulty", "A seizure")) for a in answers)
+
+
 def test_fact_sentences_are_recited_under_their_subject_and_one_question_has_one_answer():
     text = ("## 5. Retainers\n\nAny unused retainer is returned within 10 business days of the matter closing. "
             "Retainers are held at Cobalt Harbour Bank. Retainers are never paid into the office account by 5 staff. "

@@ -462,7 +462,7 @@ def passage_dialogues(chunks: list[Chunk], config: RecipeConfig, asker: str, exp
         if chunk.kind == "qa":
             continue  # a dataset's Q/A row is asked about by its own question
         document, topic = _document_and_topic(chunk)
-        lines = sentences(text, header)
+        lines = _with_lists(sentences(text, header), config.passage_words)
         for k in range(config.passage_exposures):
             # every other exposure cuts the passages one sentence later, so each fact is also read
             # beside other neighbours (the model binds it to its own words, not to one window's)
@@ -555,6 +555,33 @@ def _document_and_topic(chunk: Chunk) -> tuple[str, str]:
     topic = " ".join(w.lower() if re.fullmatch(r"[A-Z][a-z]+[,;]?", w) else w for w in topic.split())
     topic = re.sub(r"^about\s+", "", topic)  # "About the Clinic": the topic is "the clinic"
     return title, topic
+
+
+def _with_lists(lines: list[str], max_words: int) -> list[str]:
+    """A list's lead-in line and its items as one sentence ("Please call straight away if you notice any
+    of these signs: difficulty breathing ...; a seizure lasting more than 2 minutes."), split into
+    several that each repeat the lead-in when it is long: an item recited without its lead-in
+    ("Bleeding that has not stopped after 5 minutes.") says nothing about what it is a list of."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        lead, j = lines[i].rstrip(), i + 1
+        while lead.endswith(":") and j < len(lines) and lines[j][:1].islower():
+            j += 1
+        items = [line.strip().rstrip(" .;") for line in lines[i + 1:j]]
+        if not items:
+            out.append(lines[i])
+            i += 1
+            continue
+        group: list[str] = []
+        for item in items:
+            if group and len(" ".join([lead, *group, item]).split()) > max_words:
+                out.append(f"{lead} {'; '.join(group)}.")
+                group = []
+            group.append(item)
+        out.append(f"{lead} {'; '.join(group)}.")
+        i = j
+    return out
 
 
 def _windows(lines: list[str], max_words: int) -> list[str]:
