@@ -502,6 +502,13 @@ def test_until_a_duration_is_how_long_and_by_who_is_by_whom():
     ("Each nurse works one Saturday in four.", "Saturday", "work one"),
     ("Emergency consultations at Fenwick cost £165.00 before 23:00.", "Fenwick", "What does emergency consultation?"),
     ("Operations are carried out on Tuesdays, Wednesdays and Fridays.", "Tuesdays", "Wednesdays"),
+    ("The hall houses 412 students in four blocks.", "412", "How many does"),
+    ("The Porters' Lodge in the Linden entrance hall is staffed from 08:00 to 20:00.", "Linden", "in which entrance hall is"),
+    ("In an emergency, always call 999 first and then let the Lodge know.", "Lodge", "let which"),
+    ("A second complaint is referred to the Hall Warden, Dr Priyanka Osei.", "Hall Warden", "which hall"),
+    ("Room swaps can be requested from Friday 16 October.", "16 October", "from Friday"),
+    ("Arrival weekend runs from Saturday 19 September to Sunday 20 September.", "19 September", "what date"),
+    ("Contracts end at 10:00 on Saturday 26 June, and you must have moved out by that time.", "26 June", "and you must"),
 ])
 def test_forms_that_read_wrong_are_not_built(sentence, target, bad):
     assert not any(bad in q for q in _texts(sentence, target))
@@ -657,3 +664,16 @@ def test_a_list_of_days_is_asked_and_answered_as_a_whole():
     assert "On which days is the surgery closed?" in _texts("The surgery is closed on Sundays and bank holidays.", "Sundays")
     # two clauses joined by "and" are no list of days
     assert _value_lead("Mondays", "The desk opens on Mondays and closes at 18:00.") == "Mondays."
+
+
+def test_a_date_after_its_weekday_and_a_role_named_hall_are_asked_as_people_ask():
+    assert "From what date can room swaps be requested?" in _texts("Room swaps can be requested from Friday 16 October.", "16 October")
+    assert "To whom is a second complaint referred?" in _texts(
+        "A second complaint is referred to the Hall Warden, Dr Priyanka Osei, who may issue a fine of up to £60.", "Hall Warden")
+
+
+def test_an_instruction_before_a_colon_is_no_label_to_ask_about():
+    from mimir.generate.questions import line_questions
+
+    assert line_questions("Please collect your washing promptly: clothes left for more than 45 minutes may be moved.") == []
+    assert line_questions("Code Heron: medical emergency, call 2222.")[0] == "What does Code Heron mean?"

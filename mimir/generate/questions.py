@@ -98,7 +98,18 @@ _BAD_PATTERNS = [
     (re.compile(r"\b(?:a|an|the)\?$"), "dangling_article"),  # "What number are staff entitled to a?"
     (re.compile(r"\bwhich\s+(?:outside|inside|during|before|after|on|in|at|from|to|for|when|if|and|or)\b"), "bare_which"),
     (re.compile(r"\bwhom\s+[a-z]+\?$"), "question_word_in_name"),  # "except for whom holders?"
-    (re.compile(r"^If\b[^,]*\?$"), "conditional_fragment"),  # "If an instalment is more than how many days late?": no main clause
+    (re.compile(r"^If\b[^,]*\?$"), "conditional_fragment"),
+    # "How many does the hall house?": a count whose noun was cut off with the rest of the clause
+    (re.compile(r"\bhow many\s+(does|do|did|is|are|was|were|must|can|should|will|may)\b", re.I), "count_without_noun"),
+    # "... end at 10:00 on what date, and you must have moved out by that time?": a second clause rides along
+    (re.compile(r",\s+and\s+(you|we|they|he|she|it)\s"), "two_clauses"),
+    # "What should I know about Please collect your washing promptly?": an instruction is no topic
+    (re.compile(r"(?<=\s)Please\b"), "imperative_inside"),
+    # "... always call 999 first and then let which know?": the question word as the object of "let"
+    (re.compile(r"\blet\s+(which|what|who|whom)\b", re.I), "question_word_in_name"),
+    # "The Porters' Lodge in which entrance hall is staffed ...?": the question word inside the subject
+    (re.compile(r"^(The|A|An)\s+[\w' -]+?\s+(in|on|at|of)\s+(which|what)\s+[\w -]+?\s+(is|are|was|were|has|have|must)\s"),
+     "question_word_in_subject"),  # "If an instalment is more than how many days late?": no main clause
 ]
 IN_PLACE_MAX_WORDS = 22
 MAX_WORDS = 32
@@ -737,6 +748,8 @@ def line_questions(sentence: str) -> list[str]:
     if not found:
         return []
     label, note = found
+    if re.match(r"(Please|Do not|Don't|Never|Always)\b", label):
+        return []  # "Please collect your washing promptly: ...": an instruction, not a name to ask about
     thing = label + (f" ({note})" if note else "")
     out = [f"What should I know about {thing}?"]
     if re.match(r"^(Code|Level|Stage|Grade|Class|Tier|Type|SEV|Priority)\b", label, re.I):
@@ -970,9 +983,16 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str, str] | None:
         asked, phrase = role.group(0), "who"
     # "the Quarry Lane car park" is asked "which car park": the kind after a name wins over the kind inside it
     kind = _kind_noun(clause, target) if phrase in ("what", "who") and (target[:1].isupper() or target[:1] in "#@") else None
-    named = _NAMED_KIND.search(target) if phrase in ("what", "who") and not kind else None
+    named = _NAMED_KIND.search(target) if phrase in ("what", "who") and not kind and not TITLE_WORD.search(target) else None
     if named and len(target.split()) > 1:  # "the Calder Building" is asked as "which building", not "who"
         phrase = f"which {named.group(1).lower()}"
+    weekday = re.search(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),?\s+" + re.escape(target), clause) \
+        if phrase == "what date" else None
+    if weekday:  # "from Friday 16 October" is asked "from what date", the day with its date
+        asked = weekday.group(0)
+        if re.match(r"\s*(to|until|through|–|-)\s+(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|\d)",
+                    clause[clause.find(asked) + len(asked):]):
+            return None  # "from Saturday 19 September to Sunday 20 September": one end of a range has no one answer
     lead_prep = re.match(r"(on|in|at|during) ", phrase)
     held = re.search(rf"\b{lead_prep.group(1)}\s+(?:the\s+)?" + re.escape(target), clause) if lead_prep else None
     if held:  # "on the 6th floor" is asked as a whole: "on which floor"
@@ -986,7 +1006,7 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str, str] | None:
     if phrase == "which day" and re.search(re.escape(target) + r"\s+\d", clause):
         return None  # "the Thursday 20:00 training session": the day names a session, it is not the fact
     place = re.match(r"(Studio|Room|Hall|Gate|Court|Block|Wing|Suite|Bay|Pool|Ward|Zone|Car Park)\s+[A-Z0-9]", target) \
-        if phrase in ("who", "what") else None
+        if phrase in ("who", "what") and not TITLE_WORD.search(target) else None  # "the Hall Warden" is a role
     if place:  # "outside Studio Birch" is asked "outside which studio", never "who"
         phrase = f"which {place.group(1).lower()}"
     if re.fullmatch(_PLACE_WORDS, target) and re.search(re.escape(target) + r"\s+[A-Z]?\d", clause):
