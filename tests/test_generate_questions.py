@@ -509,6 +509,12 @@ def test_until_a_duration_is_how_long_and_by_who_is_by_whom():
     ("Room swaps can be requested from Friday 16 October.", "16 October", "from Friday"),
     ("Arrival weekend runs from Saturday 19 September to Sunday 20 September.", "19 September", "what date"),
     ("Contracts end at 10:00 on Saturday 26 June, and you must have moved out by that time.", "26 June", "and you must"),
+    ("A return ticket is priced at two singles less 15%, and children aged 5 to 15 pay half the adult fare.", "15", "less"),
+    ("A sailing is cancelled when the forecast wind at Kestrel Head is above 30 knots.", "Kestrel Head", "at who"),
+    ("If a visitor is stranded on Carrick Enys because the last sailing has been cancelled, the company pays.", "Carrick Enys",
+     "which because"),
+    ("Bicycles travel on the foredeck of the Grey Heron and the Sea Pink for £2.00 each way, up to a maximum of 8 bicycles "
+     "per sailing.", "2.00", "The Sea Pink for how much"),
 ])
 def test_forms_that_read_wrong_are_not_built(sentence, target, bad):
     assert not any(bad in q for q in _texts(sentence, target))
@@ -677,3 +683,11 @@ def test_an_instruction_before_a_colon_is_no_label_to_ask_about():
 
     assert line_questions("Please collect your washing promptly: clothes left for more than 45 minutes may be moved.") == []
     assert line_questions("Code Heron: medical emergency, call 2222.")[0] == "What does Code Heron mean?"
+
+
+def test_a_plural_noun_after_a_number_is_no_verb_but_a_base_form_after_a_plural_subject_is():
+    from mimir.generate.questions import _has_finite_verb
+
+    assert not _has_finite_verb("Q The Sea Pink for how much each way, up to a maximum of 8 bicycles per sailing?")
+    assert _has_finite_verb("Q All prices include what?") and _has_finite_verb("Q You open at what time at weekends?")
+    assert "All prices include what?" in _texts("All prices include VAT.", "VAT")

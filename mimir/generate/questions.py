@@ -96,7 +96,9 @@ _BAD_PATTERNS = [
     (re.compile(r"\b(?:unless|if|when|because|while|until|although|whereas)\s+(?:who|what|which)\b", re.I), "question_word_in_subclause"),
     (re.compile(r"\b(?:a|an)\s+(?:[a-z]+\s+)?(?:what|which|who)\b"), "question_word_in_name"),  # "holding a green what pay"
     (re.compile(r"\b(?:a|an|the)\?$"), "dangling_article"),  # "What number are staff entitled to a?"
-    (re.compile(r"\bwhich\s+(?:outside|inside|during|before|after|on|in|at|from|to|for|when|if|and|or)\b"), "bare_which"),
+    (re.compile(r"\bwhich\s+(?:outside|inside|during|before|after|on|in|at|from|to|for|when|if|and|or|because|unless|although|"
+                r"since|so)\b"), "bare_which"),
+    (re.compile(r"\b(?:at|in|on|near|beside|outside)\s+who\b"), "place_asked_with_who"),  # "the forecast wind at who is above ..."
     (re.compile(r"\bwhom\s+[a-z]+\?$"), "question_word_in_name"),  # "except for whom holders?"
     (re.compile(r"^If\b[^,]*\?$"), "conditional_fragment"),
     # "How many does the hall house?": a count whose noun was cut off with the rest of the clause
@@ -580,10 +582,18 @@ def in_place(clause: str, target: str, phrase: str) -> str | None:
 
 def _has_finite_verb(text: str) -> bool:
     """An auxiliary, a modal or a present-tense verb: participles after a comma make no clause."""
-    words = re.findall(r"[A-Za-z'-]+", text)
+    words = re.findall(r"[A-Za-z0-9'-]+", text)
     if any(w.lower() in AUX + MODALS + ("has", "have", "had", "do", "does", "did") or w in BASE_FORM_VERBS for w in words):
         return True
-    return any(reads_as_third_person(w) for w in words[1:])
+    if first_verb(text.split()) is not None or first_verb(text.split()[1:]) is not None:  # "All prices include what?": a base form after a plural subject
+        return True
+    # "8 bicycles", "of bicycles", "the bicycles": an -s word after a number, a preposition or a determiner is a plural noun
+    return any(reads_as_third_person(w) and not (words[i - 1].isdigit() or words[i - 1].lower() in _NOUN_BEFORE)
+               for i, w in enumerate(words) if i > 0)
+
+
+_NOUN_BEFORE = set(PREPS) | DETERMINERS | {"of", "per", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                                          "many", "few", "several", "some", "more", "most", "other"}
 
 
 _KEY_NOUNS = r"port|extension|room|pager|channel|code|version|floor|desk|line"
@@ -1092,6 +1102,9 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     asking = _asking(sentence, target)
     if asking is None:
         return out
+    first = asking[0].find(asking[1])
+    if asking[0].count(asking[1]) > 1 or re.match(r"[\d%.,]\d|%", asking[0][first + len(asking[1]):first + len(asking[1]) + 2]):
+        return out  # "less 15%, and children aged 5 to 15": the "15" of the range is not the one in "15%"
     clause, asked, phrase, moved = asking
     records = record_questions(sentence, target)
     if records:
