@@ -691,3 +691,20 @@ def test_a_plural_noun_after_a_number_is_no_verb_but_a_base_form_after_a_plural_
     assert not _has_finite_verb("Q The Sea Pink for how much each way, up to a maximum of 8 bicycles per sailing?")
     assert _has_finite_verb("Q All prices include what?") and _has_finite_verb("Q You open at what time at weekends?")
     assert "All prices include what?" in _texts("All prices include VAT.", "VAT")
+
+
+@pytest.mark.parametrize("sentence, target, expected", [
+    ("Children under 8 must be in the water with an adult.", "8", "Children under what age must be in the water with an adult?"),
+    ("Every patient aged over 75 who is discharged receives a call.", "75", "Every patient over what age who is discharged receives a call?"),
+    ("No more than 8 people may gather in a bedroom at any time.", "8",
+     "No more than how many people may gather in a bedroom at any time?"),
+    ("The clinic serves about 11,400 registered patients.", "11,400", "How many registered patients does the clinic serve?"),
+    ("Requests must be submitted by 12 noon on the preceding Thursday.", "12", "By what time must requests be submitted?"),
+])
+def test_ages_counts_and_noon_are_asked_as_people_ask_them(sentence, target, expected):
+    assert expected in _texts(sentence, target)
+    assert not any("what number" in q for q in _texts(sentence, target))
+
+
+def test_a_number_with_a_unit_after_it_is_no_age():
+    assert not any("what age" in q for q in _texts("Concentrated acids are never issued to students above 2 mol/dm³.", "2"))
