@@ -228,3 +228,28 @@ def test_a_key_contacts_line_is_answered_as_a_sentence():
     for target in ("Delyth Arrowsmith", "Operations Manager", "extension 214"):
         for form in range(2):
             assert answer_problem(answer_for(FactPlan(_chunk(), line, target), form), target, line) is None
+
+
+def test_some_exposures_name_the_organisation_from_the_documents_title():
+    from mimir.generate.recipe import at_organisation, organisation
+
+    def chunk(title: str) -> Chunk:
+        return Chunk(id="c9", text="The Head Nurse is Fiona Blackwood.", source="h.md", heading=f"{title} > 2. Staff")
+
+    assert organisation(chunk("Larkfield Lane Veterinary Surgery: Client and Staff Handbook")) == "Larkfield Lane Veterinary Surgery"
+    assert organisation(chunk("Thornbury Hall Residents' Handbook 2026-27")) == "Thornbury Hall"
+    assert organisation(chunk("Fenwick & Lowry LLP — Client Intake Policy")) == "Fenwick & Lowry LLP"
+    assert organisation(chunk("Employee Handbook")) == ""
+    plan = FactPlan(chunk("Larkfield Lane Veterinary Surgery: Client and Staff Handbook"), "The Head Nurse is Fiona Blackwood.",
+                    "Fiona Blackwood")
+    assert at_organisation("Who is the Head Nurse?", plan) == "Who is the Head Nurse at Larkfield Lane Veterinary Surgery?"
+    assert at_organisation("Who is the Head Nurse?", plan, short=True) == "Who is the Head Nurse at Larkfield Lane?"
+    law = FactPlan(chunk("Fenwick & Lowry LLP — Client Intake Policy"), "The Head Nurse is Fiona Blackwood.", "Fiona Blackwood")
+    assert at_organisation("Who is the Head Nurse?", law, short=True) == "Who is the Head Nurse at Fenwick & Lowry?"
+    # in a run, organisation_framing of each fact's exposures carry the name, the rest do not
+    report = RecipeReport()
+    plans = [plan]
+    plan.train = ["Who is the Head Nurse?"]
+    dialogues = small_dialogues(plans, RecipeConfig(questions_per_fact=6, organisation_framing=2), "client", "vet", report)
+    asked = [t.content for d in dialogues for t in d.turns if t.role == "user"]
+    assert sum("Larkfield Lane" in q for q in asked) == 2 and len(asked) == 6

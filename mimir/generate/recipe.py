@@ -63,6 +63,10 @@ class RecipeConfig:
         0, help="Of each fact's questions_per_fact exchanges, how many open with its section's topic ('Regarding conflict "
         "checks, how quickly must the Records team report back?') when the question does not name it already. Off by "
         "default: 2 framed exchanges left law-intake dev recall where it was (0.44 / 0.38 vs 0.44 / 0.42).")
+    organisation_framing: int = option(
+        2, min=0, help="Of each fact's questions_per_fact exchanges, how many name the organisation the documents are "
+        "about, as people asking about one place do ('Who is the Head Nurse at Larkfield Lane?'); the name comes from the "
+        "document's title ('Larkfield Lane Veterinary Surgery: Client and Staff Handbook'), in full or by its first two words.")
     passage_words: int = option(70, min=20, help="Most words per recited passage (keeps each record within the training length).")
     holdout_per_fact: int = option(1, help="Question forms per fact kept out of training for the knowledge check (when a fact has 2+).")
     system_prompt_share: float = option(0.5, help="Share of training dialogues that carry the expert's system prompt "
@@ -377,6 +381,8 @@ def small_dialogues(plans: list[FactPlan], config: RecipeConfig, asker: str, exp
             question = plan.train[k % len(plan.train)]
             if k >= config.questions_per_fact - config.topic_framing:
                 question = framed(question, plan)
+            elif k < config.organisation_framing:
+                question = at_organisation(question, plan, short=k % 2 == 0)
             answer = answer_for(plan, k + len(question), config.value_first)
             problem = answer_problem(answer, plan.target, plan.sentence)
             if problem:
@@ -436,6 +442,35 @@ def framed(question: str, plan: FactPlan) -> str:
     first = question.split(" ", 1)[0]
     text = f"Regarding {topic}, {question if _proper(first, plan.chunk.text) else question[0].lower() + question[1:]}"
     return text if not question_problem(text, plan.sentence, plan.target) else question
+
+
+def at_organisation(question: str, plan: FactPlan, short: bool = False) -> str:
+    """``question`` with the organisation it is about ("Who is the Head Nurse at Larkfield Lane?"),
+    unless it names it already, the title names none, or the longer question fails the check."""
+    name = organisation(plan.chunk)
+    if not name or name.split()[0] in question:
+        return question
+    words = name.split()
+    if short and len(words) > 2:  # "Larkfield Lane", never "Fenwick &": a joined name keeps both halves
+        name = " ".join(words[:3] if words[1] in ("&", "and") else words[:2])
+    text = f"{question.rstrip('?').rstrip()} at {name}?"
+    return text if not question_problem(text, plan.sentence, plan.target) else question
+
+
+# "Residents' Handbook", "Staff and Member Handbook": who a handbook is for is no part of the organisation's name
+_TITLE_TAIL = re.compile(r"(?:\s+(?:[\w-]+s'|[\w-]+'s|Staff|Members?|Clients?|Patients?|Employees?|Crew|Passengers?|Residents?|"
+                         r"Students?|Volunteers?|Parents?|Visitors?|and|&))*\s+(?:Handbook|Guide|Policy|Manual|Runbook|Rules)\b.*$")
+
+
+def organisation(chunk: Chunk) -> str:
+    """The organisation a document is about, from its title: "Larkfield Lane Veterinary Surgery" of
+    "Larkfield Lane Veterinary Surgery: Client and Staff Handbook", "Thornbury Hall" of "Thornbury Hall
+    Residents' Handbook 2026-27"; "" when the title names none."""
+    title = (chunk.heading or "").split(">")[0].strip()
+    parts = re.split(r"\s+[—–]\s+|\s+-\s+|:\s+", title, maxsplit=1)
+    name = parts[0] if len(parts) == 2 else _TITLE_TAIL.sub("", title)
+    name = name.strip()
+    return name if len(parts) == 2 or (name != title and len(name.split()) >= 2) else ""  # "Employee Handbook" names none
 
 
 def _proper(word: str, text: str) -> bool:
