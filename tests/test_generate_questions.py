@@ -708,3 +708,9 @@ def test_ages_counts_and_noon_are_asked_as_people_ask_them(sentence, target, exp
 
 def test_a_number_with_a_unit_after_it_is_no_age():
     assert not any("what age" in q for q in _texts("Concentrated acids are never issued to students above 2 mol/dm³.", "2"))
+
+
+def test_an_organisation_named_by_its_kind_is_asked_with_which():
+    sentence = "Larkfield Lane Veterinary Surgery has cared for the small pets of Hollowmere since it opened in March 1998."
+    assert "Which surgery has cared for the small pets of Hollowmere since it opened in March 1998?" in _texts(
+        sentence, "Larkfield Lane Veterinary Surgery")

@@ -964,7 +964,8 @@ _KIND_NOUNS = {"meeting", "paging", "building", "address", "status", "process", 
 
 
 _NAMED_KIND = re.compile(r"\s(Building|Room|Bank|Hall|Street|Lane|Road|Centre|Center|Hospital|School|Office|Committee|"
-                         r"Suite|Wing|Laboratory|Lab|Clinic|Court|Park|House|Tower|Ward|Unit|Library|Gym|Field|Gate|Station)$")
+                         r"Suite|Wing|Laboratory|Lab|Clinic|Court|Park|House|Tower|Ward|Unit|Library|Gym|Field|Gate|Station|"
+                         r"Surgery|Practice|Academy|College|Works|Platform)$")
 
 
 _NOT_PEOPLE_ONLY = re.compile(r"\b(Room|Wing|Road|Clinic|Ledger|Code|Unit|Office|Team|Desk|Suite|Building|Hall|Centre|Center)\b")
