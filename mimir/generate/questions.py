@@ -972,6 +972,24 @@ _NOT_PEOPLE_ONLY = re.compile(r"\b(Room|Wing|Road|Clinic|Ledger|Code|Unit|Office
 _PLACE_WORDS = r"Lab|Laboratory|Room|Studio|Hall|Gate|Court|Block|Wing|Suite|Bay|Ward|Zone|Bed|Desk|Locker"
 
 
+_AGE_FOLLOWS = r"(?=\s*(?:[,.;?)]|$|(?:must|may|can|should|will|is|are|who|which|that|travel|pay|get|receive)\b))"
+
+
+def _number_phrase(clause: str, target: str) -> tuple[str, str, str]:
+    """(clause, span asked, question phrase) for a bare number, which "what number" asks badly: "by 12 noon"
+    -> "what time", "8 people" -> "how many people", "children under 8 must" -> "under what age"."""
+    after = clause[clause.find(target) + len(target):]
+    counted = re.match(r"\s+((?:[a-z]+\s+)?(?:[a-z]{3,}s|people|staff|children))\b", after)
+    if re.match(r"\s+(noon|midnight)\b", after):
+        return clause, target + re.match(r"\s+\w+", after).group(0), "what time"
+    if counted and counted.group(1).split()[0] not in FUNCTION_WORDS | set(PREPS) | {"and", "or"}:
+        return clause, f"{target} {counted.group(1)}", f"how many {counted.group(1)}"
+    if re.fullmatch(r"\d{1,2}", target) and re.search(r"\b(over|under|aged|above|below)\s+" + re.escape(target) + _AGE_FOLLOWS, clause):
+        # "Every patient aged over 75 who ..." -> "Every patient over what age who ...?"
+        return re.sub(r"\baged\s+(?=(?:over|under|above|below)\s+" + re.escape(target) + ")", "", clause), target, "what age"
+    return clause, target, "what number"
+
+
 def _asking(sentence: str, target: str) -> tuple[str, str, str, str] | None:
     """(clause, the span asked about, its question phrase, the opening phrase moved to the clause's end
     or "") for ``target``, or None when the fact has no one answer ("Which day?" for "Monday to Friday")."""
@@ -1005,17 +1023,7 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str, str] | None:
                     clause[clause.find(asked) + len(asked):]):
             return None  # "from Saturday 19 September to Sunday 20 September": one end of a range has no one answer
     if phrase == "what number" and asked == target:
-        after_value = clause[clause.find(target) + len(target):]
-        counted = re.match(r"\s+((?:[a-z]+\s+)?(?:[a-z]{3,}s|people|staff|children))\b", after_value)
-        if re.match(r"\s+(noon|midnight)\b", after_value):
-            asked, phrase = target + re.match(r"\s+\w+", after_value).group(0), "what time"  # "by 12 noon"
-        elif counted and not counted.group(1).split()[0] in FUNCTION_WORDS | set(PREPS) | {"and", "or"}:
-            # "No more than 8 people may gather": the count asked with its noun ("how many people")
-            asked, phrase = f"{target} {counted.group(1)}", f"how many {counted.group(1)}"
-        elif re.fullmatch(r"\d{1,2}", target) and re.search(r"\b(over|under|aged|above|below)\s+" + re.escape(target) + r"(?=\s*(?:[,.;?)]|$|(?:must|may|can|should|will|is|are|who|which|that|travel|pay|get|receive)\b))",
-                                                          clause):
-            phrase = "what age"  # "Children under 8 must ...": "under what age", never "under what number"
-            clause = re.sub(r"\baged\s+(?=(?:over|under|above|below)\s+" + re.escape(target) + ")", "", clause)  # "aged over what age"
+        clause, asked, phrase = _number_phrase(clause, target)
     lead_prep = re.match(r"(on|in|at|during) ", phrase)
     held = re.search(rf"\b{lead_prep.group(1)}\s+(?:the\s+)?" + re.escape(target), clause) if lead_prep else None
     if held:  # "on the 6th floor" is asked as a whole: "on which floor"
