@@ -100,7 +100,7 @@ _BAD_PATTERNS = [
                 r"since|so)\b"), "bare_which"),
     (re.compile(r"\b(?:at|in|on|near|beside|outside)\s+who\b"), "place_asked_with_who"),  # "the forecast wind at who is above ..."
     (re.compile(r"\bwhom\s+[a-z]+\?$"), "question_word_in_name"),  # "except for whom holders?"
-    (re.compile(r"^If\b[^,]*\?$"), "conditional_fragment"),
+    (re.compile(r"^If\b[^,]*\?$"), "conditional_fragment"),  # "If an instalment is more than how many days late?": no main clause
     # "How many does the hall house?": a count whose noun was cut off with the rest of the clause
     (re.compile(r"\bhow many\s+(does|do|did|is|are|was|were|must|can|should|will|may)\b", re.I), "count_without_noun"),
     # "... end at 10:00 on what date, and you must have moved out by that time?": a second clause rides along
@@ -111,7 +111,7 @@ _BAD_PATTERNS = [
     (re.compile(r"\blet\s+(which|what|who|whom)\b", re.I), "question_word_in_name"),
     # "The Porters' Lodge in which entrance hall is staffed ...?": the question word inside the subject
     (re.compile(r"^(The|A|An)\s+[\w' -]+?\s+(in|on|at|of)\s+(which|what)\s+[\w -]+?\s+(is|are|was|were|has|have|must)\s"),
-     "question_word_in_subject"),  # "If an instalment is more than how many days late?": no main clause
+     "question_word_in_subject"),
 ]
 IN_PLACE_MAX_WORDS = 22
 MAX_WORDS = 32
@@ -585,8 +585,8 @@ def _has_finite_verb(text: str) -> bool:
     words = re.findall(r"[A-Za-z0-9'-]+", text)
     if any(w.lower() in AUX + MODALS + ("has", "have", "had", "do", "does", "did") or w in BASE_FORM_VERBS for w in words):
         return True
-    if first_verb(text.split()) is not None or first_verb(text.split()[1:]) is not None:  # "All prices include what?": a base form after a plural subject
-        return True
+    if first_verb(text.split()) is not None or first_verb(text.split()[1:]) is not None:
+        return True  # "All prices include what?": a base form after a plural subject
     # "8 bicycles", "of bicycles", "the bicycles": an -s word after a number, a preposition or a determiner is a plural noun
     return any(reads_as_third_person(w) and not (words[i - 1].isdigit() or words[i - 1].lower() in _NOUN_BEFORE)
                for i, w in enumerate(words) if i > 0)
