@@ -292,6 +292,7 @@ def contains_fact(answer: str, facts: list[str]) -> list[str]:
     return [f for f in facts if states(answer, f)]
 
 
+WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
 _WH_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^\d{1,2}:\d{2}$"), "what time"),
     (re.compile(r"^(?:from )?\d{1,2}:\d{2}\s?(?:to|–|-)\s?\d{1,2}:\d{2}$"), "during what hours"),
@@ -304,7 +305,7 @@ _WH_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^[A-Z]\d{1,3}$"), "which room"),
     (re.compile(r"^[\d,.]+$"), "what number"),
     (re.compile(rf"^(?:{_NUMBER_WORDS}) ((?:(?:{_UNIT_QUALIFIERS})\s)?[a-z]+)$", re.I), "how many {unit}"),
-    (re.compile(r"^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?$"), "which day"),
+    (re.compile(rf"^({WEEKDAYS})s?$"), "which day"),
     (re.compile(r"^((Dr|Mr|Mrs|Ms|Prof)\.\s)?[A-Z][a-z'’-]+ [A-Z][a-z'’-]+$"), "who"),
 ]
 # Capitalised words that make a name a title or a place, not a person.

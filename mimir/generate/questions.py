@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mimir.facts.text import _MONTHS, _NOT_PEOPLE, fact_strings, phrase_in, wh_phrase
+from mimir.facts.text import _MONTHS, _NOT_PEOPLE, WEEKDAYS, fact_strings, phrase_in, wh_phrase
 from mimir.generate.contacts import TITLE_WORD, contact_line
 from mimir.generate.predicates import first_verb, reads_as_third_person, split_predicates
 from mimir.generate.words import (AUX, BASE_FORM_VERBS, DETERMINERS, FUNCTION_WORDS, MODALS, PLURAL_NOUN_HINT, PREPS,
@@ -1015,11 +1015,11 @@ def _asking(sentence: str, target: str) -> tuple[str, str, str, str] | None:
     named = _NAMED_KIND.search(target) if phrase in ("what", "who") and not kind and not TITLE_WORD.search(target) else None
     if named and len(target.split()) > 1:  # "the Calder Building" is asked as "which building", not "who"
         phrase = f"which {named.group(1).lower()}"
-    weekday = re.search(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),?\s+" + re.escape(target), clause) \
+    weekday = re.search(rf"\b(?:{WEEKDAYS}),?\s+" + re.escape(target), clause) \
         if phrase == "what date" else None
     if weekday:  # "from Friday 16 October" is asked "from what date", the day with its date
         asked = weekday.group(0)
-        if re.match(r"\s*(to|until|through|–|-)\s+(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|\d)",
+        if re.match(rf"\s*(to|until|through|–|-)\s+({WEEKDAYS}|\d)",
                     clause[clause.find(asked) + len(asked):]):
             return None  # "from Saturday 19 September to Sunday 20 September": one end of a range has no one answer
     if phrase == "what number" and asked == target:
@@ -1123,10 +1123,10 @@ def questions_for(sentence: str, target: str) -> list[FactQuestion]:
     asking = _asking(sentence, target)
     if asking is None:
         return out
-    first = asking[0].find(asking[1])
-    if asking[0].count(asking[1]) > 1 or re.match(r"[\d%.,]\d|%", asking[0][first + len(asking[1]):first + len(asking[1]) + 2]):
-        return out  # "less 15%, and children aged 5 to 15": the "15" of the range is not the one in "15%"
     clause, asked, phrase, moved = asking
+    value_end = clause.find(asked) + len(asked)
+    if clause.count(asked) > 1 or re.match(r"[\d%.,]\d|%", clause[value_end:value_end + 2]):
+        return out  # "less 15%, and children aged 5 to 15": the "15" of the range is not the one in "15%"
     records = record_questions(sentence, target)
     if records:
         return [FactQuestion(text=text, sentence=sentence, target=target, form="record_field") for text in records]

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Literal
 
 from mimir.config import option
-from mimir.facts.text import contains_fact, fact_sentences, fact_strings, sentences, subject_phrase, table_header
+from mimir.facts.text import contains_fact, fact_sentences, fact_strings, sentences, subject_phrase, table_header, wh_phrase
 from mimir.generate.contacts import contact_line
 from mimir.generate.questions import asks_for, line_questions, listed_after, question_problem, questions_for, record_targets
 from mimir.types import REPLAY_SOURCE, Chunk, Dialogue, Scenario, Turn, stable_id
@@ -332,7 +332,7 @@ def _value_lead(target: str, sentence: str = "") -> str:
     before = sentence[:at] if at >= 0 else ""
     # a name joined to another ("the Harbour Room or the Linden Room"): the lead names both, not one
     joined = re.match(r"\s+(or|and)\s+((?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)", sentence[at + len(target):]) if at >= 0 else None
-    days = listed_after(sentence, target) if target in _DAY_NAMES else ""
+    days = listed_after(sentence, target) if wh_phrase(target) == "which day" else ""
     if days:  # "Tuesdays, Wednesdays and Fridays": the question asked for all of them
         return _sentence(target + days)
     if before.endswith(("$", "€", "£")):
@@ -342,9 +342,6 @@ def _value_lead(target: str, sentence: str = "") -> str:
     if joined and (target[:1].isupper() or target.startswith("the ")):
         target = f"{target} {joined.group(1)} {joined.group(2)}"
     return (target[0].upper() + target[1:] if target[:1].islower() else target) + "."
-
-
-_DAY_NAMES = {f"{day}{s}" for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday") for s in ("", "s")}
 
 
 def _sentence(text: str) -> str:
