@@ -3,6 +3,7 @@
     python benchmarks/training.py                 # both measurements (~3-5 min on 2 CPU cores)
     python benchmarks/training.py --steps 8 --only speed
     python benchmarks/training.py --only precision   # fp32 vs bf16 autocast at the small preset's settings
+    python benchmarks/training.py --only step [--data runs/X/data/train.jsonl]   # what the small preset's step costs
 
 Speed: the same dialogues, tokens, LoRA config and hyper-parameters go through (a) MIMIR's
 ``train()`` (the function `python -m mimir train` runs: masking, metrics JSONL, NaN guard,
@@ -11,12 +12,16 @@ a-b-a-b in one process; the median step time (first steps excluded) is compared.
 Precision: the small preset's settings (`mimir.tune.SMALL_TRAIN`: rank 64, batch 8, KL anchor) in fp32 and in
 bf16 autocast, alternating; the ratio is what `precision: auto` relies on when it picks bf16 for LoRA on
 CPUs with AVX512-BF16 or AMX.
+Step: one trainer at the small preset's settings, the same batches through ``training_step`` in four
+variants, alternating: trl's defaults on CPU (every position through the LM head, LoRA dropout 0.05),
+label positions only (`mimir.train.scoring`), no LoRA dropout, and both (what `tune` runs).
 Memory: each method trains in a fresh subprocess that reports its peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import statistics
@@ -136,6 +141,46 @@ def precision(work: Path, steps: int, rounds: int) -> None:
     print(f"step time bf16 / fp32 = {min(times['bf16']) / min(times['fp32']):.3f}x (best of {rounds} rounds)")
 
 
+def step_costs(work: Path, rounds: int, data: str | None) -> None:
+    """Seconds per ``training_step`` (forward, backward, anchor) at the small preset's settings, with
+    and without label-only scoring and LoRA dropout, on the same batches."""
+    import dataclasses
+
+    import torch
+
+    from mimir.train.trainer import prepare_trainer
+    from mimir.tune import SMALL_TRAIN
+
+    path = Path(data) if data else make_data(work / "data.jsonl", n=96)
+    small = {k: v for k, v in SMALL_TRAIN.items() if k not in ("epochs", "dropout", "save_steps")}
+    config = dataclasses.replace(config_for(path, work / "step", 1), **small, dropout=0.05, save_steps=10_000)
+    trainer, _, _ = prepare_trainer(config, work / "step")
+    trainer.current_gradient_accumulation_steps = 1  # set by the training loop, which this drives by hand
+    model = trainer.model
+    model.train()
+    batches = list(itertools.islice(iter(trainer.get_train_dataloader()), 2))
+    lora = [(module, key, module.lora_dropout[key]) for module in model.modules() if hasattr(module, "lora_dropout")
+            for key in module.lora_dropout]
+    variants = {"trl defaults": (False, True), "labels only": (True, True), "no dropout": (False, False),
+                "both (tune)": (True, False)}
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for round_ in range(rounds):
+        for name, (labels_only, dropout) in variants.items():
+            trainer.score_labels_only = labels_only
+            for module, key, layer in lora:
+                module.lora_dropout[key] = layer if dropout else torch.nn.Identity()
+            start = time.monotonic()
+            for batch in batches:
+                trainer.training_step(model, dict(batch))
+                model.zero_grad()
+            times[name].append((time.monotonic() - start) / len(batches))
+        print(f"round {round_}: " + ", ".join(f"{name} {t[-1]:.2f} s" for name, t in times.items()), flush=True)
+    shape = "x".join(str(n) for n in batches[0]["input_ids"].shape)
+    base = statistics.median(times["trl defaults"])
+    for name, t in times.items():
+        print(f"{name}: {statistics.median(t):.2f} s/step (median of {rounds}; batch {shape}) = {statistics.median(t) / base:.2f}x")
+
+
 def rss_child(method: str, steps: int) -> None:
     from mimir.train.trainer import train
 
@@ -162,7 +207,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=2, help="a-b rounds of the speed comparison")
-    parser.add_argument("--only", choices=["speed", "memory", "precision"])
+    parser.add_argument("--only", choices=["speed", "memory", "precision", "step"])
+    parser.add_argument("--data", help="training records for --only step (default: generated clinic dialogues)")
     parser.add_argument("--rss-child", choices=["lora", "qlora"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
@@ -172,6 +218,8 @@ def main() -> None:
             speed(Path(tmp), args.steps, args.rounds)
         if args.only == "precision":
             precision(Path(tmp), args.steps, args.rounds)
+        if args.only == "step":
+            step_costs(Path(tmp), max(args.rounds, 3), args.data)
     if args.only in (None, "memory"):
         memory(args.steps)
 

@@ -34,7 +34,9 @@ CHECK_FILE = "questions.jsonl"  # hand-written check questions next to the docum
 # Rank 64 (alpha 128, the same scale): a 135M model stores new facts in the adapter's capacity; on the
 # law-intake dev handbook rank 16 gave held-out recall 0.31/0.33 and rank 64 0.42/0.44, perplexity +0.3%;
 # rank 128 gave 0.40/0.42 at +2.9% (more stored, no better recall), so 64.
-SMALL_TRAIN: dict[str, Any] = {"epochs": 5.0, "learning_rate": 1e-3, "rank": 64, "alpha": 128, "batch_size": 8,
+# No LoRA dropout: on CPU its random masks (a fresh one per adapted layer and pass) took a third of the
+# step (`benchmarks/training.py --only step`), and the anchor, not dropout, is what holds the model back.
+SMALL_TRAIN: dict[str, Any] = {"epochs": 5.0, "learning_rate": 1e-3, "rank": 64, "alpha": 128, "dropout": 0.0, "batch_size": 8,
                                "max_length": 192, "save_steps": 10, "warmup_ratio": 0.05, "precision": "auto",
                                # KL anchor to the base on general text: on the held-out on-call runbook it
                                # kept general perplexity at +0.9% (vs +64% without) at the same recall; half its

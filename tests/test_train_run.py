@@ -191,3 +191,61 @@ def test_embedding_noise_trains_with_neftune_but_keeps_the_anchor_passes_clean(t
     assert trainer.args.neftune_noise_alpha == 5.0
     trainer.train()
     assert trainer.last_anchor_kl is not None and abs(trainer.last_anchor_kl) < 1e-6
+
+
+def test_cpu_loss_scores_label_positions_only_with_the_same_loss_and_gradients(tmp_path):
+    """On CPU the LM head projects only the answer tokens (mimir.train.scoring): the loss and every
+    LoRA gradient equal those of scoring every position, and the installed trl still has the switch
+    (this fails loudly when trl renames it, instead of training silently slower)."""
+    import torch
+
+    from mimir.train.scoring import label_positions_only
+    from mimir.train.trainer import prepare_trainer
+
+    with label_positions_only("cpu") as compact:
+        assert compact, "trl no longer has trl.trainer.utils._use_triton: update mimir.train.scoring"
+    with label_positions_only("cuda") as compact:
+        assert not compact  # other devices keep trl's own choice
+    trainer, _, _ = prepare_trainer(tiny(tmp_path, batch_size=4, dropout=0.0), tmp_path / "run")
+    trainer.model.train()
+    batch = next(iter(trainer.get_train_dataloader()))
+    assert bool((batch["labels"] == -100).any()), "the batch must have prompt positions for this to test anything"
+    results = {}
+    for labels_only in (False, True):
+        trainer.score_labels_only = labels_only
+        trainer.model.zero_grad()
+        loss = trainer.compute_loss(trainer.model, dict(batch))
+        loss.backward()
+        grads = {n: p.grad.detach().clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+        results[labels_only] = (float(loss), grads)
+    (full_loss, full_grads), (compact_loss, compact_grads) = results[False], results[True]
+    assert compact_loss == pytest.approx(full_loss, rel=1e-5)
+    assert full_grads.keys() == compact_grads.keys() and full_grads
+    for name, grad in full_grads.items():
+        assert torch.allclose(grad, compact_grads[name], rtol=1e-4, atol=1e-6), name
+
+
+def test_local_model_merges_the_adapter_and_answers_as_the_unmerged_one(tmp_path):
+    """LocalModel merges an adapter into the weights (base-model speed) and says what base + unmerged
+    adapter says."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from mimir.models.base import GenerationSettings
+    from mimir.models.embedded import resolve_model
+    from mimir.models.local import LocalModel
+    from mimir.train.trainer import train
+
+    result = train(tiny(tmp_path, max_steps=3, learning_rate=2e-2))
+    tuned = LocalModel(None, adapter=result.adapter_dir, device="cpu")
+    assert not any("lora_" in name for name, _ in tuned.model.named_parameters())
+    question = [{"role": "user", "content": "What about parking?"}]
+    text = tuned.chat(question, GenerationSettings(max_new_tokens=16)).text
+    path = resolve_model(None)
+    unmerged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(path), result.adapter_dir).eval()
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    ids = tokenizer(tuned.prompt_text(question), return_tensors="pt", add_special_tokens=False).input_ids
+    with torch.no_grad():
+        out = unmerged.generate(input_ids=ids, max_new_tokens=16, do_sample=False)
+    assert tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True).strip() == text.strip()

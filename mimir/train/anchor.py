@@ -144,26 +144,3 @@ def _unwrap(model: Any) -> Any:
     while hasattr(model, "module") and not hasattr(model, "disable_adapter"):
         model = model.module
     return model
-
-
-def anchored_trainer(base_class: type) -> type:
-    """``base_class`` (trl's SFTTrainer) with the KL anchor added to its training loss."""
-
-    class AnchoredTrainer(base_class):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, anchor_weight: float = 0.0, anchor: Iterator[Any] | None = None, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.anchor_weight = anchor_weight
-            self.anchor = anchor
-            self.last_anchor_kl: float | None = None
-
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[no-untyped-def]
-            out = super().compute_loss(model, inputs, return_outputs=return_outputs, num_items_in_batch=num_items_in_batch)
-            if not (model.training and self.anchor_weight > 0 and self.anchor is not None):
-                return out
-            loss = out[0] if return_outputs else out
-            kl = kl_to_base(model, next(self.anchor).to(loss.device))
-            self.last_anchor_kl = float(kl.detach())
-            loss = loss + self.anchor_weight * kl
-            return (loss, out[1]) if return_outputs else loss
-
-    return AnchoredTrainer

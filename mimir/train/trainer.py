@@ -134,12 +134,12 @@ def prepare_trainer(config: TrainConfig, output_dir: Path, callbacks: list[Any] 
     window = config.max_length if config.split_long_dialogues else None
     train_set = build_dataset(load_conversations(config.dataset), tokenizer, template, window)
     eval_set = build_dataset(load_conversations(config.eval_dataset), tokenizer, template, window) if config.eval_dataset else None
-    from mimir.train.anchor import anchor_batches, anchored_trainer, replay_chats
+    from mimir.train.anchor import anchor_batches, replay_chats
+    from mimir.train.sft import mimir_trainer
 
     extra: dict[str, Any] = {}
-    trainer_class: Any = SFTTrainer
+    trainer_class: Any = mimir_trainer(SFTTrainer)
     if config.anchor_weight > 0:  # KL to the base on general text (see mimir.train.anchor)
-        trainer_class = anchored_trainer(SFTTrainer)
         chats = replay_chats(config.dataset) if config.anchor_chat_share > 0 else []
         extra = {"anchor_weight": config.anchor_weight,
                  "anchor": anchor_batches(tokenizer, seed=config.seed, chats=chats, chat_share=config.anchor_chat_share)}
