@@ -7,6 +7,7 @@ with an empty cache).
 
     python benchmarks/generation.py [--dialogues 16] [--single 4] [--threads 1]
     python benchmarks/generation.py --against llamacpp     # side by side with llama.cpp's server
+    python benchmarks/generation.py --against llamacpp-python   # ... with llama-cpp-python in this process
 
 ``--single`` runs only the first N scenarios one at a time (the slow side) to save time; tokens/s
 is a rate, so the ratio stays fair. On a shared CPU, ``--threads 1`` avoids thread thrashing.
@@ -41,6 +42,44 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def in_process_llama_cpp(threads: int = 0):
+    """llama-cpp-python's ``Llama`` on the same F16 GGUF as the ``llamacpp`` backend, as a ChatModel:
+    prompts rendered with the same chat template as the local backend, one stream (``Llama`` runs
+    one sequence at a time; it reuses the KV of the previous prompt's common prefix)."""
+    import os
+
+    from llama_cpp import Llama  # pip install llama-cpp-python (builds llama.cpp from source)
+    from transformers import AutoTokenizer
+
+    from mimir.models.base import ChatModel, GenerationSettings, Reply
+    from mimir.models.embedded import resolve_model
+    from mimir.models.llamacpp import resolve_gguf, widened_gguf
+
+    class LlamaCppPython(ChatModel):
+        name = "llama-cpp-python"
+
+        def __init__(self) -> None:
+            self.tokenizer = AutoTokenizer.from_pretrained(resolve_model(None))
+            self.llm = Llama(model_path=str(widened_gguf(resolve_gguf(None))), n_ctx=4096, n_batch=512,
+                             n_threads=threads or os.cpu_count(), verbose=False)
+
+        def generate(self, conversations, settings=None):
+            settings = settings or GenerationSettings()
+            replies = []
+            for conversation in conversations:
+                messages = [{"role": m["role"] if m["role"] != "tool" else "user", "content": m.get("content") or ""}
+                            for m in conversation]
+                prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+                out = self.llm(prompt, max_tokens=settings.max_new_tokens, temperature=settings.temperature,
+                               stop=list(settings.stop) or None, seed=settings.seed or 0)
+                usage, choice = out["usage"], out["choices"][0]
+                replies.append(Reply(text=choice["text"], finish_reason=choice.get("finish_reason") or "stop",
+                                     prompt_tokens=usage["prompt_tokens"], completion_tokens=usage["completion_tokens"]))
+            return replies
+
+    return LlamaCppPython()
 
 
 def main() -> int:
@@ -100,7 +139,7 @@ def main() -> int:
     if args.against:  # side by side: the same dialogues, batched, on each model
         ours = run(model, "batched", args.dialogues, scenarios)
         model.close()
-        other = load_model(args.against)
+        other = in_process_llama_cpp(args.threads) if args.against == "llamacpp-python" else load_model(args.against)
         other.generate([[{"role": "user", "content": "Hello"}]])
         theirs = run(other, "against", args.dialogues, scenarios)
         other.close()

@@ -93,8 +93,8 @@ def test_two_role_dialogue_grounded_in_its_chunk(tmp_path):
     assert answers[0].reasoning == "the reference data states it."
     assert d.meta["ended_by"] == "stop signal from patient" and "<END>" not in d.turns[-1].content
     # each agent has its own system prompt; only the expert sees the data block
-    patient_calls = [c for c, _ in model.calls if c[0]["content"].startswith("You are patient")]
-    doctor_calls = [c for c, _ in model.calls if c[0]["content"].startswith("You are doctor")]
+    patient_calls = [c for c, _ in model.calls if c[0]["content"].startswith("You are a patient of")]
+    doctor_calls = [c for c, _ in model.calls if c[0]["content"].startswith("You are a physician at")]
     assert patient_calls and doctor_calls
     assert not any("<<<DATA" in c[0]["content"] for c in patient_calls)
     assert all("<<<DATA chunk id=" in c[0]["content"] for c in doctor_calls)
@@ -271,7 +271,7 @@ def test_holdout_questions_never_enter_the_dialogue(tmp_path):
 def test_speaker_labels_and_continuations_are_cleaned(tmp_path):
     def labelled(conversation):
         text = roleplay(conversation)
-        if conversation[0]["content"].startswith("You are doctor"):
+        if conversation[0]["content"].startswith("You are a physician at"):
             return f"Doctor: {text}\nPatient: and what else?"
         return text
 

@@ -89,3 +89,15 @@ def test_fact_share_counts_answers_with_source_facts():
     assert share["expert_turns"] == 1 and share["with_source_fact"] == 1.0
     d.turns[3].content = "We are open in the morning."
     assert fact_share([d], chunks)["with_source_fact"] == 0.0
+
+
+def test_system_prompts_introduce_the_role_as_a_sentence():
+    """'You are a support agent who ...', never 'You are support agent, a support agent who ...'."""
+    from mimir.generate.agents import introduction
+    from mimir.generate.export import training_system_prompt
+
+    assert training_system_prompt("support_agent") == "You are a support agent who knows the product documentation and policies."
+    assert training_system_prompt("pharmacist").startswith("You are the clinic's pharmacist, careful")
+    assert training_system_prompt("role_from_the_app") == "You are an expert who knows the documents by heart."
+    assert introduction("tax_accountant", "Knows the tax code  by heart.") == "You are the tax accountant. Knows the tax code by heart."
+    assert introduction("tax_accountant", "") == "You are the tax accountant."

@@ -48,7 +48,7 @@ def test_the_expert_looks_up_what_its_context_lacks_and_answers_from_the_observa
     assert [t.role for t in d.turns[4:]] == ["user", "assistant"] and "08:00 to 13:00" in d.turns[5].content
     assert d.meta["turns_lacking_answer"] == 1 and d.meta["lacking_turns_retrieved"] == 1 and d.meta["retriever_calls"] == 1
     # the expert held no standing data: the knowledge reached it only as the observation
-    expert_requests = [c for c, _ in model.calls if c[0]["content"].startswith("You are doctor")]
+    expert_requests = [c for c, _ in model.calls if c[0]["content"].startswith("You are a physician at")]
     assert all("<<<DATA" not in c[0]["content"] for c in expert_requests)
     assert any(m["role"] == "tool" for m in expert_requests[-1])
 

@@ -25,10 +25,20 @@ def render(key: str, prompts: dict[str, str] | None = None, **fields: Any) -> st
 
 
 def inline(persona: str) -> str:
-    """'A physician ...' -> 'a physician ...' so it reads after "You are doctor, "."""
+    """'A physician ...' -> 'a physician ...' so it reads inside a sentence."""
     if persona[:1].isupper() and not persona[1:2].isupper() and persona.split(" ", 1)[0] in {"A", "An", "The"}:
         return persona[0].lower() + persona[1:]
     return persona
+
+
+def introduction(name: str, persona: str) -> str:
+    """Who the role is, as the opening sentence of its system prompt: 'You are a physician at the
+    clinic ...' for a persona that starts with an article (not 'You are doctor, a physician ...');
+    'You are the accountant. Knows the tax code.' for one that does not."""
+    persona = " ".join(persona.split())
+    if persona.split(" ", 1)[0].lower() in {"a", "an", "the"}:
+        return f"You are {inline(persona)}"
+    return f"You are the {display(name)}." + (f" {persona}" if persona else "")
 
 
 def display(name: str) -> str:
@@ -49,8 +59,7 @@ class Agent:
     def system_prompt(self) -> str:
         return render(
             "role_system",
-            name=display(self.role.name),
-            persona=inline(self.role.persona),
+            introduction=introduction(self.role.name, self.role.persona),
             goals=self.role.goals or "help the conversation move forward",
             others=", ".join(display(o) for o in self.others),
         )

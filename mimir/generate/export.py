@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mimir.generate.agents import display, inline, render
+from mimir.generate.agents import introduction, render
 from mimir.facts.text import contains_fact, fact_strings
 from mimir.generate.roles import RoleBook, load_roles
 from mimir.resources import package_path
@@ -26,9 +26,9 @@ def training_system_prompt(role_name: str, roles: RoleBook | None = None) -> str
     """The closed-book system prompt of the tuned role (also what to use when evaluating it)."""
     book = roles or load_roles(DEFAULT_ROLES)
     if role_name not in book.roles:  # a role written in the app or another roles file: its name is all we know
-        return render("training_system", name=display(role_name), persona="an expert who knows the documents by heart.")
+        return render("training_system", introduction=introduction(role_name, "An expert who knows the documents by heart."))
     role = book.get(role_name)
-    return render("training_system", name=display(role.name), persona=inline(role.persona))
+    return render("training_system", introduction=introduction(role.name, role.persona))
 
 
 def export_for_training(
