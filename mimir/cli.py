@@ -13,7 +13,7 @@ import logging
 import sys
 
 from mimir.errors import MimirError
-from mimir.runtime import prefer_passive_openmp
+from mimir.runtime import settle_openmp_waiting
 
 # name -> (module, one-line help). Order is the pipeline's order.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     name, rest = argv[0], argv[1:]
-    prefer_passive_openmp()  # before any stage module imports torch
+    settle_openmp_waiting()  # before any stage module imports torch
     module = importlib.import_module(COMMANDS[name][0])
     parser = argparse.ArgumentParser(prog=f"python -m mimir {name}", description=COMMANDS[name][1])
     module.configure(parser)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mimir.runtime import prefer_passive_openmp
+from mimir.runtime import settle_openmp_waiting
 
-prefer_passive_openmp()  # before any test imports torch (pytest does not go through mimir.cli)
+settle_openmp_waiting()  # before any test imports torch (pytest does not go through mimir.cli)
 
 from mimir.models.scripted import ScriptedModel
 

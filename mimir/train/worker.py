@@ -33,9 +33,9 @@ def world() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mimir.runtime import prefer_passive_openmp
+    from mimir.runtime import settle_openmp_waiting
 
-    prefer_passive_openmp()  # before torch loads
+    settle_openmp_waiting()  # before torch loads
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from mimir.cliargs import add_config_arguments, config_from_args, yaml_assignments
     from mimir.errors import MimirError

@@ -93,9 +93,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from mimir.runtime import prefer_passive_openmp
+    from mimir.runtime import settle_openmp_waiting
 
-    prefer_passive_openmp()  # app.py does not pass through mimir.cli
+    settle_openmp_waiting()  # app.py does not pass through mimir.cli
     parser = argparse.ArgumentParser(prog="python -m mimir app", description=__doc__)
     configure(parser)
     args = parser.parse_args(argv)
