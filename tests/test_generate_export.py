@@ -98,6 +98,6 @@ def test_system_prompts_introduce_the_role_as_a_sentence():
 
     assert training_system_prompt("support_agent") == "You are a support agent who knows the product documentation and policies."
     assert training_system_prompt("pharmacist").startswith("You are the clinic's pharmacist, careful")
-    assert training_system_prompt("role_from_the_app") == "You are an expert who knows the documents by heart."
+    assert training_system_prompt("role_from_the_app") == "You are the role from the app. You know the documents by heart."
     assert introduction("tax_accountant", "Knows the tax code  by heart.") == "You are the tax accountant. Knows the tax code by heart."
     assert introduction("tax_accountant", "") == "You are the tax accountant."

@@ -26,7 +26,7 @@ def training_system_prompt(role_name: str, roles: RoleBook | None = None) -> str
     """The closed-book system prompt of the tuned role (also what to use when evaluating it)."""
     book = roles or load_roles(DEFAULT_ROLES)
     if role_name not in book.roles:  # a role written in the app or another roles file: its name is all we know
-        return render("training_system", introduction=introduction(role_name, "An expert who knows the documents by heart."))
+        return render("training_system", introduction=introduction(role_name, "") + " You know the documents by heart.")
     role = book.get(role_name)
     return render("training_system", introduction=introduction(role.name, role.persona))
 
