@@ -40,9 +40,9 @@ def _free_port() -> int:
 def take(out: Path, guided: bool, guided_timeout_s: int) -> list[Path]:
     from playwright.sync_api import expect, sync_playwright
 
-    from mimir.runtime import prefer_passive_openmp
+    from mimir.runtime import settle_openmp_waiting
 
-    prefer_passive_openmp()
+    settle_openmp_waiting()
     import os
 
     from mimir.ui.app import build_app, launch_kwargs
