@@ -56,6 +56,7 @@ def in_process_llama_cpp(threads: int = 0):
     from mimir.models.base import ChatModel, GenerationSettings, Reply
     from mimir.models.embedded import resolve_model
     from mimir.models.llamacpp import resolve_gguf, widened_gguf
+    from mimir.models.local import _plain  # the local backend's rendering of names, tool calls and results
 
     class LlamaCppPython(ChatModel):
         name = "llama-cpp-python"
@@ -69,9 +70,8 @@ def in_process_llama_cpp(threads: int = 0):
             settings = settings or GenerationSettings()
             replies = []
             for conversation in conversations:
-                messages = [{"role": m["role"] if m["role"] != "tool" else "user", "content": m.get("content") or ""}
-                            for m in conversation]
-                prompt = self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+                prompt = self.tokenizer.apply_chat_template([_plain(m) for m in conversation], tokenize=False,
+                                                            add_generation_prompt=True)
                 out = self.llm(prompt, max_tokens=settings.max_new_tokens, temperature=settings.temperature,
                                stop=list(settings.stop) or None, seed=settings.seed or 0)
                 usage, choice = out["usage"], out["choices"][0]

@@ -36,8 +36,9 @@ def keep_freed_memory_in_heap() -> bool:
     by page: ~17,000 page faults a second and 6-19% of the CPU time in the kernel at the small
     preset's settings. Served from the heap, with the heap never trimmed, the faults stopped and the
     same 8 steps took 75.8 s instead of 83.3 s (2-core CPU, `/proc/PID/stat` over 20 s of
-    training). The process keeps its peak memory until it exits, which a training run does soon
-    after. Returns whether the allocator took both settings (False off glibc).
+    training). The process keeps its peak memory until it exits, so only processes that end with their
+    run call it (`python -m mimir train` / `tune`, the accelerate worker), not the app.
+    Returns whether the allocator took both settings (False off glibc).
     """
     if not sys.platform.startswith("linux"):
         return False

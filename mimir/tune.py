@@ -522,6 +522,9 @@ def run(args: argparse.Namespace) -> int:
             total = f"/{event.total}" if event.total else ""
             print(f"  {event.stage}: {event.done}{total} {event.message}", file=sys.stderr)
 
+    from mimir.runtime import keep_freed_memory_in_heap
+
+    keep_freed_memory_in_heap()  # this process ends with the run; the app's guided run keeps glibc's defaults
     result = tune(config, progress=show)
     print(result.summary())
     print(f"total {time.monotonic() - started:.0f} s")

@@ -71,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
         handle = launch(config)
         print(json.dumps({"pid": handle.pid, "output_dir": str(handle.output_dir)}))
         return 0
+    from mimir.runtime import keep_freed_memory_in_heap
     from mimir.train.trainer import train
 
+    keep_freed_memory_in_heap()  # this process ends with the run
     result = train(config)
     if result.status == "stopped":
         print(f"stopped at step {result.steps}; rerun the same command to resume", file=sys.stderr)

@@ -4,8 +4,9 @@ trl's SFTTrainer computes the loss with a fused, chunked LM head. On Triton devi
 the positions that have a label; everywhere else it projects every position (a fixed tile shape
 spares XLA/Neuron a recompilation per batch) and masks afterwards. On CPU there is nothing to
 recompile, and the head is the costliest layer of a small model (SmolLM2-135M: 49,152 x 576 against
-~3.5M weights per decoder layer): scoring every prompt token as well as the answer tokens took a
-fifth of each training step of the small preset (`benchmarks/training.py --only step`). The loss,
+~3.5M weights per decoder layer): scoring every prompt token as well as the answer tokens took over
+a quarter of each training step of the small preset (label-only scoring alone: 0.72x the step time,
+`benchmarks/training.py --only step`). The loss,
 its gradient and trl's logged metrics are the same either way; only which rows are projected changes.
 """
 

@@ -77,9 +77,6 @@ def train(
     from mimir.config import merge_overrides
 
     config = merge_overrides(config, {"dataset": dataset_path, "output_dir": output_dir}).validate()
-    from mimir.runtime import keep_freed_memory_in_heap
-
-    keep_freed_memory_in_heap()  # no page faults for the same large buffers every step
     out = Path(config.output_dir).expanduser().resolve()
     out.mkdir(parents=True, exist_ok=True)
     save_config(config, out / CONFIG_FILE)

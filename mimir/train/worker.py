@@ -49,8 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = config_from_args(TrainConfig, args, section="train", overrides=yaml_assignments(args.set)).validate()
+        from mimir.runtime import keep_freed_memory_in_heap
         from mimir.train.trainer import train
 
+        keep_freed_memory_in_heap()  # this process ends with the run
         result = train(config)
     except MimirError as exc:
         print(f"error: {exc}", file=sys.stderr)
