@@ -143,7 +143,8 @@ def precision(work: Path, steps: int, rounds: int) -> None:
 
 def step_costs(work: Path, rounds: int, data: str | None) -> None:
     """Seconds per ``training_step`` (forward, backward, anchor) at the small preset's settings, with
-    and without label-only scoring and LoRA dropout, on the same batches."""
+    and without label-only scoring and LoRA dropout, and with the KL anchor's batch at full size, at
+    half (one row, or half the tokens per row) and off, on the same batches."""
     import dataclasses
 
     import torch
@@ -159,16 +160,22 @@ def step_costs(work: Path, rounds: int, data: str | None) -> None:
     model = trainer.model
     model.train()
     batches = list(itertools.islice(iter(trainer.get_train_dataloader()), 2))
+    anchor = list(itertools.islice(trainer.anchor, 2 * len(batches)))  # a prose and a chat batch per step pair
     lora = [(module, key, module.lora_dropout[key]) for module in model.modules() if hasattr(module, "lora_dropout")
             for key in module.lora_dropout]
-    variants = {"trl defaults": (False, True), "labels only": (True, True), "no dropout": (False, False),
-                "both (tune)": (True, False)}
+    # name: (label positions only, LoRA dropout, anchor batch cut to [rows, tokens] or None for no anchor)
+    full = tuple(anchor[0].shape)
+    variants = {"trl defaults": (False, True, full), "labels only": (True, True, full), "no dropout": (False, False, full),
+                "both (tune)": (True, False, full), "tune, anchor 1 row": (True, False, (1, full[1])),
+                "tune, anchor 64 tokens": (True, False, (full[0], 64)), "tune, no anchor": (True, False, None)}
     times: dict[str, list[float]] = {name: [] for name in variants}
     for round_ in range(rounds):
-        for name, (labels_only, dropout) in variants.items():
+        for name, (labels_only, dropout, cut) in variants.items():
             trainer.score_labels_only = labels_only
             for module, key, layer in lora:
                 module.lora_dropout[key] = layer if dropout else torch.nn.Identity()
+            trainer.anchor_weight = config.anchor_weight if cut else 0.0
+            trainer.anchor = iter([a[:cut[0], :cut[1]] for a in anchor]) if cut else None
             start = time.monotonic()
             for batch in batches:
                 trainer.training_step(model, dict(batch))
@@ -177,8 +184,9 @@ def step_costs(work: Path, rounds: int, data: str | None) -> None:
         print(f"round {round_}: " + ", ".join(f"{name} {t[-1]:.2f} s" for name, t in times.items()), flush=True)
     shape = "x".join(str(n) for n in batches[0]["input_ids"].shape)
     base = statistics.median(times["trl defaults"])
+    print(f"training batch {shape}, anchor batch {full[0]}x{full[1]}")
     for name, t in times.items():
-        print(f"{name}: {statistics.median(t):.2f} s/step (median of {rounds}; batch {shape}) = {statistics.median(t) / base:.2f}x")
+        print(f"{name}: {statistics.median(t):.2f} s/step (median of {rounds}) = {statistics.median(t) / base:.2f}x")
 
 
 def rss_child(method: str, steps: int) -> None:

@@ -60,6 +60,11 @@ class TrainConfig:
         "model's own chat answers, which tune writes) in the chat template instead of prose: guards everyday chat, which "
         "prose alone left +41-64% perplexity. Unused without replay records or anchor_weight."
     )
+    anchor_rows: int = option(2, min=1, help="Rows of general text in each step's anchor batch (more: a firmer pull, a slower step).")
+    anchor_tokens: int = option(
+        128, min=16, help="Tokens per anchor row. The anchor runs the tuned model (forward and backward) and the base model on "
+        "anchor_rows x anchor_tokens tokens every step, at the full vocabulary: its cost per step grows with both."
+    )
     embedding_noise: float = option(
         0.0, min=0.0, help="NEFTune: uniform noise of this alpha added to the input embeddings while training (not at "
         "inference, not on the anchor's passes), so the adapter keys on meaning rather than on exact token strings. 0 turns it off."

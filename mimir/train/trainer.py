@@ -142,7 +142,8 @@ def prepare_trainer(config: TrainConfig, output_dir: Path, callbacks: list[Any] 
     if config.anchor_weight > 0:  # KL to the base on general text (see mimir.train.anchor)
         chats = replay_chats(config.dataset) if config.anchor_chat_share > 0 else []
         extra = {"anchor_weight": config.anchor_weight,
-                 "anchor": anchor_batches(tokenizer, seed=config.seed, chats=chats, chat_share=config.anchor_chat_share)}
+                 "anchor": anchor_batches(tokenizer, batch_size=config.anchor_rows, max_tokens=config.anchor_tokens, seed=config.seed,
+                                          chats=chats, chat_share=config.anchor_chat_share)}
     trainer = trainer_class(
         model=load_model(base_path, config),
         args=sft_args(config, output_dir),
