@@ -14,7 +14,12 @@ bf16 autocast, alternating; the ratio is what `precision: auto` relies on when i
 CPUs with AVX512-BF16 or AMX.
 Step: one trainer at the small preset's settings, the same batches through ``training_step`` in four
 variants, alternating: trl's defaults on CPU (every position through the LM head, LoRA dropout 0.05),
-label positions only (`mimir.train.scoring`), no LoRA dropout, and both (what `tune` runs).
+label positions only (`mimir.train.scoring`), no LoRA dropout, and both (what `tune` runs); then `tune`'s
+step with the KL anchor's batch cut to one row, to 64 tokens per row, and off. Measured (2-core AMD EPYC,
+AVX2, fp32; cowork-space's training records, batch 8x189, anchor 2x128, median of 3): trl defaults 28.8 s,
+both 10.2 s (0.35x), anchor 1 row 9.5 s, anchor 64 tokens 9.3 s, no anchor 7.7 s. So the anchor is about a
+fifth of the step, and halving its batch saves only ~7% (part of its cost does not shrink with its tokens);
+`anchor_rows` / `anchor_tokens` stay 2 / 128, which is what the forgetting figures were measured with.
 Memory: each method trains in a fresh subprocess that reports its peak RSS.
 """
 
