@@ -8,6 +8,7 @@ with an empty cache).
     python benchmarks/generation.py [--dialogues 16] [--single 4] [--threads 1]
     python benchmarks/generation.py --against llamacpp     # side by side with llama.cpp's server
     python benchmarks/generation.py --against llamacpp-python   # ... with llama-cpp-python in this process
+    python benchmarks/generation.py --model "local?engine=transformers" --against llamacpp,llamacpp-python  # all three
 
 ``--single`` runs only the first N scenarios one at a time (the slow side) to save time; tokens/s
 is a rate, so the ratio stays fair. On a shared CPU, ``--threads 1`` avoids thread thrashing.
@@ -87,8 +88,9 @@ def main() -> int:
     parser.add_argument("--dialogues", type=int, default=16, help="Dialogues in flight together (batched run).")
     parser.add_argument("--single", type=int, default=4, help="Scenarios run one at a time (0: all of them).")
     parser.add_argument("--model", default="local", help="Model spec.")
-    parser.add_argument("--against", default="", help="Second model spec run on the same dialogues, batched "
-                        "(e.g. llamacpp: llama.cpp's server on the same GGUF); prints the ratio of the two.")
+    parser.add_argument("--against", default="", help="Other model specs, comma-separated, each run on the same "
+                        "dialogues, batched (llamacpp: llama.cpp's server on the same GGUF; llamacpp-python: "
+                        "llama-cpp-python in this process); prints --model's ratio to each.")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default).")
     parser.add_argument("--max-new-tokens", type=int, default=64)
     args = parser.parse_args()
@@ -136,17 +138,18 @@ def main() -> int:
         print(label, json.dumps(result), flush=True)
         return result
 
-    if args.against:  # side by side: the same dialogues, batched, on each model
+    if args.against:  # side by side: the same dialogues, batched, on each model in turn
         ours = run(model, "batched", args.dialogues, scenarios)
         model.close()
-        other = in_process_llama_cpp(args.threads) if args.against == "llamacpp-python" else load_model(args.against)
-        other.generate([[{"role": "user", "content": "Hello"}]])
-        theirs = run(other, "against", args.dialogues, scenarios)
-        other.close()
-        ratio = ours["tokens_per_second"] / max(1e-9, theirs["tokens_per_second"])
-        per_min = ours["dialogues_per_minute"] / max(1e-9, theirs["dialogues_per_minute"])
-        print(f"{args.model} vs {args.against} at {args.dialogues} dialogues: {ratio:.2f}x tokens/s, "
-              f"{per_min:.2f}x dialogues/min (target >= 1x)")
+        for spec in [s.strip() for s in args.against.split(",") if s.strip()]:
+            other = in_process_llama_cpp(args.threads) if spec == "llamacpp-python" else load_model(spec)
+            other.generate([[{"role": "user", "content": "Hello"}]])
+            theirs = run(other, f"against {spec}", args.dialogues, scenarios)
+            other.close()
+            ratio = ours["tokens_per_second"] / max(1e-9, theirs["tokens_per_second"])
+            per_min = ours["dialogues_per_minute"] / max(1e-9, theirs["dialogues_per_minute"])
+            print(f"{args.model} vs {spec} at {args.dialogues} dialogues: {ratio:.2f}x tokens/s, "
+                  f"{per_min:.2f}x dialogues/min (target >= 1x)", flush=True)
         return 0
     results = {label: run(model, label, active, plan)
                for label, active, plan in (("batched", args.dialogues, scenarios),

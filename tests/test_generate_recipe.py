@@ -130,6 +130,18 @@ def test_passages_are_recited_in_the_documents_words_under_their_topic():
     assert passage_dialogues([chunk], RecipeConfig(passage_exposures=0), "client", "lawyer", RecipeReport()) == []
 
 
+def test_a_passage_topic_keeps_the_names_in_its_heading():
+    welcome = Chunk(id="c7", text="We opened our doors on 14 March 2019 and today host around 140 members. " * 3,
+                    source="handbook.md", heading="Bobbinhall Works: Member and Staff Handbook > Welcome to Bobbinhall Works")
+    rooms = Chunk(id="c8", text="Book a room in the members' app. Surgery hours are posted. " * 6, source="handbook.md",
+                  heading="Bobbinhall Works: Member and Staff Handbook > Meeting Rooms and Surgery Hours at Bobbinhall")
+    asked = [d.turns[0].content for c in (welcome, rooms)
+             for d in passage_dialogues([c], RecipeConfig(passage_exposures=4), "member", "support agent", RecipeReport())]
+    assert "What does the Member and Staff Handbook say about Bobbinhall Works?" in asked, asked
+    assert "What does the Member and Staff Handbook say about meeting rooms and surgery hours at Bobbinhall?" in asked, asked
+    assert not any("bobbinhall" in q or "welcome" in q.lower() for q in asked), asked
+
+
 def test_a_lists_items_are_recited_with_their_lead_in():
     chunk = Chunk(id="c3", text="## Emergencies\n\nCall straight away if you notice any of these signs:\n\n"
                   "- difficulty breathing\n- a seizure lasting more than 2 minutes\n- bleeding that has not stopped after "

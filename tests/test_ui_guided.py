@@ -129,7 +129,10 @@ def test_guided_run_on_the_embedded_model_shows_base_vs_tuned_recall(tmp_path, m
     assert any(adapter.glob("adapter_model.*")), f"adapter weights missing in {adapter}"
     assert "## Knowledge check" in (adapter / "README.md").read_text(encoding="utf-8")
     assert (tune / "stages" / "check.json").is_file()
-    print(f"guided run on the embedded model: {elapsed:.0f} s; base {rows['base'][:3]}, tuned {rows['tuned'][:3]}")
+    seconds = {stage: json.loads((tune / "stages" / f"{stage}.json").read_text(encoding="utf-8")).get("seconds", 0.0)
+               for stage in ("knowledge", "data", "train", "check")}
+    print(f"guided run on the embedded model: {elapsed:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in seconds.items())}); "
+          f"base {rows['base'][:3]}, tuned {rows['tuned'][:3]}")
 
 
 @pytest.mark.timeout(900)

@@ -583,10 +583,25 @@ def _document_and_topic(chunk: Chunk) -> tuple[str, str]:
     if len(parts) < 2:
         return title, "its purpose"  # text before the first section: the document's preamble
     topic = re.sub(r"^(?:\d+(?:\.\d+)*|[IVX]+)[.)]?\s+", "", parts[-1])
-    # a Title Case heading read in running text ("Conflict Checks" -> "conflict checks"); codes stay
-    topic = " ".join(w.lower() if re.fullmatch(r"[A-Z][a-z]+[,;]?", w) else w for w in topic.split())
-    topic = re.sub(r"^about\s+", "", topic)  # "About the Clinic": the topic is "the clinic"
+    # a Title Case heading read in running text ("Conflict Checks" -> "conflict checks"); codes stay, and
+    # so does the name of the title's owner ("Bobbinhall Works: Member and Staff Handbook"); words the text
+    # capitalises inside a sentence are no sign of a name here (list items, table cells: "Severity", "Surgery")
+    owner = re.findall(r"[A-Z][a-z]+", " ".join(re.split(r"\s+[—–-]\s+|:\s+", parts[0])[:-1]))  # "Bobbinhall Works: ..."
+    words = topic.split()
+    topic = " ".join(w.lower() if re.fullmatch(r"[A-Z][a-z]+[,;]?", w) and not _owner_name(words, i, owner) else w
+                     for i, w in enumerate(words))
+    # "About the Clinic", "Welcome to Bobbinhall Works": the topic is "the clinic", "Bobbinhall Works"
+    topic = re.sub(r"^(?:about|welcome to)\s+", "", topic, flags=re.IGNORECASE)
     return title, topic
+
+
+def _owner_name(words: list[str], i: int, owner: list[str]) -> bool:
+    """``words[i]`` belongs to the owner's name: its first word ("Bobbinhall"), or one of its words beside
+    another ("Veterinary Surgery"); a lone common word of it ("Surgery and Hospital Stays") does not."""
+    word = words[i].strip(",;")
+    if not owner or word not in owner:
+        return False
+    return word == owner[0] or any(0 <= j < len(words) and words[j].strip(",;") in owner for j in (i - 1, i + 1))
 
 
 def _with_lists(lines: list[str], max_words: int) -> list[str]:
