@@ -26,11 +26,13 @@ ID = re.compile(r"s-[0-9a-f]{16}")
 RECALL = r"(\d\.\d\d) \[(\d\.\d\d), (\d\.\d\d)\]"
 RUN_LIMIT_MS = 8 * 60_000
 
-# A quick trial: 60 facts, 2 question forms each, 2 training steps, 2 general passages for perplexity.
+# A quick trial: 30 facts, 2 question forms each, 2 training steps of batch 2, a small check (2 general passages,
+# 2 chat prompts, 4 stored questions), no replay records: every stage runs on the real model, in ~2 minutes.
 # The cap keeps the first facts in document order; the example's first ones (the on-call rota rows) have a
 # single rule-built question form, so a cap of 8 leaves no held-out check question and the data stage refuses
-# ("no held-out check question could be made"); 60 facts include several with two forms.
-QUICK = {"recipe": {"max_facts": 60, "questions_per_fact": 2}, "train": {"max_steps": 2}, "check": {"general_passages": 2, "trained_sample": 8}}
+# ("no held-out check question could be made"); 30 facts include several with two forms.
+QUICK = {"recipe": {"max_facts": 30, "questions_per_fact": 2, "replay_share": 0.0}, "train": {"max_steps": 2, "batch_size": 2},
+         "check": {"general_passages": 2, "trained_sample": 4, "chat_prompts": 2}}
 # Training long enough to still be running when Stop is pressed; data made without model-worded questions
 # or replay so the training stage starts soon.
 LONG_TRAIN = {"recipe": {"max_facts": 40, "questions_per_fact": 2, "model_questions": False, "replay_share": 0.0},
