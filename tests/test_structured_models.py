@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
+from mimir.models.llamacpp import find_llama_server
 from mimir.errors import BackendError
 from mimir.models.endpoint import EndpointModel, RetryPolicy
 from mimir.models.scripted import ScriptedModel
@@ -130,7 +130,7 @@ def test_endpoint_prefill_is_sent_as_the_final_assistant_message(server):
     assert server.requests[0]["messages"][-1] == {"role": "assistant", "content": "Thought:"}
 
 
-@pytest.mark.skipif(shutil.which("llama-server") is None,
+@pytest.mark.skipif(find_llama_server() is None,
                     reason="llama.cpp's llama-server is not installed here; the same schemas run against it where it is")
 def test_schemas_through_a_real_llama_server():  # pragma: no cover - needs llama-server and the embedded GGUF
     from mimir.models import load_model
