@@ -28,9 +28,9 @@ record, while the real run groups by length, so read it as the right order, not 
 
 Measured (2-core AMD EPYC, AVX2, fp32; ``--sizes 1,4 --train-steps 8``, alone on the machine):
 
-     size  words  facts  records  steps(full)  checkQ   data    train (projected)   check
-       1x   1017    121      245          155      45   57 s    3,112 s              149 s
-       4x   4068    280      524          330      67   46 s    4,929 s              183 s
+     size  words  facts  records  checkQ   data   train (projected from 8 steps)   check
+       1x   1017    121      245      45   57 s   3,112 s (151 s measured)          149 s
+       4x   4068    280      524      67   46 s   4,929 s (114 s measured)          183 s
 
 The renamed copies ask many of the same questions ("Who runs the front desk?") with other answers,
 which the recipe drops as ambiguous, so 4x the words made 2.3x the facts and 2.1x the records; per
