@@ -26,18 +26,19 @@ came out at about 0.6x a real run (1,086 s projected for the 1x handbook; full r
 handbooks train 1,768-2,061 s); at random it came out at 1,596 s (each batch pads to its longest
 record, while the real run groups by length, so read it as the right order, not an exact figure).
 
-Measured (2-core AMD EPYC, AVX2, fp32; ``--sizes 1,4 --train-steps 8``, alone on the machine):
+Measured (2-core AMD EPYC, AVX2, fp32; ``--train-steps 8``, alone on the machine; two runs, 1x in each):
 
      size  words  facts  records  checkQ   data   train (projected from 8 steps)   check
-       1x   1017    121      245      45   57 s   3,112 s (151 s measured)          149 s
-       4x   4068    280      524      67   46 s   4,929 s (114 s measured)          183 s
+       1x   1017    121      245      45   47-57 s   2,960-3,112 s                   144-149 s
+       4x   4068    280      524      67   46 s      4,929 s                          183 s
+      16x  16284    916    1,797     196   58 s      14,810 s (~4 h)                  422 s
 
 The renamed copies ask many of the same questions ("Who runs the front desk?") with other answers,
-which the recipe drops as ambiguous, so 4x the words made 2.3x the facts and 2.1x the records; per
-fact every stage grew at most linearly (data 0.8x: its cost is mostly the replay answers and the
-model load; training 1.6x, projected; check 1.2x for 1.5x the questions). The projection is
-pessimistic (random batches pad more: the 1x run trains ~1,600 s in full, see README) and 16x
-(hours) was not run.
+which the recipe drops as ambiguous, so 16x the words made 7.6x the facts and 7.3x the records.
+Growth over 1x at 16x: data 1.24x (its cost is mostly the replay answers and the model load),
+training 5.0x (projected), check 2.9x for 4.4x the questions: no stage grew faster than the facts it
+was given. The projection is pessimistic (random batches pad more: the 1x run trains ~1,600 s in
+full, see README).
 
 ``--capped`` sets TuneConfig(train={"max_steps": 5}, recipe={"questions_per_fact": 2},
 check={"general_passages": 4}): stage times then show the fixed costs (model loads, imports)
