@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from mimir.models.llamacpp import find_llama_server
 from mimir.errors import BackendError
 from mimir.models.endpoint import EndpointModel, RetryPolicy
+from mimir.models.llamacpp import find_llama_server
 from mimir.models.scripted import ScriptedModel
 from mimir.models.structured import Choice, choice_schema, continuation, parse_choice, per_conversation, prefill
 from tests.fakes.openai_server import FakeOpenAIServer

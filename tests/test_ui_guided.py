@@ -25,6 +25,7 @@ pytestmark = pytest.mark.slow
 ID = re.compile(r"s-[0-9a-f]{16}")
 RECALL = r"(\d\.\d\d) \[(\d\.\d\d), (\d\.\d\d)\]"
 RUN_LIMIT_MS = 8 * 60_000
+STAGES = ("knowledge", "data", "train", "check")
 
 # A quick trial: 30 facts, 2 question forms each, 2 training steps of batch 2, a small check (2 general passages,
 # 2 chat prompts, 4 stored questions), no replay records: every stage runs on the real model, in ~2 minutes.
@@ -107,7 +108,7 @@ def test_guided_run_on_the_embedded_model_shows_base_vs_tuned_recall(tmp_path, m
         demo.close()
 
     # every stage reported progress
-    for stage in ("knowledge", "data", "train", "check"):
+    for stage in STAGES:
         assert stage in stages, f"stage {stage} missing from the progress table: {stages}"
     # base and tuned rows, each with recall [low, high] with and without the system prompt
     rows = {}
@@ -132,7 +133,7 @@ def test_guided_run_on_the_embedded_model_shows_base_vs_tuned_recall(tmp_path, m
     assert "## Knowledge check" in (adapter / "README.md").read_text(encoding="utf-8")
     assert (tune / "stages" / "check.json").is_file()
     seconds = {stage: json.loads((tune / "stages" / f"{stage}.json").read_text(encoding="utf-8")).get("seconds", 0.0)
-               for stage in ("knowledge", "data", "train", "check")}
+               for stage in STAGES}
     print(f"guided run on the embedded model: {elapsed:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in seconds.items())}); "
           f"base {rows['base'][:3]}, tuned {rows['tuned'][:3]}")
 

@@ -577,8 +577,8 @@ def _document_and_topic(chunk: Chunk) -> tuple[str, str]:
     """("the Client Intake Policy", "conflict checks") from a heading path "Fenwick & Lowry LLP — Client
     Intake Policy > 3. Conflict Checks"; the file name stands in for a missing title."""
     parts = [p.strip() for p in (chunk.heading or "").split(">") if p.strip()]
-    title = parts[0] if parts else Path(chunk.source).stem.replace("_", " ").replace("-", " ")
-    title = re.split(r"\s+[—–-]\s+|:\s+", title)[-1]  # "Firm — Client Intake Policy": the document's own name
+    heading = parts[0] if parts else Path(chunk.source).stem.replace("_", " ").replace("-", " ")
+    *owner, title = re.split(r"\s+[—–-]\s+|:\s+", heading)  # "Firm — Client Intake Policy": the owner, the document's own name
     title = title if title.lower().startswith("the ") else f"the {title}"
     if len(parts) < 2:
         return title, "its purpose"  # text before the first section: the document's preamble
@@ -586,9 +586,9 @@ def _document_and_topic(chunk: Chunk) -> tuple[str, str]:
     # a Title Case heading read in running text ("Conflict Checks" -> "conflict checks"); codes stay, and
     # so does the name of the title's owner ("Bobbinhall Works: Member and Staff Handbook"); words the text
     # capitalises inside a sentence are no sign of a name here (list items, table cells: "Severity", "Surgery")
-    owner = re.findall(r"[A-Z][a-z]+", " ".join(re.split(r"\s+[—–-]\s+|:\s+", parts[0])[:-1]))  # "Bobbinhall Works: ..."
+    names = re.findall(r"[A-Z][a-z]+", " ".join(owner))
     words = topic.split()
-    topic = " ".join(w.lower() if re.fullmatch(r"[A-Z][a-z]+[,;]?", w) and not _owner_name(words, i, owner) else w
+    topic = " ".join(w.lower() if re.fullmatch(r"[A-Z][a-z]+[,;]?", w) and not _owner_name(words, i, names) else w
                      for i, w in enumerate(words))
     # "About the Clinic", "Welcome to Bobbinhall Works": the topic is "the clinic", "Bobbinhall Works"
     topic = re.sub(r"^(?:about|welcome to)\s+", "", topic, flags=re.IGNORECASE)
